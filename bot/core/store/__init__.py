@@ -1,0 +1,16 @@
+"""Storage through SQLAlchemy 2 async: SQLite (aiosqlite) by default, PostgreSQL (asyncpg)."""
+
+from bot.core.store.claims import Claim, ClaimOutcome, ClaimStore
+from bot.core.store.db import Database
+from bot.core.store.replies import ReplyLog, ReplyRecord
+from bot.core.store.threads import ThreadStore
+
+__all__ = [
+    "Claim",
+    "ClaimOutcome",
+    "ClaimStore",
+    "Database",
+    "ReplyLog",
+    "ReplyRecord",
+    "ThreadStore",
+]

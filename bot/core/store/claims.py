@@ -1,0 +1,165 @@
+"""Exactly-once work: an event, command or click is claimed in the database before any work.
+
+Slack re-sends what it thinks failed, and several replicas may receive the same event. The
+first process to insert the claim row does the work and holds a lease it keeps renewing; a
+retry that finds the claim running with a live lease (or done) is a duplicate and is dropped.
+If the owner died mid-answer, its lease runs out and the next retry takes the claim over,
+learning which messages the dead owner had already posted so it can replace them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.core.store.db import Database
+from bot.core.store.schema import ClaimRow
+
+RUNNING = "running"
+DONE = "done"
+
+
+class ClaimOutcome(Enum):
+    NEW = "new"
+    TAKEN_OVER = "taken_over"
+    DUPLICATE = "duplicate"
+
+
+@dataclass
+class Claim:
+    """A held claim. ``previous_replies`` are message ts's a dead owner left behind."""
+
+    key: str
+    owner: str
+    outcome: ClaimOutcome
+    previous_channel: str | None = None
+    previous_replies: list[str] = field(default_factory=list)
+
+    @property
+    def acquired(self) -> bool:
+        return self.outcome is not ClaimOutcome.DUPLICATE
+
+
+class ClaimStore:
+    def __init__(self, db: Database, owner: str, lease_seconds: float = 30.0) -> None:
+        self.db = db
+        self.owner = owner
+        self.lease_seconds = lease_seconds
+
+    async def claim(self, key: str) -> Claim:
+        now = time.time()
+        lease_until = now + self.lease_seconds
+        insert = (postgresql.insert if not self.db.is_sqlite else sqlite.insert)(ClaimRow)
+        statement = insert.values(
+            key=key,
+            owner=self.owner,
+            state=RUNNING,
+            lease_until=lease_until,
+            attempts=1,
+            reply_ts="[]",
+            created_at=now,
+            updated_at=now,
+        ).on_conflict_do_nothing(index_elements=["key"])
+        async with self.db.sessions.begin() as session:
+            inserted = (await session.execute(statement)).rowcount
+        if inserted:
+            return Claim(key, self.owner, ClaimOutcome.NEW)
+        async with self.db.sessions.begin() as session:
+            row = await session.get(ClaimRow, key)
+            if row is None or row.state != RUNNING or row.lease_until >= now:
+                return Claim(key, self.owner, ClaimOutcome.DUPLICATE)
+            taken = await session.execute(
+                update(ClaimRow)
+                .where(
+                    ClaimRow.key == key,
+                    ClaimRow.state == RUNNING,
+                    ClaimRow.lease_until < now,
+                    ClaimRow.owner == row.owner,
+                    ClaimRow.attempts == row.attempts,
+                )
+                .values(
+                    owner=self.owner,
+                    lease_until=lease_until,
+                    attempts=row.attempts + 1,
+                    updated_at=now,
+                )
+            )
+            if not taken.rowcount:
+                return Claim(key, self.owner, ClaimOutcome.DUPLICATE)
+            return Claim(
+                key,
+                self.owner,
+                ClaimOutcome.TAKEN_OVER,
+                previous_channel=row.reply_channel,
+                previous_replies=json.loads(row.reply_ts or "[]"),
+            )
+
+    async def renew(self, claim: Claim) -> bool:
+        """Extend the lease; False when another process has taken the claim over."""
+        now = time.time()
+        async with self.db.sessions.begin() as session:
+            result = await session.execute(
+                update(ClaimRow)
+                .where(ClaimRow.key == claim.key, ClaimRow.owner == claim.owner)
+                .values(lease_until=now + self.lease_seconds, updated_at=now)
+            )
+            return bool(result.rowcount)
+
+    async def record_replies(self, claim: Claim, channel: str, reply_ts: list[str]) -> None:
+        """Remember the messages this answer has posted, for a take-over after a crash."""
+        async with self.db.sessions.begin() as session:
+            await session.execute(
+                update(ClaimRow)
+                .where(ClaimRow.key == claim.key, ClaimRow.owner == claim.owner)
+                .values(
+                    reply_channel=channel, reply_ts=json.dumps(reply_ts), updated_at=time.time()
+                )
+            )
+
+    async def finish(self, claim: Claim) -> None:
+        async with self.db.sessions.begin() as session:
+            await session.execute(
+                update(ClaimRow)
+                .where(ClaimRow.key == claim.key, ClaimRow.owner == claim.owner)
+                .values(state=DONE, updated_at=time.time())
+            )
+
+    async def state(self, key: str) -> str | None:
+        async with self.db.sessions() as session:
+            return await session.scalar(select(ClaimRow.state).where(ClaimRow.key == key))
+
+    async def purge(self, older_than_seconds: float = 86400.0) -> int:
+        """Forget claims older than Slack's retry window (a day by default)."""
+        cutoff = time.time() - older_than_seconds
+        async with self.db.sessions.begin() as session:
+            result = await session.execute(delete(ClaimRow).where(ClaimRow.created_at < cutoff))
+            return result.rowcount or 0
+
+    @contextlib.asynccontextmanager
+    async def held(self, claim: Claim):  # type: ignore[no-untyped-def]
+        """Keep the lease alive while the body runs, then mark the claim done.
+
+        If the body raises, the claim stays running and its lease runs out, so a retry can
+        take it over; that is what a crash looks like too.
+        """
+        renewer = asyncio.create_task(self._keep_renewing(claim))
+        try:
+            yield claim
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+        await self.finish(claim)
+
+    async def _keep_renewing(self, claim: Claim) -> None:
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            with contextlib.suppress(Exception):
+                await self.renew(claim)

@@ -1,0 +1,77 @@
+"""Tables. Times are UTC epoch seconds (floats), the same on SQLite and PostgreSQL.
+
+Changes to these tables go through a new migration in ``migrations/versions``.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Float, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class ClaimRow(Base):
+    """One unit of inbound work (an event, a command, a click), claimed by one process.
+
+    ``state`` is running or done; a running claim whose ``lease_until`` has passed may be taken
+    over by a retry. ``reply_ts`` lists the messages the current answer has posted so far (JSON),
+    so a take-over can replace a half-written answer instead of leaving it beside a new one.
+    """
+
+    __tablename__ = "claims"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(16))
+    lease_until: Mapped[float] = mapped_column(Float)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    reply_channel: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    reply_ts: Mapped[str] = mapped_column(Text, default="[]")
+    created_at: Mapped[float] = mapped_column(Float, index=True)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class ThreadRow(Base):
+    """A Slack thread Teammate takes part in; follow-ups there need no new mention."""
+
+    __tablename__ = "threads"
+
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    thread_ts: Mapped[str] = mapped_column(String(40), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(40), default="")
+    started_by: Mapped[str] = mapped_column(String(40), default="")
+    replies: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class ReplyRow(Base):
+    """One answer: where it went, which model gave it, what it cost."""
+
+    __tablename__ = "replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    claim_key: Mapped[str] = mapped_column(String(200), index=True)
+    team_id: Mapped[str] = mapped_column(String(40), default="")
+    channel: Mapped[str] = mapped_column(String(40))
+    thread_ts: Mapped[str] = mapped_column(String(40))
+    user_id: Mapped[str] = mapped_column(String(40), default="")
+    reply_ts: Mapped[str] = mapped_column(Text, default="[]")
+    model: Mapped[str] = mapped_column(String(100), default="")
+    status: Mapped[str] = mapped_column(String(16))
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    error_ref: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    created_at: Mapped[float] = mapped_column(Float, index=True)

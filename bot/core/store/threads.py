@@ -1,0 +1,48 @@
+"""Threads Teammate takes part in, so a follow-up there is answered without a new mention.
+
+Kept in the database rather than found by reading each thread from Slack: every message in
+every channel the bot is in arrives as an event, and a Web API call per message would spend
+the workspace's rate limits on threads Teammate has nothing to do with.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.core.store.db import Database
+from bot.core.store.schema import ThreadRow
+
+
+class ThreadStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def join(self, channel: str, thread_ts: str, team_id: str = "", user: str = "") -> None:
+        now = time.time()
+        insert = (postgresql.insert if not self.db.is_sqlite else sqlite.insert)(ThreadRow)
+        statement = insert.values(
+            channel=channel,
+            thread_ts=thread_ts,
+            team_id=team_id,
+            started_by=user,
+            replies=0,
+            created_at=now,
+            updated_at=now,
+        ).on_conflict_do_nothing(index_elements=["channel", "thread_ts"])
+        async with self.db.sessions.begin() as session:
+            await session.execute(statement)
+
+    async def is_member(self, channel: str, thread_ts: str) -> bool:
+        async with self.db.sessions() as session:
+            return await session.get(ThreadRow, (channel, thread_ts)) is not None
+
+    async def count_reply(self, channel: str, thread_ts: str) -> None:
+        async with self.db.sessions.begin() as session:
+            await session.execute(
+                update(ThreadRow)
+                .where(ThreadRow.channel == channel, ThreadRow.thread_ts == thread_ts)
+                .values(replies=ThreadRow.replies + 1, updated_at=time.time())
+            )

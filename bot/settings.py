@@ -1,0 +1,135 @@
+"""All settings in one pydantic-settings model, read from the environment and `.env`.
+
+The environment names are a contract (other tools drive the product through them), so every
+field carries its exact variable name as an alias. A missing or malformed setting raises
+`SettingsProblem` with one line that names the variable and the fix; the CLI prints that line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+Mode = Literal["http", "socket", "doctor"]
+
+
+class SettingsProblem(Exception):
+    """A setting is missing or malformed; ``str()`` is one line naming it and the fix."""
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=_env("SLACK_SIGNING_SECRET")
+    )
+    slack_app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
+    slack_api_url: str = Field(DEFAULT_SLACK_API_URL, validation_alias=_env("SLACK_API_URL"))
+
+    anthropic_api_key: SecretStr | None = Field(None, validation_alias=_env("ANTHROPIC_API_KEY"))
+    anthropic_base_url: str | None = Field(None, validation_alias=_env("ANTHROPIC_BASE_URL"))
+    openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
+
+    model: str = Field("fast", validation_alias=_env("TEAMMATE_MODEL"))
+    fallback_model: str | None = Field(None, validation_alias=_env("TEAMMATE_FALLBACK_MODEL"))
+    data_dir: Path = Field(Path(".teammate"), validation_alias=_env("TEAMMATE_DATA_DIR"))
+    database_url: str | None = Field(None, validation_alias=_env("TEAMMATE_DATABASE_URL"))
+    seeds_dir: Path = Field(PROJECT_ROOT / "seeds", validation_alias=_env("TEAMMATE_SEEDS_DIR"))
+    log_level: str = Field("INFO", validation_alias=_env("TEAMMATE_LOG_LEVEL"))
+    claim_lease_seconds: float = Field(
+        30.0, gt=0, validation_alias=_env("TEAMMATE_CLAIM_LEASE_SECONDS")
+    )
+    retry_attempts: int = Field(4, ge=1, le=10, validation_alias=_env("TEAMMATE_RETRY_ATTEMPTS"))
+    retry_max_wait: float = Field(20.0, ge=0, validation_alias=_env("TEAMMATE_RETRY_MAX_WAIT"))
+    stream_interval: float = Field(1.0, ge=0, validation_alias=_env("TEAMMATE_STREAM_INTERVAL"))
+
+    @field_validator("slack_api_url", "anthropic_base_url", "openai_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy async URL: the setting with its driver made explicit, or SQLite."""
+        url = self.database_url or f"sqlite:///{(self.data_dir / 'teammate.db').resolve()}"
+        for plain, driver in (
+            ("sqlite://", "sqlite+aiosqlite://"),
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+        ):
+            if url.startswith(plain):
+                return driver + url[len(plain) :]
+        if url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            return url
+        raise SettingsProblem(
+            "TEAMMATE_DATABASE_URL is not a database URL this product knows: use "
+            "sqlite:///path/to/file.db or postgresql://user@host:5432/dbname"
+        )
+
+    def require_slack(self, mode: Mode) -> None:
+        """Fail with one clear line when a Slack credential the mode needs is missing or wrong."""
+        token = _secret(self.slack_bot_token)
+        if not token:
+            raise SettingsProblem(
+                "SLACK_BOT_TOKEN is missing: set it to the app's Bot User OAuth Token (xoxb-...) "
+                "from api.slack.com/apps > OAuth & Permissions"
+            )
+        if not token.startswith("xoxb-"):
+            raise SettingsProblem(
+                "SLACK_BOT_TOKEN does not look like a bot token: it should start with xoxb-"
+            )
+        if mode == "http" and not _secret(self.slack_signing_secret):
+            raise SettingsProblem(
+                "SLACK_SIGNING_SECRET is missing: copy it from api.slack.com/apps > "
+                "Basic Information > Signing Secret (without it every request is refused)"
+            )
+        if mode == "socket":
+            app_token = _secret(self.slack_app_token)
+            if not app_token:
+                raise SettingsProblem(
+                    "SLACK_APP_TOKEN is missing: Socket Mode needs an app-level token (xapp-...) "
+                    "with connections:write, from Basic Information > App-Level Tokens"
+                )
+            if not app_token.startswith("xapp-"):
+                raise SettingsProblem("SLACK_APP_TOKEN should start with xapp-")
+
+
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value().strip() if value else ""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into one line per the contract above."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+        settings.resolved_database_url  # noqa: B018 - validates the URL early
+        return settings
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else "a setting"
+        name = _env_name(field)
+        raise SettingsProblem(f"{name} is malformed: {error['msg']}") from None
+
+
+def _env_name(field: str) -> str:
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info else None
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return field.upper()

@@ -1,0 +1,105 @@
+"""Builds the `Conversation` the model answers from a Slack thread.
+
+Every message of the thread becomes a turn with its speaker's display name; Teammate's own
+messages become the assistant's turns. Mentions are written as names. Fitting the thread into
+the model's window is the core's job (it knows the window); nothing is cut here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core.conversation import Conversation, Turn
+from bot.slack.directory import Directory
+
+_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_MAX_MESSAGES = 1000
+QUESTION_EVENT = "teammate_question"
+
+
+@dataclass(frozen=True)
+class BotIdentity:
+    user_id: str
+    bot_id: str
+    team_name: str = ""
+
+
+class ThreadReader:
+    def __init__(self, identity: BotIdentity, directory: Directory) -> None:
+        self.identity = identity
+        self.directory = directory
+
+    async def conversation(
+        self, client: AsyncWebClient, channel: str, thread_ts: str, asker: str
+    ) -> Conversation:
+        messages = await self._replies(client, channel, thread_ts)
+        turns = [turn for m in messages if (turn := await self._turn(client, m)) is not None]
+        return Conversation(
+            turns=turns,
+            workspace=self.identity.team_name,
+            channel=await self.directory.channel_name(client, channel),
+            user=await self.directory.user_name(client, asker),
+        )
+
+    async def question(
+        self, client: AsyncWebClient, channel: str, asker: str, text: str
+    ) -> Conversation:
+        """A conversation of one question (a slash command, where there is no thread yet)."""
+        name = await self.directory.user_name(client, asker)
+        return Conversation(
+            turns=[Turn("user", await self._readable(client, text), name)],
+            workspace=self.identity.team_name,
+            channel=await self.directory.channel_name(client, channel),
+            user=name,
+        )
+
+    async def _replies(self, client: AsyncWebClient, channel: str, ts: str) -> list[dict]:
+        messages: list[dict] = []
+        cursor = None
+        while len(messages) < _MAX_MESSAGES:
+            page = await client.conversations_replies(
+                channel=channel, ts=ts, limit=200, cursor=cursor, include_all_metadata=True
+            )
+            messages += page.get("messages", [])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return messages
+
+    async def _turn(self, client: AsyncWebClient, message: dict) -> Turn | None:
+        text = message.get("text") or ""
+        metadata = message.get("metadata") or {}
+        if metadata.get("event_type") == QUESTION_EVENT:
+            payload = metadata.get("event_payload") or {}
+            asker = payload.get("user", "")
+            name = await self.directory.user_name(client, asker) if asker else "someone"
+            return Turn("user", payload.get("question", text), name, message.get("ts"))
+        if not text.strip() or message.get("subtype") in {"channel_join", "channel_leave"}:
+            return None
+        ours = message.get("bot_id") == self.identity.bot_id or (
+            message.get("user") == self.identity.user_id
+        )
+        if ours:
+            return Turn("assistant", text, "Teammate", message.get("ts"))
+        if message.get("bot_id"):
+            speaker = (message.get("bot_profile") or {}).get("name") or message.get(
+                "username", "a bot"
+            )
+        else:
+            speaker = await self.directory.user_name(client, message.get("user", ""))
+        return Turn("user", await self._readable(client, text), speaker, message.get("ts"))
+
+    async def _readable(self, client: AsyncWebClient, text: str) -> str:
+        """Mentions become @Name; a leading mention of Teammate itself is dropped."""
+        text = re.sub(rf"^\s*<@{self.identity.user_id}(?:\|[^>]*)?>[\s,:]*", "", text)
+        for user_id in set(_MENTION.findall(text)):
+            name = (
+                "Teammate"
+                if user_id == self.identity.user_id
+                else await self.directory.user_name(client, user_id)
+            )
+            text = re.sub(rf"<@{user_id}(?:\|[^>]*)?>", f"@{name}", text)
+        return text.strip()

@@ -1,0 +1,144 @@
+"""Answers one question in a Slack thread, exactly once.
+
+This is where the pieces meet: the claim taken by the dedupe middleware is held (its lease
+renewed) while the thread is read, the core agent streams its events, and `SlackReply` draws
+them. A claim taken over from a process that died mid-answer first removes the half-written
+messages it left, so the thread ends with one complete answer. Each answer's usage is logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core.agent import AgentService
+from bot.core.conversation import Conversation
+from bot.core.events import AgentEvent, Failed
+from bot.core.store import Claim, ClaimOutcome, ClaimStore, ReplyLog, ReplyRecord, ThreadStore
+from bot.slack.context import ThreadReader
+from bot.slack.reply import ReplyOutcome, ReplyTarget, SlackReply
+
+log = logging.getLogger("teammate.slack.responder")
+
+THINKING_STATUS = "is thinking…"
+
+
+@dataclass
+class Question:
+    """A request to answer in a thread. With ``text`` set, the conversation is that one
+    question (a slash command); otherwise it is the whole thread."""
+
+    claim: Claim
+    client: AsyncWebClient
+    target: ReplyTarget
+    text: str | None = None
+    deep: bool = False
+
+
+class Responder:
+    def __init__(
+        self,
+        agent: AgentService,
+        claims: ClaimStore,
+        threads: ThreadStore,
+        replies: ReplyLog,
+        reader: ThreadReader,
+        *,
+        stream_interval: float = 1.0,
+    ) -> None:
+        self.agent = agent
+        self.claims = claims
+        self.threads = threads
+        self.replies = replies
+        self.reader = reader
+        self.stream_interval = stream_interval
+        self.streaming = True
+
+    async def answer(self, question: Question) -> ReplyOutcome:
+        claim, client, target = question.claim, question.client, question.target
+        async with self.claims.held(claim):
+            if claim.outcome is ClaimOutcome.TAKEN_OVER:
+                await self._remove_half_answer(client, claim)
+            await self.threads.join(
+                target.channel, target.thread_ts, target.team_id, target.user_id
+            )
+            await self._set_status(client, target, THINKING_STATUS)
+
+            async def remember(message_ts: list[str]) -> None:
+                await self.claims.record_replies(claim, target.channel, message_ts)
+
+            reply = SlackReply(
+                client,
+                target,
+                interval=self.stream_interval,
+                streaming=self.streaming,
+                on_message=remember,
+            )
+            outcome = await reply.draw(self._events(question))
+            self.streaming = reply.streaming
+            await self._set_status(client, target, "")
+            await self._record(claim, target, outcome)
+            return outcome
+
+    async def _events(self, question: Question) -> AsyncIterator[AgentEvent]:
+        try:
+            conversation = await self._conversation(question)
+        except SlackApiError as exc:
+            reference = secrets.token_hex(4)
+            log.error(
+                "could not read the thread ref=%s error=%s", reference, exc.response.get("error")
+            )
+            yield Failed("I couldn't read this thread from Slack.", reference)
+            return
+        conversation.deep = question.deep
+        async for event in self.agent.stream(conversation):
+            yield event
+
+    async def _conversation(self, question: Question) -> Conversation:
+        target, client = question.target, question.client
+        if question.text is not None:
+            return await self.reader.question(client, target.channel, target.user_id, question.text)
+        return await self.reader.conversation(
+            client, target.channel, target.thread_ts, target.user_id
+        )
+
+    async def _remove_half_answer(self, client: AsyncWebClient, claim: Claim) -> None:
+        for ts in claim.previous_replies:
+            with contextlib.suppress(SlackApiError):
+                await client.chat_delete(channel=claim.previous_channel, ts=ts)
+        log.info(
+            "took over %s; removed %d half-written messages", claim.key, len(claim.previous_replies)
+        )
+
+    async def _set_status(self, client: AsyncWebClient, target: ReplyTarget, status: str) -> None:
+        # Since 2026-03 this works in any thread with chat:write; it is only a hint, so a
+        # failure here never stops the answer.
+        with contextlib.suppress(SlackApiError):
+            await client.assistant_threads_setStatus(
+                channel_id=target.channel, thread_ts=target.thread_ts, status=status
+            )
+
+    async def _record(self, claim: Claim, target: ReplyTarget, outcome: ReplyOutcome) -> None:
+        usage = outcome.usage
+        await self.replies.record(
+            ReplyRecord(
+                claim_key=claim.key,
+                team_id=target.team_id,
+                channel=target.channel,
+                thread_ts=target.thread_ts,
+                user_id=target.user_id,
+                reply_ts=outcome.message_ts,
+                status=outcome.status,
+                model=usage.model if usage else "",
+                input_tokens=usage.input_tokens if usage else 0,
+                output_tokens=usage.output_tokens if usage else 0,
+                cost_usd=(usage.cost_usd or 0.0) if usage else 0.0,
+                error_ref=outcome.error_ref,
+            )
+        )

@@ -1,0 +1,53 @@
+"""`/ask <question>`: post the question in the channel and answer it in that thread.
+
+Acked at once (Slack allows 3 s); the work runs after. In a channel Teammate is not in, the
+asker alone is told how to invite it.
+"""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.context import QUESTION_EVENT
+from bot.slack.parsing import parse_question
+from bot.slack.reply import ReplyTarget
+from bot.slack.services import Services
+
+USAGE = "Usage: `/ask [--deep] <question>` — for example `/ask what is our on-call rota?`"
+NOT_IN_CHANNEL = (
+    "I'm not in this channel yet, so I can't answer here. Invite me with "
+    "`/invite @Teammate` and ask again, or ask me in a direct message."
+)
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    @app.command("/ask")
+    async def ask(
+        ack: AsyncAck, respond: AsyncRespond, command: dict, context: dict, client: AsyncWebClient
+    ) -> None:
+        question, deep = parse_question(command.get("text", ""))
+        if not question:
+            await ack(text=USAGE)
+            await services.skip(context)
+            return
+        await ack()
+        user, channel = command["user_id"], command["channel_id"]
+        try:
+            posted = await client.chat_postMessage(
+                channel=channel,
+                text=f"<@{user}> asked: {question}",
+                metadata={
+                    "event_type": QUESTION_EVENT,
+                    "event_payload": {"user": user, "question": question},
+                },
+            )
+        except SlackApiError as exc:
+            if exc.response.get("error") not in {"not_in_channel", "channel_not_found"}:
+                raise
+            await respond(text=NOT_IN_CHANNEL, response_type="ephemeral")
+            await services.skip(context)
+            return
+        target = ReplyTarget(channel, posted["ts"], command.get("team_id", ""), user)
+        await services.answer(context, client, target, text=question, deep=deep)
