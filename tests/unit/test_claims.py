@@ -1,0 +1,53 @@
+import asyncio
+
+from bot.core.store import ClaimOutcome, ClaimStore, ReplyLog, ReplyRecord, ThreadStore
+
+
+async def test_first_claim_wins_and_duplicates_are_refused(db) -> None:
+    first, second = ClaimStore(db, "replica-a"), ClaimStore(db, "replica-b")
+    results = await asyncio.gather(*(store.claim("event:Ev1") for store in (first, second) * 5))
+    assert sum(r.outcome is ClaimOutcome.NEW for r in results) == 1
+    assert all(r.outcome in (ClaimOutcome.NEW, ClaimOutcome.DUPLICATE) for r in results)
+
+
+async def test_done_claims_stay_done(db) -> None:
+    store = ClaimStore(db, "a", lease_seconds=0.05)
+    claim = await store.claim("event:Ev2")
+    await store.finish(claim)
+    await asyncio.sleep(0.1)
+    assert (await store.claim("event:Ev2")).outcome is ClaimOutcome.DUPLICATE
+
+
+async def test_expired_lease_is_taken_over_with_the_half_written_reply(db) -> None:
+    dead = ClaimStore(db, "dead", lease_seconds=0.05)
+    claim = await dead.claim("event:Ev3")
+    await dead.record_replies(claim, "C1", ["111.000100"])
+    assert (await ClaimStore(db, "b", 0.05).claim("event:Ev3")).outcome is ClaimOutcome.DUPLICATE
+    await asyncio.sleep(0.1)
+    racers = [ClaimStore(db, f"r{i}", 5.0) for i in range(4)]
+    results = await asyncio.gather(*(r.claim("event:Ev3") for r in racers))
+    taken = [r for r in results if r.outcome is ClaimOutcome.TAKEN_OVER]
+    assert len(taken) == 1
+    assert taken[0].previous_channel == "C1" and taken[0].previous_replies == ["111.000100"]
+    assert not await dead.renew(claim)  # the dead owner has lost it
+
+
+async def test_held_claim_keeps_its_lease_alive(db) -> None:
+    store = ClaimStore(db, "a", lease_seconds=0.15)
+    claim = await store.claim("event:Ev4")
+    async with store.held(claim):
+        await asyncio.sleep(0.4)
+        assert (await ClaimStore(db, "b").claim("event:Ev4")).outcome is ClaimOutcome.DUPLICATE
+    assert await store.state("event:Ev4") == "done"
+
+
+async def test_threads_and_replies_are_stored(db) -> None:
+    threads = ThreadStore(db)
+    assert not await threads.is_member("C1", "1.1")
+    await threads.join("C1", "1.1", "T1", "U1")
+    await threads.join("C1", "1.1", "T1", "U1")
+    assert await threads.is_member("C1", "1.1")
+    log = ReplyLog(db)
+    await log.record(ReplyRecord("event:E", "C1", "1.1", "done", "T1", input_tokens=10,
+                                 output_tokens=5, cost_usd=0.01))
+    assert await log.totals("T1") == (1, 10, 5, 0.01)

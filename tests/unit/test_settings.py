@@ -1,0 +1,62 @@
+import pytest
+
+from bot.settings import Settings, SettingsProblem, load_settings
+
+
+def make(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def test_missing_bot_token_names_the_variable_and_the_fix() -> None:
+    with pytest.raises(SettingsProblem) as problem:
+        make().require_slack("http")
+    assert str(problem.value).startswith("SLACK_BOT_TOKEN is missing")
+    assert "\n" not in str(problem.value)
+
+
+def test_wrong_kind_of_token_is_refused() -> None:
+    with pytest.raises(SettingsProblem, match="should start with xoxb-"):
+        make(slack_bot_token="xoxp-user-token").require_slack("http")
+
+
+def test_http_mode_needs_the_signing_secret() -> None:
+    with pytest.raises(SettingsProblem, match="SLACK_SIGNING_SECRET is missing"):
+        make(slack_bot_token="xoxb-1").require_slack("http")
+
+
+def test_socket_mode_needs_an_app_token() -> None:
+    with pytest.raises(SettingsProblem, match="SLACK_APP_TOKEN is missing"):
+        make(slack_bot_token="xoxb-1").require_slack("socket")
+
+
+def test_malformed_value_is_one_line_naming_the_variable(monkeypatch) -> None:
+    monkeypatch.setenv("TEAMMATE_CLAIM_LEASE_SECONDS", "soon")
+    with pytest.raises(SettingsProblem) as problem:
+        load_settings(_env_file=None)
+    assert str(problem.value).startswith("TEAMMATE_CLAIM_LEASE_SECONDS is malformed")
+
+
+def test_bad_url_is_refused(monkeypatch) -> None:
+    monkeypatch.setenv("SLACK_API_URL", "slack.com/api")
+    with pytest.raises(SettingsProblem, match="SLACK_API_URL is malformed"):
+        load_settings(_env_file=None)
+
+
+def test_database_urls_get_async_drivers(tmp_path) -> None:
+    assert make(database_url="postgresql://u@h/db").resolved_database_url == (
+        "postgresql+asyncpg://u@h/db"
+    )
+    default = make(data_dir=tmp_path).resolved_database_url
+    assert default.startswith("sqlite+aiosqlite:///") and default.endswith("teammate.db")
+    with pytest.raises(SettingsProblem, match="TEAMMATE_DATABASE_URL"):
+        _ = make(database_url="mysql://x").resolved_database_url
+
+
+def test_environment_names_are_the_contract(monkeypatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-abc")
+    monkeypatch.setenv("TEAMMATE_MODEL", "anthropic:claude-sonnet-4-6")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:8000/v1")
+    settings = load_settings(_env_file=None)
+    assert settings.slack_bot_token.get_secret_value() == "xoxb-abc"
+    assert settings.model == "anthropic:claude-sonnet-4-6"
+    assert settings.openai_base_url == "http://127.0.0.1:8000/v1"
