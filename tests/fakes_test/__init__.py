@@ -1,0 +1,1 @@
+"""Tests that drive the fake model servers with the real SDK clients."""
