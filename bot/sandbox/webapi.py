@@ -1,0 +1,147 @@
+"""The Web API endpoint, /api/{method}: parsing, auth, rate tiers, dispatch and the call log.
+
+Answers the way Slack does: HTTP 200 with {"ok": true, ...} or {"ok": false, "error": ...};
+HTTP 429 with Retry-After and {"ok": false, "error": "ratelimited"} over a tier.
+Arguments may come as a query string, a form body or a JSON body (slack_sdk uses all three).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from bot.sandbox.calllog import CallLog
+from bot.sandbox.methods import METHODS, ApiContext, ApiError, Call
+from bot.sandbox.rates import RateLimiter
+
+log = logging.getLogger(__name__)
+
+
+class BadBody(Exception):
+    """The body could not be read as the content type it claims."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+async def read_args(request: web.Request) -> dict[str, Any]:
+    """Query parameters overlaid with the JSON or form body."""
+    args: dict[str, Any] = dict(request.query)
+    if request.method != "POST" or not request.can_read_body:
+        return args
+    if request.content_type == "application/json":
+        try:
+            body = await request.json()
+        except ValueError as exc:
+            raise BadBody("invalid_json") from exc
+        if not isinstance(body, dict):
+            raise BadBody("invalid_json")
+        args.update(body)
+    else:
+        try:
+            form = await request.post()
+        except ValueError as exc:
+            raise BadBody("invalid_form_data") from exc
+        args.update({k: v for k, v in form.items() if isinstance(v, str)})
+    return args
+
+
+def _token(request: web.Request, args: dict[str, Any]) -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    token = args.get("token")
+    return str(token) if token else None
+
+
+def _app_level(method: str, token: str) -> bool:
+    """App-level tokens (xapp-) are only good for opening Socket Mode connections."""
+    return method == "apps.connections.open" and token.startswith("xapp-")
+
+
+class WebApi:
+    """Serves the emulated Slack Web API."""
+
+    def __init__(
+        self,
+        ctx: ApiContext,
+        limiter: RateLimiter,
+        calls: CallLog,
+        bot_token: Callable[[], str],
+    ) -> None:
+        self.ctx = ctx
+        self.limiter = limiter
+        self.calls = calls
+        self._bot_token = bot_token
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.route("*", "/api/{method}", self.handle)]
+
+    async def handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        try:
+            args = await read_args(request)
+        except BadBody as exc:
+            return self._answer(method, {}, error=exc.error)
+        token = _token(request, args)
+        args.pop("token", None)
+        if method not in METHODS:
+            return self._answer(method, args, error="unknown_method")
+        if not token:
+            return self._answer(method, args, error="not_authed")
+        if token != self._bot_token() and not _app_level(method, token):
+            return self._answer(method, args, error="invalid_auth")
+        retry_after = self.limiter.check(method, self._channel_key(args.get("channel")))
+        if retry_after is not None:
+            return self._answer(method, args, error="ratelimited", retry_after=retry_after)
+        call = Call(method, args)
+        try:
+            data = METHODS[method](self.ctx, call)
+        except ApiError as exc:
+            return self._answer(method, args, error=exc.error, detail=exc.detail, notes=call.notes)
+        except Exception:
+            log.exception("sandbox method %s failed", method)
+            return self._answer(method, args, error="internal_error", notes=call.notes)
+        return self._answer(method, args, data=data, notes=call.notes)
+
+    def _channel_key(self, ref: Any) -> str | None:
+        """The channel id a rate bucket is kept under, whatever name the caller used."""
+        if not isinstance(ref, str) or not ref:
+            return None
+        channel = self.ctx.ws.find_channel(ref)
+        return channel.id if channel is not None else ref
+
+    def _answer(
+        self,
+        method: str,
+        args: dict[str, Any],
+        *,
+        data: dict[str, Any] | None = None,
+        error: str | None = None,
+        detail: str | None = None,
+        notes: list[str] | None = None,
+        retry_after: int | None = None,
+    ) -> web.Response:
+        status = 429 if retry_after is not None else 200
+        notes = list(notes or [])
+        if detail:
+            notes.append(detail)
+        self.calls.record(method, args, ok=error is None, error=error, status=status, notes=notes)
+        if error is None:
+            body: dict[str, Any] = {"ok": True, **(data or {})}
+        else:
+            body = {"ok": False, "error": error}
+            if detail:
+                body["response_metadata"] = {"messages": [f"[ERROR] {detail}"]}
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        return web.Response(
+            status=status,
+            text=json.dumps(body),
+            content_type="application/json",
+            headers=headers,
+        )
