@@ -131,6 +131,16 @@ class ClaimStore:
                 .values(state=DONE, updated_at=time.time())
             )
 
+    async def replies_of_others(self, channel: str, key: str) -> set[str]:
+        """Messages in ``channel`` that other claims' answers posted (so never leftovers)."""
+        async with self.db.sessions() as session:
+            rows = await session.scalars(
+                select(ClaimRow.reply_ts).where(
+                    ClaimRow.reply_channel == channel, ClaimRow.key != key
+                )
+            )
+            return {ts for row in rows for ts in json.loads(row or "[]")}
+
     async def state(self, key: str) -> str | None:
         async with self.db.sessions() as session:
             return await session.scalar(select(ClaimRow.state).where(ClaimRow.key == key))

@@ -1,0 +1,39 @@
+"""The core's configuration: a plain frozen object the app builds from its settings.
+
+The core never reads the environment or ``bot.settings`` itself, so tests and tools can run it
+with exactly the values they pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class CoreConfig:
+    """What the agent service needs to reach models.
+
+    ``model`` and ``fallback_model`` are catalog references (alias, key or ``provider:model``).
+    ``retry_attempts`` counts every try of one request, the first included; waits grow from
+    ``retry_backoff`` seconds with jitter, and no wait (a ``retry-after`` included) is longer than
+    ``retry_max_wait``. ``request_timeout`` bounds connecting and each read from the provider;
+    ``stream_idle_timeout`` bounds the silence between two pieces of a streaming answer.
+    ``local_base_url`` is where the embedded model's OpenAI-compatible server listens.
+    """
+
+    anthropic_api_key: str | None = None
+    anthropic_base_url: str | None = None
+    openai_api_key: str | None = None
+    openai_base_url: str | None = None
+    model: str = "fast"
+    fallback_model: str | None = None
+    retry_attempts: int = 4
+    retry_max_wait: float = 20.0
+    retry_backoff: float = 0.5
+    request_timeout: float = 60.0
+    stream_idle_timeout: float = 30.0
+    local_base_url: str | None = None
+
+    def secrets(self) -> tuple[str, ...]:
+        """The values that must never reach a log line or a message."""
+        return tuple(key for key in (self.anthropic_api_key, self.openai_api_key) if key)

@@ -1,0 +1,182 @@
+"""When and how long to retry a model request, for the HTTP transport and for whole streams.
+
+Retries go through tenacity: the HTTP layer uses pydantic-ai's ``AsyncHTTPX2TenacityTransport``
+(the SDKs' own retries are off, so the layers do not multiply), and the agent retries a whole
+streamed request with the same wait strategy and attempt count when a stream fails before any
+answer text was shown. ``retry-after`` is honoured but capped: a provider asking for an hour
+must not park an answer for an hour.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+import httpx2
+from pydantic_ai.exceptions import ModelAPIError
+from pydantic_ai.retries import AsyncHTTPX2TenacityTransport, RetryConfig, wait_retry_after
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_exponential_jitter
+
+from bot.core.config import CoreConfig
+
+log = logging.getLogger("teammate.core")
+
+# 529 is Anthropic's "overloaded"; 408/409 are the provider asking to try again.
+RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+SPEND_LIMIT_CODE = "enforced_spend_limit_reached"
+
+# A pool large enough for hundreds of answers streaming at once, kept warm between them.
+HTTP_LIMITS = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
+
+WaitFn = Callable[[RetryCallState], float]
+
+
+@dataclass(slots=True)
+class ResponseWatch:
+    """Set by the transport when a provider starts a successful response.
+
+    Put it in :data:`RESPONSE_WATCH` while a request starts: an error after ``started`` broke an
+    open stream (the transport could not retry it); an error before it was already retried.
+    """
+
+    started: bool = False
+
+
+RESPONSE_WATCH: ContextVar[ResponseWatch | None] = ContextVar(
+    "teammate_response_watch", default=None
+)
+
+
+def is_spend_limit(body: object) -> bool:
+    """Whether an error body says the organisation's spend limit is reached (waiting won't help)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return False
+    details = error.get("details")
+    return isinstance(details, dict) and details.get("error_code") == SPEND_LIMIT_CODE
+
+
+def should_retry_response(response: httpx2.Response) -> bool:
+    """Whether the transport should try this response's request again."""
+    if response.status_code not in RETRY_STATUSES:
+        return False
+    if response.status_code == 429:
+        try:
+            body = json.loads(response.content or b"null")
+        except (ValueError, httpx2.ResponseNotRead):
+            body = None
+        if is_spend_limit(body):
+            return False
+    return response.headers.get("x-should-retry", "").strip().lower() != "false"
+
+
+def is_retryable_transport_error(exc: BaseException) -> bool:
+    """Failures the transport retries: a retryable status, or no response at all.
+
+    A read timeout is not retried: the provider took the request and went silent, and trying
+    again would only double the wait before the user hears anything.
+    """
+    if isinstance(exc, httpx2.HTTPStatusError):
+        return True
+    return isinstance(exc, httpx2.TransportError) and not isinstance(
+        exc, httpx2.ReadTimeout | httpx2.WriteTimeout
+    )
+
+
+def retry_wait(config: CoreConfig) -> WaitFn:
+    """Seconds to wait before the next try: the provider's ``retry-after`` if it sent one,
+    otherwise exponential backoff with jitter; never more than ``retry_max_wait``."""
+    cap = config.retry_max_wait
+    backoff = wait_exponential_jitter(
+        multiplier=config.retry_backoff, max=cap, jitter=config.retry_backoff
+    )
+    from_headers = wait_retry_after(backoff, max_wait=cap)
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, ModelAPIError) and exc.retry_after is not None:
+            return max(0.0, min(exc.retry_after, cap))
+        return min(from_headers(state), cap)
+
+    return wait
+
+
+def _log_retry(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    wait = state.next_action.sleep if state.next_action else 0.0
+    if isinstance(exc, httpx2.HTTPStatusError):
+        what = f"status {exc.response.status_code} from {exc.request.url.host}"
+    else:
+        what = type(exc).__name__
+    log.warning(
+        "model request failed (%s); retrying in %.1f s (attempt %d)",
+        what,
+        wait,
+        state.attempt_number,
+    )
+
+
+def http_retry_config(config: CoreConfig) -> RetryConfig:
+    """The tenacity arguments for the HTTP transport."""
+    return RetryConfig(
+        retry=retry_if_exception(is_retryable_transport_error),
+        wait=retry_wait(config),
+        stop=stop_after_attempt(max(1, config.retry_attempts)),
+        before_sleep=_log_retry,
+        reraise=True,
+    )
+
+
+class _ReadErrorBodies(httpx2.AsyncBaseTransport):
+    """Reads the (small) body of an error response before the retry policy looks at it, and
+    tells a :class:`ResponseWatch` when a successful response starts.
+
+    The policy needs the body to tell a spend limit from a rate limit, and the error raised when
+    retries run out keeps the body, so the SDK and the log still say what the provider said.
+    """
+
+    def __init__(self, wrapped: httpx2.AsyncBaseTransport) -> None:
+        self._wrapped = wrapped
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = await self._wrapped.handle_async_request(request)
+        if response.status_code >= 400:
+            await response.aread()
+        elif (watch := RESPONSE_WATCH.get()) is not None:
+            watch.started = True
+        return response
+
+    async def aclose(self) -> None:
+        await self._wrapped.aclose()
+
+
+def _raise_if_retryable(response: httpx2.Response) -> None:
+    if should_retry_response(response):
+        raise httpx2.HTTPStatusError(
+            f"retryable status {response.status_code}", request=response.request, response=response
+        )
+
+
+def retrying_transport(config: CoreConfig) -> httpx2.AsyncBaseTransport:
+    """An HTTP transport that retries transient failures as :func:`http_retry_config` says."""
+    inner = _ReadErrorBodies(httpx2.AsyncHTTPTransport(limits=HTTP_LIMITS))
+    return AsyncHTTPX2TenacityTransport(
+        http_retry_config(config), wrapped=inner, validate_response=_raise_if_retryable
+    )
+
+
+def stream_retrying(
+    config: CoreConfig, retryable: Callable[[BaseException], bool]
+) -> AsyncRetrying:
+    """A tenacity controller for retrying a whole streamed request (same waits and attempts)."""
+    return AsyncRetrying(
+        retry=retry_if_exception(retryable),
+        wait=retry_wait(config),
+        stop=stop_after_attempt(max(1, config.retry_attempts)),
+        before_sleep=_log_retry,
+        reraise=True,
+    )

@@ -1,0 +1,95 @@
+"""Translate pydantic-ai's stream events into the core's own :mod:`bot.core.events`.
+
+Kept apart from the agent so the mapping can be tested with hand-made events, and so pydantic-ai
+types stop here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic_ai.messages import (
+    FunctionToolCallEvent,
+    FunctionToolResultEvent,
+    PartDeltaEvent,
+    PartStartEvent,
+    TextPart,
+    TextPartDelta,
+    ThinkingPart,
+    ThinkingPartDelta,
+    ToolCallPart,
+)
+
+from bot.core.events import AgentEvent, TextDelta, ThinkingDelta, ToolCall, ToolResult
+
+PART_SEPARATOR = "\n\n"
+
+
+class EventMapper:
+    """Maps one run's events. Stateful: text parts after the first are set off by a blank line,
+    and open tool calls are counted (a running tool is not a stalled stream)."""
+
+    def __init__(self) -> None:
+        self._text_parts: set[int] = set()
+        self._separate_next: set[int] = set()
+        self._open_tools: set[str] = set()
+
+    @property
+    def tool_running(self) -> bool:
+        return bool(self._open_tools)
+
+    def map(self, event: object) -> list[AgentEvent]:
+        """The core events for one pydantic-ai event (often none)."""
+        if isinstance(event, PartStartEvent):
+            return self._part_start(event)
+        if isinstance(event, PartDeltaEvent):
+            return self._part_delta(event)
+        if isinstance(event, FunctionToolCallEvent):
+            part = event.part
+            self._open_tools.add(part.tool_call_id)
+            return [ToolCall(call_id=part.tool_call_id, name=part.tool_name, args=_args(part))]
+        if isinstance(event, FunctionToolResultEvent):
+            result = event.part
+            self._open_tools.discard(result.tool_call_id)
+            return [
+                ToolResult(
+                    call_id=result.tool_call_id,
+                    name=result.tool_name,
+                    content=result.model_response_str(wrap_if_error=False),
+                    is_error=result.outcome != "success",
+                )
+            ]
+        return []
+
+    def _part_start(self, event: PartStartEvent) -> list[AgentEvent]:
+        part = event.part
+        if isinstance(part, TextPart):
+            if event.index not in self._text_parts:
+                if self._text_parts:
+                    self._separate_next.add(event.index)
+                self._text_parts.add(event.index)
+            return self._text(event.index, part.content)
+        if isinstance(part, ThinkingPart) and part.content:
+            return [ThinkingDelta(part.content)]
+        return []
+
+    def _part_delta(self, event: PartDeltaEvent) -> list[AgentEvent]:
+        delta = event.delta
+        if isinstance(delta, TextPartDelta):
+            return self._text(event.index, delta.content_delta)
+        if isinstance(delta, ThinkingPartDelta) and delta.content_delta:
+            return [ThinkingDelta(delta.content_delta)]
+        return []
+
+    def _text(self, index: int, text: str) -> list[AgentEvent]:
+        if not text:
+            return []
+        if index in self._separate_next:
+            self._separate_next.discard(index)
+            text = PART_SEPARATOR + text.lstrip("\n")
+        return [TextDelta(text)]
+
+
+def _args(part: ToolCallPart) -> dict[str, Any]:
+    # Malformed JSON comes back as {"INVALID_JSON": raw} rather than raising.
+    return part.args_as_dict()

@@ -1,0 +1,100 @@
+"""The model catalog: the shipped entries, reference forms, and file checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.catalog import ADHOC_CONTEXT_WINDOW, Catalog, CatalogError
+
+CLAUDE_MODELS = [
+    "claude-opus-5-5",
+    "claude-sonnet-5-5",
+    "claude-haiku-5-5",
+    "claude-opus-4-7",
+    "claude-sonnet-4-6",
+    "claude-haiku-4-5",
+]
+
+
+def test_the_shipped_catalog_has_every_current_claude_model_and_the_local_one(
+    catalog: Catalog,
+) -> None:
+    for key in CLAUDE_MODELS:
+        spec = catalog.resolve(key)
+        assert spec.provider == "anthropic"
+        assert spec.model == key
+        assert spec.label.startswith("Claude ")
+        assert spec.max_output < spec.context_window
+        assert spec.price_in and spec.price_out
+    local = catalog.resolve("local")
+    assert local.provider == "local"
+    assert (local.price_in, local.price_out) == (0.0, 0.0)
+    assert local.tools is False
+
+
+def test_thinking_style_follows_the_model_generation(catalog: Catalog) -> None:
+    assert catalog.resolve("claude-haiku-4-5").thinking == "budget"
+    assert catalog.resolve("claude-sonnet-4-6").thinking == "adaptive"
+    assert catalog.resolve("claude-opus-4-7").thinking == "adaptive"
+    assert catalog.resolve("claude-opus-5-5").thinking == "always"
+    assert catalog.resolve("local").thinking == "none"
+
+
+def test_aliases_resolve_to_catalog_entries(catalog: Catalog) -> None:
+    assert catalog.resolve("fast").key == "claude-haiku-4-5"
+    assert catalog.resolve("deep").key == "claude-opus-5-5"
+
+
+def test_provider_model_form_finds_the_catalog_entry(catalog: Catalog) -> None:
+    assert catalog.resolve("anthropic:claude-sonnet-4-6") is catalog.resolve("claude-sonnet-4-6")
+
+
+def test_unknown_openai_model_gets_an_adhoc_spec_with_sane_defaults(catalog: Catalog) -> None:
+    spec = catalog.resolve("openai:qwen3-8b")
+    assert spec.adhoc
+    assert (spec.provider, spec.model, spec.key) == ("openai", "qwen3-8b", "openai:qwen3-8b")
+    assert spec.context_window == ADHOC_CONTEXT_WINDOW
+    assert spec.cost_usd(1000, 1000) == 0.0
+
+
+def test_unknown_reference_names_the_valid_forms(catalog: Catalog) -> None:
+    with pytest.raises(CatalogError) as info:
+        catalog.resolve("gpt-9")
+    message = str(info.value)
+    assert "gpt-9" in message
+    assert "fast" in message and "claude-sonnet-4-6" in message and "provider:model" in message
+
+
+def test_cost_comes_from_the_catalog_prices(catalog: Catalog) -> None:
+    sonnet = catalog.resolve("claude-sonnet-4-6")
+    assert sonnet.cost_usd(1_000_000, 100_000) == pytest.approx(3.0 + 1.5)
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ({"provider": "bedrock", "model": "m", "context_window": 10, "max_output": 1}, "provider"),
+        ({"provider": "openai", "model": "m", "context_window": 10}, "max_output"),
+        ({"provider": "openai", "model": "m", "context_window": 10, "max_output": 20}, "below"),
+        (
+            {
+                "provider": "openai",
+                "model": "m",
+                "context_window": 10,
+                "max_output": 1,
+                "thinking": "sometimes",
+            },
+            "thinking",
+        ),
+        ({"provider": "openai", "model": "m", "context_window": "big", "max_output": 1}, "int"),
+    ],
+)
+def test_malformed_entries_are_rejected_with_the_field_named(entry: dict, problem: str) -> None:
+    with pytest.raises(CatalogError, match=problem):
+        Catalog.from_dict({"models": {"m": entry}})
+
+
+def test_an_alias_to_nothing_is_rejected() -> None:
+    entry = {"provider": "openai", "model": "m", "context_window": 10, "max_output": 1}
+    with pytest.raises(CatalogError, match="alias `fast`"):
+        Catalog.from_dict({"models": {"m": entry}, "aliases": {"fast": "missing"}})

@@ -1,0 +1,48 @@
+"""The system prompt: filled in per conversation, and says what the model must know."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.core.conversation import Conversation, Turn
+from bot.core.prompts import PromptError, Prompts
+
+
+def test_system_prompt_is_filled_in(prompts: Prompts) -> None:
+    conversation = Conversation(
+        turns=[Turn("user", "hi", "Dana")], workspace="Acme", channel="deploys", user="Dana"
+    )
+    text = prompts.system(conversation, today=date(2026, 11, 3))
+    assert "Teammate" in text and "Slack" in text
+    assert "Acme" in text and "#deploys" in text and "Dana" in text
+    assert "3 November 2026" in text
+    assert "${" not in text
+
+
+def test_system_prompt_states_the_rules(prompts: Prompts) -> None:
+    text = prompts.system(Conversation(turns=[])).lower()
+    assert "display name" in text  # lines are prefixed with the speaker
+    assert "markdown" in text
+    assert "concise" in text
+    assert "never invent facts" in text
+
+
+def test_a_direct_message_reads_as_one(prompts: Prompts) -> None:
+    text = prompts.system(Conversation(turns=[], workspace="Acme", channel=""))
+    assert "a direct message" in text
+
+
+def test_a_missing_prompt_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(PromptError, match="system.md"):
+        Prompts.load(tmp_path)
+
+
+def test_templates_can_come_from_another_folder(tmp_path: Path) -> None:
+    (tmp_path / "system.md").write_text("You help ${user} in ${channel}.", encoding="utf-8")
+    prompts = Prompts.load(tmp_path)
+    assert prompts.system(Conversation(turns=[], user="Ana", channel="ops")) == (
+        "You help Ana in #ops."
+    )

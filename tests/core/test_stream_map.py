@@ -1,0 +1,71 @@
+"""pydantic-ai events become core events; tool activity is mapped for the tools to come."""
+
+from __future__ import annotations
+
+from pydantic_ai.messages import (
+    FunctionToolCallEvent,
+    FunctionToolResultEvent,
+    PartDeltaEvent,
+    PartStartEvent,
+    TextPart,
+    TextPartDelta,
+    ThinkingPart,
+    ThinkingPartDelta,
+    ToolCallPart,
+    ToolReturnPart,
+)
+
+from bot.core.events import TextDelta, ThinkingDelta, ToolCall, ToolResult
+from bot.core.stream_map import EventMapper
+
+
+def test_text_and_thinking_deltas() -> None:
+    mapper = EventMapper()
+    events = [
+        PartStartEvent(index=0, part=ThinkingPart(content="Let me ")),
+        PartDeltaEvent(index=0, delta=ThinkingPartDelta(content_delta="think.")),
+        PartDeltaEvent(index=0, delta=ThinkingPartDelta(signature_delta="sig")),
+        PartStartEvent(index=1, part=TextPart(content="Hello")),
+        PartDeltaEvent(index=1, delta=TextPartDelta(content_delta=" world")),
+    ]
+    mapped = [out for event in events for out in mapper.map(event)]
+    assert mapped == [
+        ThinkingDelta("Let me "),
+        ThinkingDelta("think."),
+        TextDelta("Hello"),
+        TextDelta(" world"),
+    ]
+
+
+def test_a_second_text_part_is_set_off_by_a_blank_line() -> None:
+    mapper = EventMapper()
+    first = mapper.map(PartStartEvent(index=0, part=TextPart(content="Checking.")))
+    empty = mapper.map(PartStartEvent(index=2, part=TextPart(content="")))
+    second = mapper.map(PartDeltaEvent(index=2, delta=TextPartDelta(content_delta="Done.")))
+    assert first == [TextDelta("Checking.")]
+    assert empty == []
+    assert second == [TextDelta("\n\nDone.")]
+
+
+def test_tool_call_and_result() -> None:
+    mapper = EventMapper()
+    call = ToolCallPart(tool_name="search", args='{"q": "deploy"}', tool_call_id="call_1")
+    assert mapper.map(FunctionToolCallEvent(call)) == [
+        ToolCall(call_id="call_1", name="search", args={"q": "deploy"})
+    ]
+    assert mapper.tool_running
+    result = ToolReturnPart(tool_name="search", content="3 documents", tool_call_id="call_1")
+    assert mapper.map(FunctionToolResultEvent(result)) == [
+        ToolResult(call_id="call_1", name="search", content="3 documents", is_error=False)
+    ]
+    assert not mapper.tool_running
+
+
+def test_a_failed_tool_is_an_error_result() -> None:
+    mapper = EventMapper()
+    result = ToolReturnPart(
+        tool_name="search", content="index offline", tool_call_id="c", outcome="failed"
+    )
+    (mapped,) = mapper.map(FunctionToolResultEvent(result))
+    assert isinstance(mapped, ToolResult) and mapped.is_error
+    assert mapped.content == "index offline"
