@@ -16,9 +16,10 @@ import yaml
 from slack_bolt.async_app import AsyncApp
 
 import handlers
-from bot.core.agent import AgentService, CoreConfig
+from bot.core.agent import AgentService
 from bot.core.catalog import Catalog
-from bot.core.prompts import PromptLibrary
+from bot.core.config import CoreConfig
+from bot.core.prompts import Prompts
 from bot.core.store import ClaimStore, Database, ReplyLog, ThreadStore
 from bot.settings import Settings
 from bot.slack.client import build_session, build_web_client
@@ -47,12 +48,13 @@ def core_config(settings: Settings) -> CoreConfig:
         fallback_model=settings.fallback_model,
         retry_attempts=settings.retry_attempts,
         retry_max_wait=settings.retry_max_wait,
+        retry_backoff=settings.retry_backoff,
     )
 
 
 def build_agent(settings: Settings) -> AgentService:
     catalog = Catalog.load(settings.seeds_dir / "models.yml")
-    prompts = PromptLibrary(settings.seeds_dir / "prompts")
+    prompts = Prompts.load(settings.seeds_dir / "prompts")
     return AgentService(core_config(settings), catalog, prompts)
 
 

@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     )
     retry_attempts: int = Field(4, ge=1, le=10, validation_alias=_env("TEAMMATE_RETRY_ATTEMPTS"))
     retry_max_wait: float = Field(20.0, ge=0, validation_alias=_env("TEAMMATE_RETRY_MAX_WAIT"))
+    retry_backoff: float = Field(0.5, ge=0, validation_alias=_env("TEAMMATE_RETRY_BACKOFF"))
     stream_interval: float = Field(1.0, ge=0, validation_alias=_env("TEAMMATE_STREAM_INTERVAL"))
 
     @field_validator("slack_api_url", "anthropic_base_url", "openai_base_url")

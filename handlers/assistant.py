@@ -41,7 +41,7 @@ def register(app: AsyncApp, services: Services) -> None:
             team_id=payload.get("team") or body.get("team_id", ""),
             user_id=payload.get("user", ""),
         )
-        await services.answer(context, client, target, deep=deep)
+        await services.answer(context, client, target, deep=deep, asked_ts=payload.get("ts"))
 
     app.assistant(assistant)
 

@@ -20,4 +20,4 @@ def register(app: AsyncApp, services: Services) -> None:
             team_id=event.get("team") or body.get("team_id", ""),
             user_id=event.get("user", ""),
         )
-        await services.answer(context, client, target, deep=deep)
+        await services.answer(context, client, target, deep=deep, asked_ts=event["ts"])

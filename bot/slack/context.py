@@ -35,7 +35,7 @@ class ThreadReader:
     async def conversation(
         self, client: AsyncWebClient, channel: str, thread_ts: str, asker: str
     ) -> Conversation:
-        messages = await self._replies(client, channel, thread_ts)
+        messages = await self.messages(client, channel, thread_ts)
         turns = [turn for m in messages if (turn := await self._turn(client, m)) is not None]
         return Conversation(
             turns=turns,
@@ -56,7 +56,13 @@ class ThreadReader:
             user=name,
         )
 
-    async def _replies(self, client: AsyncWebClient, channel: str, ts: str) -> list[dict]:
+    def is_ours(self, message: dict) -> bool:
+        return message.get("bot_id") == self.identity.bot_id or (
+            message.get("user") == self.identity.user_id
+        )
+
+    async def messages(self, client: AsyncWebClient, channel: str, ts: str) -> list[dict]:
+        """The thread's messages, oldest first (at most the first thousand)."""
         messages: list[dict] = []
         cursor = None
         while len(messages) < _MAX_MESSAGES:
@@ -79,10 +85,7 @@ class ThreadReader:
             return Turn("user", payload.get("question", text), name, message.get("ts"))
         if not text.strip() or message.get("subtype") in {"channel_join", "channel_leave"}:
             return None
-        ours = message.get("bot_id") == self.identity.bot_id or (
-            message.get("user") == self.identity.user_id
-        )
-        if ours:
+        if self.is_ours(message):
             return Turn("assistant", text, "Teammate", message.get("ts"))
         if message.get("bot_id"):
             speaker = (message.get("bot_profile") or {}).get("name") or message.get(

@@ -32,13 +32,15 @@ THINKING_STATUS = "is thinking…"
 @dataclass
 class Question:
     """A request to answer in a thread. With ``text`` set, the conversation is that one
-    question (a slash command); otherwise it is the whole thread."""
+    question (a slash command); otherwise it is the whole thread. ``asked_ts`` is the message
+    that asked (default: the thread's parent); Teammate's answer always comes after it."""
 
     claim: Claim
     client: AsyncWebClient
     target: ReplyTarget
     text: str | None = None
     deep: bool = False
+    asked_ts: str | None = None
 
 
 class Responder:
@@ -64,7 +66,7 @@ class Responder:
         claim, client, target = question.claim, question.client, question.target
         async with self.claims.held(claim):
             if claim.outcome is ClaimOutcome.TAKEN_OVER:
-                await self._remove_half_answer(client, claim)
+                await self._remove_half_answer(question)
             await self.threads.join(
                 target.channel, target.thread_ts, target.team_id, target.user_id
             )
@@ -108,13 +110,22 @@ class Responder:
             client, target.channel, target.thread_ts, target.user_id
         )
 
-    async def _remove_half_answer(self, client: AsyncWebClient, claim: Claim) -> None:
-        for ts in claim.previous_replies:
+    async def _remove_half_answer(self, question: Question) -> None:
+        """Delete what a dead owner of this claim posted: the messages it recorded, and any of
+        Teammate's messages after the question that no other answer owns (a crash can come
+        between Slack creating a message and the claim recording it)."""
+        claim, client, target = question.claim, question.client, question.target
+        asked = float(question.asked_ts or target.thread_ts)
+        leftovers = set(claim.previous_replies)
+        with contextlib.suppress(SlackApiError):
+            for message in await self.reader.messages(client, target.channel, target.thread_ts):
+                if self.reader.is_ours(message) and float(message["ts"]) > asked:
+                    leftovers.add(message["ts"])
+        leftovers -= await self.claims.replies_of_others(target.channel, claim.key)
+        for ts in sorted(leftovers):
             with contextlib.suppress(SlackApiError):
-                await client.chat_delete(channel=claim.previous_channel, ts=ts)
-        log.info(
-            "took over %s; removed %d half-written messages", claim.key, len(claim.previous_replies)
-        )
+                await client.chat_delete(channel=target.channel, ts=ts)
+        log.info("took over %s; removed %d half-written messages", claim.key, len(leftovers))
 
     async def _set_status(self, client: AsyncWebClient, target: ReplyTarget, status: str) -> None:
         # Since 2026-03 this works in any thread with chat:write; it is only a hint, so a

@@ -33,6 +33,7 @@ class Services:
         *,
         text: str | None = None,
         deep: bool = False,
+        asked_ts: str | None = None,
     ) -> ReplyOutcome | None:
         """Answer in ``target``'s thread under the request's claim (None if it has none)."""
         claim: Claim | None = context.get("claim")
@@ -40,7 +41,7 @@ class Services:
             log.warning("no claim for an answer in %s; skipped", target.channel)
             return None
         async with self.tracker.track():
-            question = Question(claim, client, target, text=text, deep=deep)
+            question = Question(claim, client, target, text=text, deep=deep, asked_ts=asked_ts)
             return await self.responder.answer(question)
 
     async def skip(self, context: dict) -> None:

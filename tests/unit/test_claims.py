@@ -48,6 +48,9 @@ async def test_threads_and_replies_are_stored(db) -> None:
     await threads.join("C1", "1.1", "T1", "U1")
     assert await threads.is_member("C1", "1.1")
     log = ReplyLog(db)
-    await log.record(ReplyRecord("event:E", "C1", "1.1", "done", "T1", input_tokens=10,
-                                 output_tokens=5, cost_usd=0.01))
+    await log.record(
+        ReplyRecord(
+            "event:E", "C1", "1.1", "done", "T1", input_tokens=10, output_tokens=5, cost_usd=0.01
+        )
+    )
     assert await log.totals("T1") == (1, 10, 5, 0.01)

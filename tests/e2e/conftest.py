@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.sandbox import Sandbox
+from tests.e2e.harness import Stack, bot_settings, running_bot
+from tests.fakes import FakeAnthropic
+
+
+@pytest.fixture
+async def sandbox():
+    async with Sandbox(retry_schedule=(0.0, 0.5, 1.0), ack_timeout=3.0) as box:
+        yield box
+
+
+@pytest.fixture
+async def model():
+    async with FakeAnthropic() as server:
+        yield server
+
+
+@pytest.fixture
+def bot_options() -> dict:
+    """Extra settings for the bot; a test overrides this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+async def stack(sandbox, model, tmp_path, bot_options):
+    settings = bot_settings(sandbox, model, tmp_path, **bot_options)
+    async with running_bot(settings, sandbox) as (runtime, url):
+        yield Stack(sandbox, model, runtime, url)

@@ -1,0 +1,69 @@
+"""The whole product over real HTTP: the sandbox as Slack, a fake model server as the
+provider, and the real bot (Bolt app, database, agent) between them."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.app import Runtime
+from bot.sandbox import Sandbox
+from bot.server import build_web_app
+from bot.settings import Settings
+from tests.fakes import FakeAnthropic
+
+MODEL = "anthropic:claude-haiku-4-5"
+
+
+@dataclass
+class Stack:
+    sandbox: Sandbox
+    model: FakeAnthropic
+    runtime: Runtime
+    bot_url: str
+
+    def mention(self, text: str, user: str = "alice", channel: str = "general") -> dict:
+        return self.sandbox.post_message(user, channel, f"<@{self.sandbox.bot_user_id}> {text}")
+
+    async def answer(self, channel: str, ts: str, count: int = 1, within: float = 20.0) -> list:
+        """The bot's finished replies in a thread, once there are ``count`` of them."""
+        return await self.sandbox.wait_for_replies(
+            channel, ts, count, within, done=True, from_bot=True
+        )
+
+
+def bot_settings(sandbox: Sandbox, model: FakeAnthropic, data_dir: Path, **extra) -> Settings:
+    values = dict(
+        slack_bot_token=sandbox.bot_token,
+        slack_signing_secret=sandbox.signing_secret,
+        slack_api_url=sandbox.api_url,
+        anthropic_api_key="test-key",
+        anthropic_base_url=model.base_url,
+        model=MODEL,
+        data_dir=data_dir,
+        stream_interval=0.25,
+        retry_backoff=0.05,
+        retry_max_wait=2.0,
+    )
+    values.update(extra)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@contextlib.asynccontextmanager
+async def running_bot(settings: Settings, sandbox: Sandbox) -> AsyncIterator[tuple[Runtime, str]]:
+    runtime = await Runtime.start(settings)
+    runner = web.AppRunner(build_web_app(runtime), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    url = f"http://127.0.0.1:{port}/slack/events"
+    sandbox.request_url = url
+    try:
+        yield runtime, url
+    finally:
+        await runner.cleanup()
