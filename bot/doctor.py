@@ -102,7 +102,7 @@ async def _check_model(settings: Settings, report: Callable[[str, str], None]) -
         report(FAIL, f"TEAMMATE_MODEL: {exc}")
         return
     try:
-        report(OK, await agent.check_model())
+        report(OK, "the model answers: " + (await agent.check_model()).removeprefix("OK: "))
     except Exception as exc:
         report(FAIL, str(exc))
     finally:

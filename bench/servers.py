@@ -1,0 +1,108 @@
+"""The two servers whose ack latency is compared, each run in its own process.
+
+`bare`: a Bolt AsyncApp that only acks, served the way Teammate is served (an aiohttp
+application with POST /slack/events through Bolt's aiohttp adapter, request verification on).
+It is the floor: what Bolt and aiohttp cost on this machine before any product code.
+
+`teammate`: the real product (Runtime.start + build_web_app) wired to the world's sandbox and
+fake model, so everything after each ack (claims, thread reads, model calls, streaming) runs
+in the same process and event loop as the acks being timed.
+
+Both log as production does (INFO, one line per record), to a file rather than the console;
+the count of warnings and errors is reported back when the server stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from collections import Counter
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bench.procs import answer_until_stopped
+from bot import logs
+from bot.app import Runtime
+from bot.server import build_web_app
+from bot.settings import Settings
+
+MODEL = "anthropic:claude-haiku-4-5"
+
+
+def bare_app(world: dict[str, Any]) -> web.Application:
+    """A Bolt app whose listeners only ack; its client points at the sandbox (for auth.test)."""
+    client = AsyncWebClient(token=world["bot_token"], base_url=world["api_url"])
+    app = AsyncApp(client=client, signing_secret=world["signing_secret"])
+
+    @app.event("app_mention")
+    async def on_mention(ack: AsyncAck) -> None:
+        await ack()
+
+    @app.command("/ask")
+    async def on_ask(ack: AsyncAck) -> None:
+        await ack()
+
+    async def slack_events(request: web.Request) -> web.StreamResponse:
+        bolt_request = await to_bolt_request(request)
+        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
+
+    web_app = web.Application()
+    web_app.router.add_post("/slack/events", slack_events)
+    return web_app
+
+
+def teammate_settings(world: dict[str, Any], data_dir: Path, **extra: Any) -> Settings:
+    values: dict[str, Any] = dict(
+        slack_bot_token=world["bot_token"],
+        slack_signing_secret=world["signing_secret"],
+        slack_api_url=world["api_url"],
+        anthropic_api_key="bench-key",
+        anthropic_base_url=world["model_url"],
+        model=MODEL,
+        data_dir=data_dir,
+        stream_interval=1.0,
+    )
+    values.update(extra)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def server_main(conn: Connection, kind: str, world: dict[str, Any]) -> None:
+    asyncio.run(_serve(conn, kind, world))
+
+
+async def _serve(conn: Connection, kind: str, world: dict[str, Any]) -> None:
+    with tempfile.TemporaryDirectory(prefix="teammate-bench-") as tmp:
+        log_path = Path(tmp) / "server.log"
+        with log_path.open("w", encoding="utf-8") as log_file:
+            sys.stderr = log_file
+            logs.configure("INFO")
+            if kind == "bare":
+                web_app = bare_app(world)
+            else:
+                web_app = build_web_app(await Runtime.start(teammate_settings(world, Path(tmp))))
+            runner = web.AppRunner(web_app, access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            conn.send({"url": f"http://127.0.0.1:{runner.addresses[0][1]}"})
+            await answer_until_stopped(conn)
+            await runner.cleanup()
+            sys.stderr = sys.__stderr__
+        conn.send(_log_levels(log_path))
+
+
+def _log_levels(path: Path) -> dict[str, int]:
+    """How many log lines of each level the server wrote."""
+    levels: Counter[str] = Counter()
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        parts = line.split(" ", 2)
+        if len(parts) > 1 and parts[1] in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            levels[parts[1]] += 1
+    return dict(levels)
