@@ -30,6 +30,7 @@ async def test_mention_is_answered_once_in_the_thread_growing_as_it_streams(stac
     footer = str(reply["blocks"])
     assert "Claude Haiku 4.5" in footer and "tokens" in footer
     assert stack.sandbox.ratelimited == 0
+    await stack.runtime.tracker.drain(10)  # the answer's bookkeeping follows its last message
     answers, tokens_in, tokens_out, cost = await stack.runtime.services.responder.replies.totals()
     assert answers == 1 and tokens_in > 0 and tokens_out > 0 and cost > 0  # usage is stored
 
