@@ -15,6 +15,7 @@ class SandboxConfig:
     rate_scale: shrinks every rate-limit window (1.0 = Slack's real limits).
     bot_events: deliver `message` events for the bot's own posts and edits, as Slack does.
     stream_idle_timeout: a stream left this long without an append stops accepting text.
+    disabled_methods: Web API methods answered `unknown_method`, as by a Slack that lacks them.
     """
 
     request_url: str | None = None
@@ -26,6 +27,7 @@ class SandboxConfig:
     tier_overrides: dict[str, int] = field(default_factory=dict)
     bot_events: bool = True
     stream_idle_timeout: float | None = None
+    disabled_methods: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -44,6 +46,8 @@ class SandboxConfig:
                 value = float(value)
                 if value <= 0:
                     raise ValueError(f"{key} must be positive")
+            elif key == "disabled_methods":
+                value = tuple(str(v) for v in value)
             elif key == "tier_overrides":
                 value = {str(k): int(v) for k, v in dict(value).items()}
             setattr(self, key, value)

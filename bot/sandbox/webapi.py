@@ -90,7 +90,7 @@ class WebApi:
             return self._answer(method, {}, error=exc.error)
         token = _token(request, args)
         args.pop("token", None)
-        if method not in METHODS:
+        if method not in METHODS or method in self.ctx.config.disabled_methods:
             return self._answer(method, args, error="unknown_method")
         if not token:
             return self._answer(method, args, error="not_authed")

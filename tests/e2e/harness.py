@@ -30,10 +30,18 @@ class Stack:
         return self.sandbox.post_message(user, channel, f"<@{self.sandbox.bot_user_id}> {text}")
 
     async def answer(self, channel: str, ts: str, count: int = 1, within: float = 20.0) -> list:
-        """The bot's finished replies in a thread, once there are ``count`` of them."""
-        return await self.sandbox.wait_for_replies(
-            channel, ts, count, within, done=True, from_bot=True
-        )
+        """The bot's replies in a thread once there are ``count`` and the last is finished:
+        it carries the footer, or ends with an error note."""
+
+        def finished() -> list | None:
+            replies = self.sandbox.replies(channel, ts, from_bot=True)
+            if len(replies) < count or any(r["streaming"] for r in replies):
+                return None
+            last = replies[-1]
+            done = "tokens" in str(last["blocks"]) or "(ref `" in last["text"]
+            return replies if done else None
+
+        return await self.sandbox.wait_for(finished, within)
 
 
 def bot_settings(sandbox: Sandbox, provider: FakeAnthropic, data_dir: Path, **extra) -> Settings:
