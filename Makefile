@@ -24,6 +24,7 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check bot handlers tests bench
+	$(BIN)/mypy bot/core
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -15,8 +15,10 @@ import json
 import time
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.core.store.db import Database
@@ -68,7 +70,7 @@ class ClaimStore:
             updated_at=now,
         ).on_conflict_do_nothing(index_elements=["key"])
         async with self.db.sessions.begin() as session:
-            inserted = (await session.execute(statement)).rowcount
+            inserted = _affected(await session.execute(statement))
         if inserted:
             return Claim(key, self.owner, ClaimOutcome.NEW)
         async with self.db.sessions.begin() as session:
@@ -91,7 +93,7 @@ class ClaimStore:
                     updated_at=now,
                 )
             )
-            if not taken.rowcount:
+            if not _affected(taken):
                 return Claim(key, self.owner, ClaimOutcome.DUPLICATE)
             return Claim(
                 key,
@@ -110,7 +112,7 @@ class ClaimStore:
                 .where(ClaimRow.key == claim.key, ClaimRow.owner == claim.owner)
                 .values(lease_until=now + self.lease_seconds, updated_at=now)
             )
-            return bool(result.rowcount)
+            return bool(_affected(result))
 
     async def record_replies(self, claim: Claim, channel: str, reply_ts: list[str]) -> None:
         """Remember the messages this answer has posted, for a take-over after a crash."""
@@ -150,7 +152,7 @@ class ClaimStore:
         cutoff = time.time() - older_than_seconds
         async with self.db.sessions.begin() as session:
             result = await session.execute(delete(ClaimRow).where(ClaimRow.created_at < cutoff))
-            return result.rowcount or 0
+            return _affected(result)
 
     @contextlib.asynccontextmanager
     async def held(self, claim: Claim):  # type: ignore[no-untyped-def]
@@ -173,3 +175,8 @@ class ClaimStore:
             await asyncio.sleep(self.lease_seconds / 3)
             with contextlib.suppress(Exception):
                 await self.renew(claim)
+
+
+def _affected(result: Result[Any]) -> int:
+    """Rows an INSERT, UPDATE or DELETE touched (its result is a CursorResult)."""
+    return result.rowcount if isinstance(result, CursorResult) else 0
