@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import IO
 
 _SECRET = re.compile(
     r"(xox[abposre]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|sk-ant-[A-Za-z0-9_-]+|sk-[A-Za-z0-9_-]{16,}"
@@ -31,8 +32,8 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def configure(level: str = "INFO") -> None:
-    handler = logging.StreamHandler()
+def configure(level: str = "INFO", stream: IO[str] | None = None) -> None:
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s", "%Y-%m-%dT%H:%M:%S")
     )

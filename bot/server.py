@@ -37,9 +37,9 @@ def build_web_app(runtime: Runtime) -> web.Application:
         try:
             bolt_request = await to_bolt_request(request)
             bolt_response = await runtime.app.async_dispatch(bolt_request)
-        except Exception:
+        except Exception as exc:  # a signed request Bolt cannot parse: the sender's mistake
             reference = secrets.token_hex(4)
-            log.exception("could not handle a Slack request ref=%s", reference)
+            log.warning("malformed Slack request ref=%s %s: %s", reference, type(exc).__name__, exc)
             return web.json_response({"error": "bad_request", "ref": reference}, status=400)
         return await to_aiohttp_response(bolt_response)
 

@@ -18,8 +18,8 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult, Result
 
 from bot.core.store.db import Database
 from bot.core.store.schema import ClaimRow
