@@ -2,11 +2,12 @@
 
 Slack gives an app 3 seconds to acknowledge, and retries or shows the user an error after
 that; under load the ack is the first thing to suffer when the event loop is busy with the
-answers the earlier requests started. Each kind of request (app_mention event envelopes, then
+answers that earlier requests started. Each kind of request (app_mention event envelopes, then
 `/ask` slash commands) is sent open-loop at 100 a second to a bare Bolt AsyncApp that only
 acks, then to Teammate doing its real work after each ack (claiming the event, reading the
 thread, calling the fake model, streaming the answer into the sandbox). The load generator,
-the server and the world (sandbox and fake model) are three processes.
+the server and the world (sandbox and fake model) are separate processes; Teammate gets a
+fresh process and database for each kind, so one kind's backlog cannot slow the other's.
 
     python -m bench.ack_latency
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 import time
 from typing import Any
 
@@ -30,15 +32,15 @@ from bench.world import world_main
 RATE = 100.0
 SECONDS = 15
 WARMUP_SECONDS = 2
+DRAIN_SECONDS = 12.0
 ANSWER = "Short answer: yes, that works."
 P99_TARGET_MS = 50.0
 RATIO_TARGET = 1.3
 KINDS = {"mention": ("app_mention event", JSON), "ask": ("/ask command", FORM)}
-TARGETS = {"bare": "bare Bolt app", "teammate": "Teammate"}
 
 
-async def wait_until_idle(base_url: str, within: float = 90.0) -> float | None:
-    """Seconds until the server reports no answer in flight (None if it never did)."""
+async def wait_until_idle(base_url: str, within: float) -> float | None:
+    """Seconds until the server reports no answer in flight (None if not within ``within``)."""
     started = time.monotonic()
     async with aiohttp.ClientSession() as session:
         while time.monotonic() - started < within:
@@ -50,108 +52,148 @@ async def wait_until_idle(base_url: str, within: float = 90.0) -> float | None:
     return None
 
 
+class Run:
+    """One benchmark run: the world, then each server and kind in turn."""
+
+    def __init__(self, seconds: float, rate: float) -> None:
+        self.seconds, self.rate = seconds, rate
+        self.warmup = int(rate * WARMUP_SECONDS)
+        self.count = self.warmup + int(rate * seconds)
+        self.samples: dict[tuple[str, str], list[Sample]] = {}
+        self.server: dict[tuple[str, str], dict[str, Any]] = {}
+        self.answers: dict[str, int] = {}
+        self.drain: dict[str, float | None] = {}
+
+    async def load(self, url: str, kind: str) -> list[Sample]:
+        samples = await open_loop(
+            url + "/slack/events",
+            self.bodies[kind],
+            KINDS[kind][1],
+            self.world_info["signing_secret"],
+            self.rate,
+        )
+        return samples[self.warmup :]
+
+    async def measure(self) -> None:
+        world = Child(world_main, self.count, self.count, ANSWER, name="world")
+        self.world_info = await world.start(within=180)
+        self.bodies = {k: self.world_info.pop(k + "s") for k in ("mention", "ask")}
+        try:
+            await self.bare()
+            for kind in KINDS:
+                await self.teammate(kind, world)
+        finally:
+            await world.stop(within=10)
+
+    async def bare(self) -> None:
+        with tempfile.TemporaryDirectory(prefix="bench-bare-") as workdir:
+            server = Child(server_main, "bare", self.world_info, workdir, name="bare")
+            url = (await server.start(within=120))["url"]
+            try:
+                for kind in KINDS:
+                    await server.ask("report")
+                    self.samples["bare", kind] = await self.load(url, kind)
+                    self.server["bare", kind] = await server.ask("report")
+            finally:
+                await server.stop(within=10)
+
+    async def teammate(self, kind: str, world: Child) -> None:
+        with tempfile.TemporaryDirectory(prefix="bench-teammate-") as workdir:
+            server = Child(server_main, "teammate", self.world_info, workdir, name="teammate")
+            url = (await server.start(within=120))["url"]
+            try:
+                before = (await world.ask("stats"))["answers_finished"]
+                await server.ask("report")
+                self.samples["teammate", kind] = await self.load(url, kind)
+                self.drain[kind] = await wait_until_idle(url, DRAIN_SECONDS)
+                self.server["teammate", kind] = await server.ask("report")
+                self.answers[kind] = (await world.ask("stats"))["answers_finished"] - before
+            finally:
+                await server.stop(within=5)  # an unfinished backlog is cut off, not awaited
+
+    def result(self) -> Result:
+        rows: list[Row] = []
+        for kind, (label, _) in KINDS.items():
+            bare, ours = self.samples["bare", kind], self.samples["teammate", kind]
+            bare_p99 = percentile([s.latency for s in bare], 99)
+            our_p99 = percentile([s.latency for s in ours], 99)
+            ratio = our_p99 / bare_p99
+            rows += [
+                Row(f"{label}: bare Bolt app", _figures(bare)),
+                Row(
+                    f"{label}: Teammate",
+                    _figures(ours),
+                    f"p99 < {P99_TARGET_MS:.0f} ms",
+                    our_p99 * 1000 < P99_TARGET_MS,
+                ),
+                Row(
+                    f"{label}: Teammate p99 / bare p99",
+                    f"{ratio:.2f}×",
+                    f"≤ {RATIO_TARGET}×",
+                    ratio <= RATIO_TARGET,
+                ),
+            ]
+        return Result("Ack latency at 100 requests/s", self.method(), rows, self.notes())
+
+    def notes(self) -> list[str]:
+        notes = []
+        for (target, kind), values in self.samples.items():
+            failed = sum(1 for s in values if s.status is None or not 200 <= s.status < 300)
+            if failed:
+                notes.append(f"{target}, {KINDS[kind][0]}: {failed} requests not answered 2xx")
+        sent = self.count
+        for kind, (label, _) in KINDS.items():
+            server = self.server["teammate", kind]
+            drain = self.drain.get(kind)
+            drained = (
+                f"the last {drain:.1f} s after the last request"
+                if drain is not None
+                else f"the rest cut off {DRAIN_SECONDS:.0f} s after the last request"
+            )
+            answers = self.answers.get(kind, 0)
+            notes.append(
+                f"Teammate, {label}: {answers} of {sent} answers finished ({drained}); "
+                f"its process used {server['cpu_seconds']:.1f} CPU s "
+                f"({server['cpu_seconds'] / max(answers, 1) * 1000:.0f} ms per answer); "
+                f"event-loop lag p99 {server['loop_lag_ms']['p99']} ms, "
+                f"max {server['loop_lag_ms']['max']} ms"
+            )
+        for (target, kind), server in self.server.items():
+            levels = server["logs"]["levels"]
+            if levels.get("WARNING") or levels.get("ERROR"):
+                notes.append(
+                    f"{target}, {KINDS[kind][0]}: {levels.get('WARNING', 0)} warnings, "
+                    f"{levels.get('ERROR', 0)} errors logged, e.g. "
+                    + "; ".join(server["logs"]["samples"][:1])
+                )
+        lag = [s.lag for values in self.samples.values() for s in values]
+        notes.append(
+            f"load generator lateness (included in the latencies): p99 "
+            f"{percentile(lag, 99) * 1000:.1f} ms, max {max(lag) * 1000:.1f} ms"
+        )
+        return notes
+
+    def method(self) -> str:
+        return (
+            f"{self.rate:.0f} signed requests/s for {self.seconds:.0f} s per kind "
+            f"({int(self.rate * self.seconds)} measured after {WARMUP_SECONDS} s of warm-up), "
+            "open loop, latency from the scheduled send to the end of the response; load "
+            "generator, server and world (sandbox + fake model, at lower CPU priority) in "
+            "separate processes; sandbox rate limits off; the fake model answers at once with "
+            "a short text."
+        )
+
+
 def _figures(samples: list[Sample]) -> str:
     s = summary_ms([x.latency for x in samples])
     return f"p50 {s['p50']} ms · p99 {s['p99']} ms · max {s['max']} ms"
 
 
-async def measure(seconds: float = SECONDS, rate: float = RATE) -> dict[str, Any]:
-    """Runs every target and kind; returns the samples and what the processes reported."""
-    warmup = int(rate * WARMUP_SECONDS)
-    count = warmup + int(rate * seconds)
-    world = Child(world_main, count, count, ANSWER, name="world")
-    info = await world.start(within=180)
-    bodies = {"mention": info.pop("mentions"), "ask": info.pop("asks")}
-    out: dict[str, Any] = {"samples": {}, "logs": {}, "drain": {}, "world": {}}
-    try:
-        for target in TARGETS:
-            server = Child(server_main, target, info, name=target)
-            url = (await server.start(within=120))["url"]
-            try:
-                for kind, (_, content_type) in KINDS.items():
-                    samples = await open_loop(
-                        url + "/slack/events",
-                        bodies[kind],
-                        content_type,
-                        info["signing_secret"],
-                        rate,
-                    )
-                    out["samples"][target, kind] = samples[warmup:]
-                    if target == "teammate":
-                        out["drain"][kind] = await wait_until_idle(url)
-                        out["world"][kind] = await world.ask("stats")
-            finally:
-                out["logs"][target] = await server.stop(within=90)
-    finally:
-        await world.stop()
-    out["count"] = count
-    return out
-
-
-def result_from(data: dict[str, Any], seconds: float, rate: float) -> Result:
-    samples = data["samples"]
-    rows: list[Row] = []
-    notes: list[str] = []
-    for kind, (label, _) in KINDS.items():
-        bare, ours = samples["bare", kind], samples["teammate", kind]
-        bare_p99 = percentile([s.latency for s in bare], 99)
-        our_p99 = percentile([s.latency for s in ours], 99)
-        ratio = our_p99 / bare_p99
-        rows.append(Row(f"{label}: bare Bolt app", _figures(bare)))
-        rows.append(
-            Row(
-                f"{label}: Teammate",
-                _figures(ours),
-                f"p99 < {P99_TARGET_MS:.0f} ms",
-                our_p99 * 1000 < P99_TARGET_MS,
-            )
-        )
-        rows.append(
-            Row(
-                f"{label}: Teammate p99 / bare p99",
-                f"{ratio:.2f}×",
-                f"≤ {RATIO_TARGET}×",
-                ratio <= RATIO_TARGET,
-            )
-        )
-    for (target, kind), values in samples.items():
-        failed = sum(1 for s in values if s.status is None or not 200 <= s.status < 300)
-        if failed:
-            notes.append(f"{TARGETS[target]}, {KINDS[kind][0]}: {failed} requests not answered 2xx")
-    for kind, (label, _) in KINDS.items():
-        world = data["world"].get(kind, {})
-        drain = data["drain"].get(kind)
-        drained = f"{drain:.1f} s" if drain is not None else "not within 90 s"
-        notes.append(
-            f"Teammate, {label} phase: {world.get('answers_finished', 0)} answers finished in "
-            f"total so far, {world.get('model_requests', 0)} model calls; last answer done "
-            f"{drained} after the last request"
-        )
-    lag = [s.lag for values in samples.values() for s in values]
-    notes.append(
-        f"load generator lateness: p99 {percentile(lag, 99) * 1000:.1f} ms, "
-        f"max {max(lag) * 1000:.1f} ms"
-    )
-    for target, levels in data["logs"].items():
-        levels = levels or {}
-        if levels.get("WARNING") or levels.get("ERROR"):
-            notes.append(
-                f"{TARGETS[target]} logged {levels.get('WARNING', 0)} warnings and "
-                f"{levels.get('ERROR', 0)} errors"
-            )
-    method = (
-        f"{int(rate)} signed requests/s for {seconds:.0f} s per kind ({int(rate * seconds)} "
-        f"measured after {WARMUP_SECONDS} s of warm-up), open loop, latency from the scheduled "
-        "send to the end of the response; load generator, server and world (sandbox + fake "
-        "model) in separate processes; sandbox rate limits off; the fake model answers at once "
-        "with a short text."
-    )
-    return Result("Ack latency at 100 requests/s", method, rows, notes)
-
-
 async def run(seconds: float = SECONDS, rate: float = RATE) -> Result:
     started = time.monotonic()
-    result = result_from(await measure(seconds, rate), seconds, rate)
+    benchmark = Run(seconds, rate)
+    await benchmark.measure()
+    result = benchmark.result()
     result.seconds = time.monotonic() - started
     return result
 

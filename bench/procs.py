@@ -51,7 +51,7 @@ class Child:
                 last = await self.ask(STOP, within)
         except (TimeoutError, EOFError, BrokenPipeError):
             pass
-        await asyncio.to_thread(self.process.join, 10)
+        await asyncio.to_thread(self.process.join, within)
         if self.process.is_alive():
             self.process.terminate()
             await asyncio.to_thread(self.process.join, 5)

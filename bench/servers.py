@@ -8,15 +8,17 @@ It is the floor: what Bolt and aiohttp cost on this machine before any product c
 fake model, so everything after each ack (claims, thread reads, model calls, streaming) runs
 in the same process and event loop as the acks being timed.
 
-Both log as production does (INFO, one line per record), to a file rather than the console;
-the count of warnings and errors is reported back when the server stops.
+Both log as production does (INFO, one line per record), to a file rather than the console.
+Asked for a "report", a server says how much CPU it used and how late its event loop ran
+(a probe that sleeps 10 ms at a time and notes the overshoot) since the last report, and how
+many warnings and errors it logged: the evidence for why an ack was slow.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-import tempfile
+import time
 from collections import Counter
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -28,6 +30,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bench.procs import answer_until_stopped
+from bench.stats import summary_ms
 from bot import logs
 from bot.app import Runtime
 from bot.server import build_web_app
@@ -73,36 +76,75 @@ def teammate_settings(world: dict[str, Any], data_dir: Path, **extra: Any) -> Se
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-def server_main(conn: Connection, kind: str, world: dict[str, Any]) -> None:
-    asyncio.run(_serve(conn, kind, world))
+def server_main(conn: Connection, kind: str, world: dict[str, Any], workdir: str) -> None:
+    """Serve ``kind`` ("bare" or "teammate"); state and log go in ``workdir`` (the parent's)."""
+    asyncio.run(_serve(conn, kind, world, Path(workdir)))
 
 
-async def _serve(conn: Connection, kind: str, world: dict[str, Any]) -> None:
-    with tempfile.TemporaryDirectory(prefix="teammate-bench-") as tmp:
-        log_path = Path(tmp) / "server.log"
-        with log_path.open("w", encoding="utf-8") as log_file:
-            sys.stderr = log_file
-            logs.configure("INFO")
-            if kind == "bare":
-                web_app = bare_app(world)
-            else:
-                web_app = build_web_app(await Runtime.start(teammate_settings(world, Path(tmp))))
-            runner = web.AppRunner(web_app, access_log=None)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            conn.send({"url": f"http://127.0.0.1:{runner.addresses[0][1]}"})
-            await answer_until_stopped(conn)
+async def _serve(conn: Connection, kind: str, world: dict[str, Any], workdir: Path) -> None:
+    log_path = workdir / "server.log"
+    with log_path.open("w", encoding="utf-8") as log_file:
+        sys.stderr = log_file
+        logs.configure("INFO")
+        if kind == "bare":
+            web_app = bare_app(world)
+        else:
+            web_app = build_web_app(await Runtime.start(teammate_settings(world, workdir)))
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        probe = LoopProbe()
+        conn.send({"url": f"http://127.0.0.1:{runner.addresses[0][1]}"})
+
+        async def report(_: Any) -> dict[str, Any]:
+            return {**probe.report(), "logs": _log_levels(log_path)}
+
+        try:
+            await answer_until_stopped(conn, report)
+        finally:
+            probe.stop()
             await runner.cleanup()
             sys.stderr = sys.__stderr__
-        conn.send(_log_levels(log_path))
+    conn.send(None)
 
 
-def _log_levels(path: Path) -> dict[str, int]:
-    """How many log lines of each level the server wrote."""
+class LoopProbe:
+    """Measures event-loop lateness and CPU time in the process it runs in."""
+
+    TICK = 0.01
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self.cpu = time.process_time()
+        self.task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(self.TICK)
+            self.lags.append(max(0.0, loop.time() - before - self.TICK))
+
+    def report(self) -> dict[str, Any]:
+        """CPU seconds and loop lag (ms) since the last report."""
+        now = time.process_time()
+        figures = {"cpu_seconds": now - self.cpu, "loop_lag_ms": summary_ms(self.lags)}
+        self.cpu, self.lags = now, []
+        return figures
+
+    def stop(self) -> None:
+        self.task.cancel()
+
+
+def _log_levels(path: Path) -> dict[str, Any]:
+    """How many log lines of each level the server wrote, and the first few problems."""
     levels: Counter[str] = Counter()
+    samples: list[str] = []
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        parts = line.split(" ", 2)
+        parts = line.split(" ", 3)
         if len(parts) > 1 and parts[1] in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             levels[parts[1]] += 1
-    return dict(levels)
+            if parts[1] in {"WARNING", "ERROR", "CRITICAL"} and len(samples) < 3:
+                samples.append(" ".join(parts[1:])[:200])
+    return {"levels": dict(levels), "samples": samples}

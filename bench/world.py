@@ -6,20 +6,22 @@ latency is measured. The world also prepares what the load generator sends, buil
 sandbox's own payload code so the bodies are exactly Slack's: `app_mention` envelopes for
 messages that really exist in the sandbox (so the bot can read their threads) and `/ask`
 command forms, each with its own event_id or trigger_id. The sandbox has no request URL here:
-only the load generator's requests reach the bot.
+only the load generator's requests reach the bot. The world runs at a lower CPU priority
+(nice 10), as the remote services it stands in for would not take CPU from the bot.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections import Counter
 from multiprocessing.connection import Connection
 from typing import Any
+from urllib.parse import urlencode
 
 from bench.procs import answer_until_stopped
 from bot.sandbox import Sandbox, ids, payloads
-from bot.sandbox.delivery import form_body
 from bot.sandbox.lookup import require_channel, require_user
 from tests.fakes import FakeAnthropic, Text
 
@@ -58,7 +60,7 @@ def ask_bodies(box: Sandbox, count: int) -> list[bytes]:
             response_url=box.hooks.url(hook),
             trigger_id=ids.trigger_id(),
         )
-        bodies.append(form_body(fields))
+        bodies.append(urlencode(fields).encode())
     return bodies
 
 
@@ -74,6 +76,7 @@ def stats(box: Sandbox, model: FakeAnthropic) -> dict[str, Any]:
 
 
 def world_main(conn: Connection, mentions: int, asks: int, answer: str) -> None:
+    os.nice(10)
     asyncio.run(_world(conn, mentions, asks, answer))
 
 

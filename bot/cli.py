@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 
 from bot import logs
@@ -67,8 +68,13 @@ async def _socket_mode(settings: Settings) -> int:
     runtime = await Runtime.start(settings)
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
     handler = AsyncSocketModeHandler(runtime.app, app_token)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
     try:
-        await handler.start_async()
+        await handler.connect_async()
+        await stop.wait()
     finally:
         await handler.close_async()
         await runtime.close()

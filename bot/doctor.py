@@ -27,20 +27,19 @@ async def run_doctor(settings: Settings, say: Callable[[str], None] = print) -> 
         say(f"{mark} {line}")
 
     await _check_slack(settings, report)
+    socket_mode = await _check_app_token(settings, report)
     if _secret(settings.slack_signing_secret):
-        report(OK, "SLACK_SIGNING_SECRET is set")
+        report(OK, "SLACK_SIGNING_SECRET is set (HTTP mode available)")
+    elif socket_mode:
+        report(
+            NOTE, "SLACK_SIGNING_SECRET is not set: only Socket Mode (teammate run) is available"
+        )
     else:
         report(
             FAIL,
             "SLACK_SIGNING_SECRET is missing: copy it from api.slack.com/apps > Basic "
             "Information > Signing Secret (HTTP mode refuses every request without it)",
         )
-    if _secret(settings.slack_app_token).startswith("xapp-"):
-        report(OK, "SLACK_APP_TOKEN is set (Socket Mode available)")
-    elif _secret(settings.slack_app_token):
-        report(FAIL, "SLACK_APP_TOKEN should start with xapp- (an app-level token)")
-    else:
-        report(NOTE, "SLACK_APP_TOKEN is not set: only HTTP mode (teammate serve) is available")
     await _check_database(settings, report)
     await _check_model(settings, report)
     say("All checks passed." if not failures else f"{failures} check(s) failed.")
@@ -76,6 +75,33 @@ async def _check_slack(settings: Settings, report: Callable[[str, str], None]) -
             )
             return
     report(OK, f"SLACK_BOT_TOKEN works: @{auth.get('user')} in {auth.get('team')}")
+
+
+async def _check_app_token(settings: Settings, report: Callable[[str, str], None]) -> bool:
+    """Whether Socket Mode works: the app-level token opens a connection URL."""
+    app_token = _secret(settings.slack_app_token)
+    if not app_token:
+        report(NOTE, "SLACK_APP_TOKEN is not set: only HTTP mode (teammate serve) is available")
+        return False
+    if not app_token.startswith("xapp-"):
+        report(FAIL, "SLACK_APP_TOKEN should start with xapp- (an app-level token)")
+        return False
+    async with build_session() as session:
+        client = build_web_client("", settings.slack_api_url, session)
+        try:
+            await client.apps_connections_open(app_token=app_token)
+        except SlackApiError as exc:
+            report(
+                FAIL,
+                f"SLACK_APP_TOKEN was refused by Slack ({exc.response.get('error')}): create an "
+                "app-level token with connections:write under Basic Information > App-Level Tokens",
+            )
+            return False
+        except Exception as exc:
+            report(FAIL, f"Slack could not be reached for Socket Mode ({type(exc).__name__})")
+            return False
+    report(OK, "SLACK_APP_TOKEN works (Socket Mode available)")
+    return True
 
 
 async def _check_database(settings: Settings, report: Callable[[str, str], None]) -> None:

@@ -2,7 +2,8 @@
 
     python -m bot.sandbox --port 3001 --request-url http://127.0.0.1:3000/slack/events
 
-prints the URLs and the secrets to give the bot, then serves until interrupted.
+prints the URLs and the secrets to give the bot, then serves until interrupted. A bot in
+Socket Mode needs no request URL: it connects with the SLACK_APP_TOKEN printed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--request-url", help="where the bot receives events (its /slack/events)")
     parser.add_argument("--signing-secret", help="use this secret instead of a generated one")
     parser.add_argument("--bot-token", help="use this xoxb- token instead of a generated one")
+    parser.add_argument("--app-token", help="use this xapp- token instead of a generated one")
     parser.add_argument("--no-rate-limits", action="store_true", help="do not enforce tiers")
     parser.add_argument("--rate-scale", type=float, default=1.0, help="shrink rate windows")
     parser.add_argument("--ack-timeout", type=float, default=3.0)
@@ -34,14 +36,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def banner(sandbox: Sandbox) -> str:
+    target = sandbox.request_url or "(Socket Mode, or POST /_sandbox/config)"
     return "\n".join(
         [
             f"Slack sandbox on {sandbox.url}",
             f"  Web API base URL     {sandbox.api_url}",
             f"  control API          {sandbox.url}/_sandbox/",
-            f"  events are sent to   {sandbox.request_url or '(not set: POST /_sandbox/config)'}",
+            f"  events are sent to   {target}",
             f"  SLACK_BOT_TOKEN={sandbox.bot_token}",
             f"  SLACK_SIGNING_SECRET={sandbox.signing_secret}",
+            f"  SLACK_APP_TOKEN={sandbox.app_token}   (Socket Mode: teammate run)",
             f"  team {sandbox.team_id}, bot user {sandbox.bot_user_id}, app {sandbox.app_id}",
         ]
     )
@@ -53,6 +57,7 @@ async def serve(args: argparse.Namespace) -> None:
         request_url=args.request_url,
         signing_secret=args.signing_secret,
         bot_token=args.bot_token,
+        app_token=args.app_token,
         rate_limits=not args.no_rate_limits,
         retry_schedule=schedule,
         ack_timeout=args.ack_timeout,

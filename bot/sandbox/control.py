@@ -211,6 +211,18 @@ def routes(sandbox: Sandbox) -> list[web.RouteDef]:
         sandbox.resume_delivery()
         return {"paused": False}
 
+    async def sockets(request: web.Request) -> Any:
+        return {"connections": sandbox.socket_connections()}
+
+    async def disconnect_sockets(request: web.Request) -> Any:
+        body = await _body(request)
+        reason = str(body.get("reason", "refresh_requested"))
+        return {"asked": await sandbox.disconnect_sockets(reason)}
+
+    async def close_sockets(request: web.Request) -> Any:
+        await sandbox.close_sockets()
+        return {"connections": sandbox.socket_connections()}
+
     async def reset(request: web.Request) -> Any:
         sandbox.reset()
         return {"reset": True}
@@ -251,6 +263,9 @@ def routes(sandbox: Sandbox) -> list[web.RouteDef]:
         ("POST", "/deliveries/redeliver", redeliver),
         ("POST", "/deliveries/pause", pause),
         ("POST", "/deliveries/resume", resume),
+        ("GET", "/sockets", sockets),
+        ("POST", "/sockets/disconnect", disconnect_sockets),
+        ("POST", "/sockets/close", close_sockets),
         ("POST", "/reset", reset),
         ("GET", "/config", get_config),
         ("POST", "/config", set_config),

@@ -1,10 +1,15 @@
-"""Sends signed requests to the bot exactly as Slack does, with Slack's retries, and logs each.
+"""Delivers events, slash commands and clicks to the app exactly as Slack does, and logs each
+attempt.
 
-Events get Slack's retry policy: no 2xx within the ack timeout (or an error status) means the
-same body is sent again with X-Slack-Retry-Num and X-Slack-Retry-Reason, on a configurable
-schedule; an app answering with X-Slack-No-Retry: 1 stops the retries. A request that timed
-out is left running (Slack does not cancel it either) and its late status is noted.
-Slash commands and interactions are sent once: Slack shows the user an error instead.
+Over a Socket Mode connection when the app has one open, else as a signed HTTP request to the
+request URL: the same content either way (see outgoing), and one place decides what failed
+and what is sent again. Events get Slack's retry policy: no 2xx (or no ack) within the ack
+timeout, an error status, or a connection lost mid-delivery means the same content is sent
+again as retry 1, 2, 3 (X-Slack-Retry-Num over HTTP, retry_attempt over a socket) on a
+configurable schedule; an app answering with X-Slack-No-Retry: 1 stops the retries. A request
+that timed out is left running (Slack does not cancel it either) and its late status, or late
+ack, is noted. Slash commands and interactions are sent once: Slack shows the user an error
+instead.
 """
 
 from __future__ import annotations
@@ -15,37 +20,30 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
 from bot.sandbox.config import SandboxConfig
+from bot.sandbox.outgoing import Outgoing
+from bot.sandbox.sockets import SocketClosed, SocketHub
 
-JSON_TYPE = "application/json"
-FORM_TYPE = "application/x-www-form-urlencoded"
 _LOG_LIMIT = 200_000
 _BODY_KEEP = 4_000
 
 
-def form_body(fields: dict[str, str]) -> bytes:
-    return urlencode(fields).encode()
-
-
-def interaction_body(payload: dict[str, Any]) -> bytes:
-    return urlencode({"payload": json.dumps(payload)}).encode()
-
-
 class Delivery:
-    """Posts events, commands and interactions to the bot's request URL."""
+    """Sends events, commands and interactions to the app, over its socket or its URL."""
 
     def __init__(
         self,
         config: SandboxConfig,
         signing_secret: str,
         on_record: Callable[[dict[str, Any]], None] | None = None,
+        sockets: SocketHub | None = None,
     ) -> None:
         self.config = config
+        self.sockets = sockets
         self._verifier = SignatureVerifier(signing_secret)
         self._on_record = on_record
         self._session: aiohttp.ClientSession | None = None
@@ -121,14 +119,12 @@ class Delivery:
 
     def send_event(self, envelope: dict[str, Any]) -> str:
         """Queues an event envelope for delivery (with retries); returns its event_id."""
-        event_id = str(envelope["event_id"])
-        body = json.dumps(envelope).encode()
-        self._envelopes[event_id] = body
+        out = Outgoing.event(envelope)
+        self._envelopes[out.id] = out.body
         if len(self._envelopes) > _LOG_LIMIT:
             self._envelopes.popitem(last=False)
-        label = str(envelope.get("event", {}).get("type", ""))
-        self._spawn(self._deliver_event(event_id, label, body))
-        return event_id
+        self._spawn(self._deliver_event(out))
+        return out.id
 
     async def redeliver(
         self, event_id: str, retry_num: int = 1, reason: str = "http_timeout"
@@ -137,14 +133,11 @@ class Delivery:
         body = self._envelopes.get(event_id)
         if body is None:
             raise KeyError(event_id)
-        label = str(json.loads(body).get("event", {}).get("type", ""))
-        return await self._attempt("event", event_id, label, body, JSON_TYPE, retry_num, reason)
+        return await self._attempt(Outgoing.event(json.loads(body), body), retry_num, reason)
 
-    async def send_once(
-        self, kind: str, id: str, label: str, body: bytes, content_type: str = FORM_TYPE
-    ) -> dict[str, Any]:
+    async def send_once(self, out: Outgoing) -> dict[str, Any]:
         """One attempt, no retries (slash commands and interactions)."""
-        return await self._attempt(kind, id, label, body, content_type, 0, None)
+        return await self._attempt(out, 0, None)
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
@@ -152,8 +145,9 @@ class Delivery:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _deliver_event(self, event_id: str, label: str, body: bytes) -> None:
-        record = await self._attempt("event", event_id, label, body, JSON_TYPE, 0, None)
+    async def _deliver_event(self, out: Outgoing) -> None:
+        """Slack's retry policy, for both transports."""
+        record = await self._attempt(out, 0, None)
         for number, delay in enumerate(self.config.retry_schedule, start=1):
             if record["ok"] or record.get("no_retry"):
                 return
@@ -161,7 +155,71 @@ class Delivery:
                 return
             reason = "http_timeout" if record["outcome"] == "timeout" else "http_error"
             await asyncio.sleep(delay)
-            record = await self._attempt("event", event_id, label, body, JSON_TYPE, number, reason)
+            record = await self._attempt(out, number, reason)
+
+    async def _attempt(self, out: Outgoing, retry_num: int, reason: str | None) -> dict[str, Any]:
+        """One delivery over whichever way the app is reachable now; returns its record."""
+        await self._running.wait()
+        record: dict[str, Any] = {
+            "kind": out.kind,
+            "id": out.id,
+            "label": out.label,
+            "retry_num": retry_num,
+            "retry_reason": reason,
+            "transport": None,
+            "status": None,
+            "ok": False,
+            "outcome": "",
+            "elapsed_ms": 0.0,
+            "t": time.monotonic(),
+            "time": time.time(),
+            "body": "",
+        }
+        started = time.monotonic()
+        if self.sockets is not None and self.sockets.active:
+            await self._via_socket(self.sockets, out, retry_num, reason, record)
+        elif self.config.request_url:
+            await self._via_http(self.config.request_url, out, retry_num, reason, record)
+        elif self.sockets is not None and self.sockets.used:
+            record["outcome"] = "no_connection"  # a Socket Mode app between connections
+        else:
+            record["outcome"] = "no_request_url"
+            return self._finish(record)
+        record["elapsed_ms"] = round((time.monotonic() - started) * 1000, 3)
+        return self._finish(record)
+
+    # -- over a Socket Mode connection ---------------------------------------------------------
+
+    async def _via_socket(
+        self,
+        sockets: SocketHub,
+        out: Outgoing,
+        retry_num: int,
+        reason: str | None,
+        record: dict[str, Any],
+    ) -> None:
+        record["transport"] = "socket"
+        try:
+            sent = await sockets.send(out, retry_num, reason)
+        except SocketClosed:
+            record["outcome"] = "connection_closed"
+            return
+        record["envelope_id"] = sent.envelope_id
+        record["connection"] = sent.connection
+        done, _ = await asyncio.wait({sent.ack}, timeout=self.config.ack_timeout)
+        if not done:
+            record["outcome"] = "timeout"
+            sent.ack.add_done_callback(lambda ack: _late_ack(record, ack))
+            return
+        if sent.ack.exception() is not None:
+            record["outcome"] = "connection_closed"
+            return
+        payload = sent.ack.result()
+        record["ok"] = True
+        record["outcome"] = "ok"
+        record["body"] = json.dumps(payload)[:_BODY_KEEP] if payload else ""
+
+    # -- over HTTP -----------------------------------------------------------------------------
 
     def _headers(self, body: bytes, content_type: str) -> dict[str, str]:
         timestamp = str(int(time.time()))
@@ -173,48 +231,27 @@ class Delivery:
             "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
         }
 
-    async def _attempt(
+    async def _via_http(
         self,
-        kind: str,
-        id: str,
-        label: str,
-        body: bytes,
-        content_type: str,
+        url: str,
+        out: Outgoing,
         retry_num: int,
         reason: str | None,
-    ) -> dict[str, Any]:
-        await self._running.wait()
-        record: dict[str, Any] = {
-            "kind": kind,
-            "id": id,
-            "label": label,
-            "retry_num": retry_num,
-            "retry_reason": reason,
-            "status": None,
-            "ok": False,
-            "outcome": "",
-            "elapsed_ms": 0.0,
-            "t": time.monotonic(),
-            "time": time.time(),
-            "body": "",
-        }
-        url = self.config.request_url
-        if not url:
-            record["outcome"] = "no_request_url"
-            return self._finish(record)
-        headers = self._headers(body, content_type)
+        record: dict[str, Any],
+    ) -> None:
+        record["transport"] = "http"
+        headers = self._headers(out.body, out.content_type)
         if retry_num:
             headers["X-Slack-Retry-Num"] = str(retry_num)
             headers["X-Slack-Retry-Reason"] = reason or "http_error"
-        started = time.monotonic()
-        request = self._spawn(self._post(url, body, headers))
+        request = self._spawn(self._post(url, out.body, headers))
         try:
             status, text, no_retry = await asyncio.wait_for(
                 asyncio.shield(request), self.config.ack_timeout
             )
         except TimeoutError:
             record["outcome"] = "timeout"
-            request.add_done_callback(lambda done: self._late(record, done))
+            request.add_done_callback(lambda done: _late_status(record, done))
         except (aiohttp.ClientError, OSError) as exc:
             record["outcome"] = "connection_error"
             record["body"] = type(exc).__name__
@@ -225,14 +262,6 @@ class Delivery:
             record["body"] = text[:_BODY_KEEP]
             if no_retry:
                 record["no_retry"] = True
-        record["elapsed_ms"] = round((time.monotonic() - started) * 1000, 3)
-        return self._finish(record)
-
-    def _late(self, record: dict[str, Any], done: asyncio.Task[Any]) -> None:
-        if done.cancelled() or done.exception() is not None:
-            record["late_status"] = None
-            return
-        record["late_status"] = done.result()[0]
 
     async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, bool]:
         timeout = aiohttp.ClientTimeout(total=max(60.0, self.config.ack_timeout * 10))
@@ -245,3 +274,14 @@ class Delivery:
         if self._on_record is not None:
             self._on_record(record)
         return record
+
+
+def _late_status(record: dict[str, Any], done: asyncio.Task[Any]) -> None:
+    if done.cancelled() or done.exception() is not None:
+        record["late_status"] = None
+        return
+    record["late_status"] = done.result()[0]
+
+
+def _late_ack(record: dict[str, Any], ack: asyncio.Future[Any]) -> None:
+    record["late_ack"] = not ack.cancelled() and ack.exception() is None

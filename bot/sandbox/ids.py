@@ -67,3 +67,8 @@ def bot_token() -> str:
 def view_id() -> str:
     """An id for a published view ("V0...")."""
     return "V0" + random_code(9)
+
+
+def app_token(app_id: str) -> str:
+    """A fresh app-level token (xapp-), the kind Socket Mode connects with."""
+    return f"xapp-1-{app_id}-{secrets.randbelow(10**13)}-{secrets.token_hex(32)}"

@@ -1,4 +1,5 @@
-"""Slash commands and button clicks: one signed request each, answered within the ack timeout.
+"""Slash commands and button clicks: one request (or Socket Mode envelope) each, to be
+acknowledged within the ack timeout; a command's ack may carry its first reply.
 
 Slack does not retry these. When the app is slow or fails, Slack tells the user instead:
 the result carries a `note` with that message (and a command's note is shown to the user as
@@ -11,8 +12,9 @@ import json
 from typing import Any
 
 from bot.sandbox import ids, payloads
-from bot.sandbox.delivery import Delivery, form_body, interaction_body
+from bot.sandbox.delivery import Delivery
 from bot.sandbox.lookup import ControlError, require_channel, require_user
+from bot.sandbox.outgoing import Outgoing
 from bot.sandbox.responses import HookError, ResponseUrls
 from bot.sandbox.shapes import message_json
 from bot.sandbox.state import Workspace
@@ -64,7 +66,7 @@ class Interactions:
             response_url=self.hooks.url(hook),
             trigger_id=trigger,
         )
-        record = await self.delivery.send_once("command", trigger, command, form_body(fields))
+        record = await self.delivery.send_once(Outgoing.command(trigger, fields))
         result = _result(record, trigger)
         result["response_url"] = self.hooks.url(hook)
         if not record["ok"]:
@@ -132,8 +134,7 @@ class Interactions:
             response_url=self.hooks.url(hook),
             trigger_id=trigger,
         )
-        body = interaction_body(payload)
-        record = await self.delivery.send_once("action", trigger, action_id, body)
+        record = await self.delivery.send_once(Outgoing.action(trigger, action_id, payload))
         result = _result(record, trigger)
         if not record["ok"]:
             result["note"] = f'the app did not handle the click ("{_failure(record)}")'

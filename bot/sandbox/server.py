@@ -1,10 +1,13 @@
-"""Sandbox: the local Slack. One object owns the workspace, the Web API, event delivery,
-response URLs and the control API, and serves them on one aiohttp port.
+"""Sandbox: the local Slack. One object owns the workspace, the Web API, event delivery
+(HTTP or Socket Mode), response URLs and the control API, and serves them on one aiohttp port.
 
     async with Sandbox(request_url="http://127.0.0.1:3000/slack/events") as sandbox:
         client = AsyncWebClient(token=sandbox.bot_token, base_url=sandbox.api_url)
         posted = sandbox.post_message("alice", "general", "@teammate hello")
         replies = await sandbox.wait_for_replies("general", posted["ts"], count=1)
+
+A Socket Mode app connects with `sandbox.app_token` instead; while it has a connection open,
+everything is delivered over it rather than to the request URL.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from bot.sandbox.shapes import (
     message_view,
     user_json,
 )
+from bot.sandbox.sockets import SocketHub
 from bot.sandbox.state import Channel, Identity, User, Workspace
 from bot.sandbox.webapi import WebApi
 
@@ -41,7 +45,7 @@ _MAX_BODY = 8 * 1024 * 1024
 
 
 class Sandbox:
-    """A local Slack workspace that a real Bolt app can talk to over HTTP."""
+    """A local Slack workspace that a real Bolt app can talk to over HTTP or Socket Mode."""
 
     def __init__(
         self,
@@ -56,6 +60,7 @@ class Sandbox:
         bot_events: bool = True,
         identity: Identity | None = None,
         verification_token: str | None = None,
+        app_token: str | None = None,
     ) -> None:
         self.config = SandboxConfig(
             request_url=request_url,
@@ -72,8 +77,12 @@ class Sandbox:
         self.feed = ChangeFeed()
         self.ws = Workspace(identity, listener=self.feed.publish)
         seed(self.ws)
+        self._app_token = app_token or ids.app_token(self.ws.identity.app_id)
         self.calls_log = CallLog(on_record=self._on_call)
-        self.delivery = Delivery(self.config, self._signing_secret, on_record=self._on_delivery)
+        self.sockets = SocketHub(lambda: self.app_id, lambda: self.url, self.feed.publish)
+        self.delivery = Delivery(
+            self.config, self._signing_secret, on_record=self._on_delivery, sockets=self.sockets
+        )
         self.limiter = RateLimiter()
         self._sync_limiter()
         self.events = EventEmitter(self.ws, self.delivery, self.config, self.verification_token)
@@ -82,8 +91,14 @@ class Sandbox:
         self.interactions = Interactions(
             self.ws, self.delivery, self.hooks, self.verification_token
         )
-        context = ApiContext(self.ws, self.config, self.events, lambda: self.url)
-        self.webapi = WebApi(context, self.limiter, self.calls_log, lambda: self._bot_token)
+        context = ApiContext(self.ws, self.config, self.events, lambda: self.url, self.sockets)
+        self.webapi = WebApi(
+            context,
+            self.limiter,
+            self.calls_log,
+            lambda: self._bot_token,
+            lambda: self._app_token,
+        )
         self._runner: web.AppRunner | None = None
 
     # -- identity and secrets ------------------------------------------------------------------
@@ -95,6 +110,11 @@ class Sandbox:
     @property
     def bot_token(self) -> str:
         return self._bot_token
+
+    @property
+    def app_token(self) -> str:
+        """The app-level token (xapp-): good only for apps.connections.open (Socket Mode)."""
+        return self._app_token
 
     @property
     def bot_user_id(self) -> str:
@@ -132,20 +152,23 @@ class Sandbox:
             "request_url": self.config.request_url,
             "signing_secret": self.signing_secret,
             "bot_token": self.bot_token,
+            "app_token": self.app_token,
             "verification_token": self.verification_token,
             "team_id": self.team_id,
             "bot_user_id": self.bot_user_id,
             "bot_id": self.bot_id,
             "app_id": self.app_id,
+            "sockets": self.sockets.connections(),
             "config": self.config.to_json(),
         }
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def build_app(self) -> web.Application:
-        """The aiohttp application (Web API, response URLs, control API)."""
+        """The aiohttp application (Web API, Socket Mode, response URLs, control API)."""
         app = web.Application(client_max_size=_MAX_BODY)
         app.add_routes(self.webapi.routes())
+        app.add_routes(self.sockets.routes())
         app.add_routes(self.hooks.routes())
         app.add_routes(control.routes(self))
         return app
@@ -163,6 +186,7 @@ class Sandbox:
 
     async def stop(self) -> None:
         await self.delivery.close()
+        await self.sockets.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -300,7 +324,7 @@ class Sandbox:
         return self.calls_log.ratelimited
 
     def deliveries(self, kind: str | None = None, id: str | None = None) -> list[dict]:
-        """Every delivery attempt: {kind, id, label, retry_num, status, outcome, elapsed_ms...}."""
+        """Every delivery attempt: {kind, id, label, transport, retry_num, outcome, status...}."""
         return self.delivery.attempts(kind, id)
 
     def envelope(self, event_id: str) -> dict[str, Any] | None:
@@ -324,6 +348,20 @@ class Sandbox:
     async def settle(self, timeout: float = 10.0) -> bool:  # noqa: ASYNC109
         """Waits until every pending delivery and retry is done."""
         return await self.delivery.drain(timeout)
+
+    # -- Socket Mode -----------------------------------------------------------------------------
+
+    def socket_connections(self) -> list[dict[str, Any]]:
+        """The open Socket Mode connections: {id, opened, sent, acked, waiting}."""
+        return self.sockets.connections()
+
+    async def disconnect_sockets(self, reason: str = "refresh_requested") -> int:
+        """Sends Slack's `disconnect` to every connection (the app should reconnect)."""
+        return await self.sockets.disconnect(reason)
+
+    async def close_sockets(self) -> None:
+        """Closes every connection from Slack's side, as when Slack recycles a server."""
+        await self.sockets.close()
 
     # -- waiting ---------------------------------------------------------------------------------
 

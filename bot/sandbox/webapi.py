@@ -59,9 +59,17 @@ def _token(request: web.Request, args: dict[str, Any]) -> str | None:
     return str(token) if token else None
 
 
-def _app_level(method: str, token: str) -> bool:
-    """App-level tokens (xapp-) are only good for opening Socket Mode connections."""
-    return method == "apps.connections.open" and token.startswith("xapp-")
+APP_LEVEL_METHODS = frozenset({"apps.connections.open"})
+
+
+def token_error(method: str, token: str, bot_token: str, app_token: str) -> str | None:
+    """Slack's answer to a token: the app-level token (xapp-) opens Socket Mode connections
+    and nothing else; the bot token does everything else; any other token is invalid."""
+    if token not in (bot_token, app_token):
+        return "invalid_auth"
+    if (token == app_token) != (method in APP_LEVEL_METHODS):
+        return "not_allowed_token_type"
+    return None
 
 
 class WebApi:
@@ -73,11 +81,13 @@ class WebApi:
         limiter: RateLimiter,
         calls: CallLog,
         bot_token: Callable[[], str],
+        app_token: Callable[[], str] = lambda: "",
     ) -> None:
         self.ctx = ctx
         self.limiter = limiter
         self.calls = calls
         self._bot_token = bot_token
+        self._app_token = app_token
 
     def routes(self) -> list[web.RouteDef]:
         return [web.route("*", "/api/{method}", self.handle)]
@@ -94,8 +104,9 @@ class WebApi:
             return self._answer(method, args, error="unknown_method")
         if not token:
             return self._answer(method, args, error="not_authed")
-        if token != self._bot_token() and not _app_level(method, token):
-            return self._answer(method, args, error="invalid_auth")
+        refused = token_error(method, token, self._bot_token(), self._app_token())
+        if refused is not None:
+            return self._answer(method, args, error=refused)
         retry_after = self.limiter.check(method, self._channel_key(args.get("channel")))
         if retry_after is not None:
             return self._answer(method, args, error="ratelimited", retry_after=retry_after)

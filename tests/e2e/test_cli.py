@@ -93,3 +93,15 @@ async def test_manifest_command_prints_the_http_variant(tmp_path) -> None:
     assert printed["settings"]["event_subscriptions"]["request_url"] == (
         "https://bot.example.com/slack/events"
     )
+
+
+async def test_doctor_for_socket_mode_checks_the_app_token(sandbox, model, tmp_path) -> None:
+    env = doctor_env(
+        sandbox, model, tmp_path, SLACK_SIGNING_SECRET="", SLACK_APP_TOKEN=sandbox.app_token
+    )
+    code, out = await teammate("doctor", env=env, cwd=tmp_path)
+    assert code == 0, out
+    assert "✓ SLACK_APP_TOKEN works" in out and "only Socket Mode" in out
+    env["SLACK_APP_TOKEN"] = "xapp-1-wrong"
+    code, out = await teammate("doctor", env=env, cwd=tmp_path)
+    assert code == 1 and "SLACK_APP_TOKEN was refused by Slack (invalid_auth)" in out

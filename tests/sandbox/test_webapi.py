@@ -153,7 +153,8 @@ async def test_views_publish_is_kept_per_user(client: AsyncWebClient, sandbox: S
     assert sandbox.home("alice") is None
 
 
-async def test_socket_mode_is_not_offered_yet(client: AsyncWebClient) -> None:
-    assert await error_of(client.apps_connections_open(app_token="xapp-1")) == (
+async def test_apps_connections_open_takes_only_the_app_token(client, sandbox) -> None:
+    assert await error_of(client.apps_connections_open(app_token="xapp-1")) == "invalid_auth"
+    assert await error_of(client.apps_connections_open(app_token=sandbox.bot_token)) == (
         "not_allowed_token_type"
     )

@@ -125,7 +125,10 @@ def views_publish(ctx: ApiContext, call: Call) -> dict[str, Any]:
 
 
 def connections_open(ctx: ApiContext, call: Call) -> dict[str, Any]:
-    raise ApiError("not_allowed_token_type", "Socket Mode is not emulated yet")
+    """A one-time Socket Mode URL (the web API has already checked the app-level token)."""
+    if ctx.sockets is None:
+        raise ApiError("not_allowed_token_type", "Socket Mode is not served here")
+    return {"url": ctx.sockets.issue_url()}
 
 
 HANDLERS: dict[str, Handler] = {
