@@ -19,6 +19,7 @@ import handlers
 from bot.core.agent import AgentService
 from bot.core.catalog import Catalog
 from bot.core.config import CoreConfig
+from bot.core.local_model import LocalModelServer
 from bot.core.prompts import Prompts
 from bot.core.store import ClaimStore, Database, ReplyLog, ThreadStore
 from bot.settings import Settings
@@ -35,7 +36,7 @@ log = logging.getLogger("teammate.app")
 DRAIN_SECONDS = 25.0
 
 
-def core_config(settings: Settings) -> CoreConfig:
+def core_config(settings: Settings, local_base_url: str | None = None) -> CoreConfig:
     def secret(value) -> str | None:  # type: ignore[no-untyped-def]
         return value.get_secret_value() if value else None
 
@@ -49,13 +50,25 @@ def core_config(settings: Settings) -> CoreConfig:
         retry_attempts=settings.retry_attempts,
         retry_max_wait=settings.retry_max_wait,
         retry_backoff=settings.retry_backoff,
+        local_base_url=local_base_url or settings.local_model_url,
     )
 
 
-def build_agent(settings: Settings) -> AgentService:
-    catalog = Catalog.load(settings.seeds_dir / "models.yml")
+def load_catalog(settings: Settings) -> Catalog:
+    return Catalog.load(settings.seeds_dir / "models.yml")
+
+
+async def start_agent(settings: Settings) -> tuple[AgentService, LocalModelServer | None]:
+    """The agent service, and the embedded model's server when the chosen model is the
+    embedded one and no running server was named with TEAMMATE_LOCAL_MODEL_URL."""
+    catalog = load_catalog(settings)
+    local: LocalModelServer | None = None
+    local_url = None
+    if catalog.resolve(settings.model).provider == "local" and not settings.local_model_url:
+        local = LocalModelServer(settings.data_dir / "local-model.log")
+        local_url = await local.start()
     prompts = Prompts.load(settings.seeds_dir / "prompts")
-    return AgentService(core_config(settings), catalog, prompts)
+    return AgentService(core_config(settings, local_url), catalog, prompts), local
 
 
 @dataclass
@@ -66,6 +79,7 @@ class Runtime:
     agent: AgentService
     session: aiohttp.ClientSession
     signing_secret: str
+    local_model: LocalModelServer | None = None
 
     @property
     def tracker(self) -> WorkTracker:
@@ -80,7 +94,7 @@ class Runtime:
         client = build_web_client(token, settings.slack_api_url, session)
         auth = await client.auth_test()
         identity = BotIdentity(auth["user_id"], auth.get("bot_id") or "", auth.get("team") or "")
-        agent = build_agent(settings)
+        agent, local_model = await start_agent(settings)
         claims = ClaimStore(db, _owner_id(), settings.claim_lease_seconds)
         await claims.purge()
         threads = ThreadStore(db)
@@ -115,12 +129,14 @@ class Runtime:
         app.use(claim_middleware(claims))
         handlers.register(app, services)
         log.info("ready as %s in %s", auth.get("user"), identity.team_name)
-        return cls(app, services, db, agent, session, signing_secret)
+        return cls(app, services, db, agent, session, signing_secret, local_model)
 
     async def close(self) -> None:
         if not await self.tracker.drain(DRAIN_SECONDS):
             log.warning("stopped with %d answers still running", self.tracker.active)
         await self.agent.aclose()
+        if self.local_model is not None:
+            await self.local_model.stop()
         await self.session.close()
         await self.db.close()
 

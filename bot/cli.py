@@ -1,4 +1,4 @@
-"""`teammate run | serve | doctor | manifest` — the one entry point (also `python -m bot`)."""
+"""`teammate run | serve | dev | doctor | manifest` — the one entry point (also `python -m bot`)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         logs.configure(settings.log_level)
+        if args.command == "dev":
+            from bot.dev import run_dev
+
+            return asyncio.run(run_dev(settings, args.port, open_browser=not args.no_browser))
         if args.command == "doctor":
             from bot.doctor import run_doctor
 
@@ -42,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=3000)
     commands.add_parser("doctor", help="check every setting against the real services")
+    dev = commands.add_parser("dev", help="a local Slack in the browser, wired to the real bot")
+    dev.add_argument("--port", type=int, default=3000, help="the page's port (default 3000)")
+    dev.add_argument("--no-browser", action="store_true", help="don't open a browser")
     manifest = commands.add_parser("manifest", help="print the Slack app manifest")
     manifest.add_argument("--http-url", help="base URL for HTTP mode, e.g. https://bot.example.com")
     return parser

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from slack_sdk.errors import SlackApiError
 
-from bot.app import build_agent
+from bot.app import start_agent
 from bot.core.store import Database
 from bot.settings import Settings, SettingsProblem, _secret
 from bot.slack.client import build_session, build_web_client
@@ -123,7 +123,7 @@ async def _check_database(settings: Settings, report: Callable[[str, str], None]
 
 async def _check_model(settings: Settings, report: Callable[[str, str], None]) -> None:
     try:
-        agent = build_agent(settings)
+        agent, local_model = await start_agent(settings)
     except Exception as exc:
         report(FAIL, f"TEAMMATE_MODEL: {exc}")
         return
@@ -133,3 +133,5 @@ async def _check_model(settings: Settings, report: Callable[[str, str], None]) -
         report(FAIL, str(exc))
     finally:
         await agent.aclose()
+        if local_model is not None:
+            await local_model.stop()

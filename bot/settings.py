@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
 
     model: str = Field("fast", validation_alias=_env("TEAMMATE_MODEL"))
+    local_model_url: str | None = Field(None, validation_alias=_env("TEAMMATE_LOCAL_MODEL_URL"))
     fallback_model: str | None = Field(None, validation_alias=_env("TEAMMATE_FALLBACK_MODEL"))
     data_dir: Path = Field(Path(".teammate"), validation_alias=_env("TEAMMATE_DATA_DIR"))
     database_url: str | None = Field(None, validation_alias=_env("TEAMMATE_DATABASE_URL"))
@@ -58,7 +59,7 @@ class Settings(BaseSettings):
     retry_backoff: float = Field(0.5, ge=0, validation_alias=_env("TEAMMATE_RETRY_BACKOFF"))
     stream_interval: float = Field(1.0, ge=0, validation_alias=_env("TEAMMATE_STREAM_INTERVAL"))
 
-    @field_validator("slack_api_url", "anthropic_base_url", "openai_base_url")
+    @field_validator("slack_api_url", "anthropic_base_url", "openai_base_url", "local_model_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value and not value.startswith(("http://", "https://")):
