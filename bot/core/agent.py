@@ -241,6 +241,8 @@ class AgentService:
         )
         if notice:
             yield Notice(notice)
+        if spec.note:
+            yield Notice(spec.note)
         yield usage
         yield Done(
             model_label=spec.label,

@@ -38,7 +38,8 @@ class ModelSpec:
     """One model as the agent uses it.
 
     ``price_in``/``price_out`` are USD per million tokens (None: unknown, no cost shown).
-    ``max_output`` is the output budget of one answer, thinking included.
+    ``max_output`` is the output budget of one answer, thinking included. ``note`` is said
+    under every answer of this model (the embedded model's limits, for example).
     """
 
     key: str
@@ -53,6 +54,7 @@ class ModelSpec:
     thinking_budget: int = 8_000
     tools: bool = True
     adhoc: bool = False
+    note: str | None = None
 
     @property
     def ref(self) -> str:
@@ -199,6 +201,7 @@ def _parse_model(key: str, entry: Any) -> ModelSpec:
         thinking=cast(ThinkingStyle, thinking),
         thinking_budget=field("thinking_budget", int, 8_000),
         tools=field("tools", bool, True),
+        note=field("note", str, None),
     )
     if spec.max_output >= spec.context_window:
         raise CatalogError(f"model `{key}`: max_output must be below context_window")
