@@ -8,11 +8,18 @@
 
 A Socket Mode app connects with `sandbox.app_token` instead; while it has a connection open,
 everything is delivered over it rather than to the request URL.
+
+With `state_path`, the workspace and the secrets live in that JSON file and survive a
+restart (see persist.py); without it, everything is forgotten when the process ends.
+
+The same port serves a browser page at / (see webui.py) where a person can chat with the bot;
+`slash_commands` (manifest-style {command, description, usage_hint}) feed its completion.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -27,6 +34,7 @@ from bot.sandbox.interactions import Interactions
 from bot.sandbox.lookup import ControlError, require_channel, require_user
 from bot.sandbox.methods import ApiContext
 from bot.sandbox.people import People
+from bot.sandbox.persist import StateFile
 from bot.sandbox.rates import RateLimiter
 from bot.sandbox.responses import ResponseUrls
 from bot.sandbox.seed import seed
@@ -40,6 +48,7 @@ from bot.sandbox.shapes import (
 from bot.sandbox.sockets import SocketHub
 from bot.sandbox.state import Channel, Identity, User, Workspace
 from bot.sandbox.webapi import WebApi
+from bot.sandbox.webui import WebUi
 
 _MAX_BODY = 8 * 1024 * 1024
 
@@ -61,6 +70,8 @@ class Sandbox:
         identity: Identity | None = None,
         verification_token: str | None = None,
         app_token: str | None = None,
+        state_path: str | Path | None = None,
+        slash_commands: list[dict[str, Any]] | None = None,
     ) -> None:
         self.config = SandboxConfig(
             request_url=request_url,
@@ -70,14 +81,26 @@ class Sandbox:
             rate_scale=float(rate_scale),
             bot_events=bot_events,
         )
-        self._signing_secret = signing_secret or ids.signing_secret()
-        self._bot_token = bot_token or ids.bot_token()
-        self.verification_token = verification_token or ids.random_code(24)
         self.url = ""
         self.feed = ChangeFeed()
         self.ws = Workspace(identity, listener=self.feed.publish)
-        seed(self.ws)
-        self._app_token = app_token or ids.app_token(self.ws.identity.app_id)
+        self.state_file = StateFile(state_path) if state_path is not None else None
+        saved = None
+        if self.state_file is not None:
+            saved = self.state_file.load(self.ws, keep_identity=identity is not None)
+        if saved is None:
+            seed(self.ws)
+        kept = saved or {}
+        self._signing_secret = signing_secret or kept.get("signing_secret") or ids.signing_secret()
+        self._bot_token = bot_token or kept.get("bot_token") or ids.bot_token()
+        self.verification_token = (
+            verification_token or kept.get("verification_token") or ids.random_code(24)
+        )
+        self._app_token = (
+            app_token or kept.get("app_token") or ids.app_token(self.ws.identity.app_id)
+        )
+        if self.state_file is not None:
+            self.state_file.track(self)
         self.calls_log = CallLog(on_record=self._on_call)
         self.sockets = SocketHub(lambda: self.app_id, lambda: self.url, self.feed.publish)
         self.delivery = Delivery(
@@ -99,6 +122,7 @@ class Sandbox:
             lambda: self._bot_token,
             lambda: self._app_token,
         )
+        self.webui = WebUi(self, slash_commands)
         self._runner: web.AppRunner | None = None
 
     # -- identity and secrets ------------------------------------------------------------------
@@ -165,12 +189,13 @@ class Sandbox:
     # -- lifecycle -----------------------------------------------------------------------------
 
     def build_app(self) -> web.Application:
-        """The aiohttp application (Web API, Socket Mode, response URLs, control API)."""
+        """The aiohttp application (Web API, Socket Mode, response URLs, control API, page)."""
         app = web.Application(client_max_size=_MAX_BODY)
         app.add_routes(self.webapi.routes())
         app.add_routes(self.sockets.routes())
         app.add_routes(self.hooks.routes())
         app.add_routes(control.routes(self))
+        self.webui.install(app)
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> Sandbox:
@@ -182,6 +207,8 @@ class Sandbox:
         self._runner = runner
         bound_port = runner.addresses[0][1]
         self.url = f"http://{host}:{bound_port}"
+        if self.state_file is not None:
+            await self.state_file.open()
         return self
 
     async def stop(self) -> None:
@@ -190,6 +217,8 @@ class Sandbox:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self.state_file is not None:
+            await self.state_file.close()
 
     async def __aenter__(self) -> Sandbox:
         if self._runner is None:
@@ -214,13 +243,18 @@ class Sandbox:
         self.limiter.overrides = dict(self.config.tier_overrides)
 
     def reset(self) -> None:
-        """Back to the seed workspace; logs, hooks and rate windows are emptied."""
+        """Back to the seed workspace; logs, hooks and rate windows are emptied.
+
+        A state file is rewritten with the seed at once (secrets kept, so the bot still fits).
+        """
         self.ws.clear()
         seed(self.ws)
         self.calls_log.clear()
         self.delivery.clear()
         self.limiter.reset()
         self.hooks.clear()
+        if self.state_file is not None:
+            self.state_file.save_soon()
 
     # -- acting as people ------------------------------------------------------------------------
 

@@ -49,7 +49,10 @@ class User:
 
 @dataclass
 class Message:
-    """One message in a channel; thread replies carry the parent's ts in thread_ts."""
+    """One message in a channel; thread replies carry the parent's ts in thread_ts.
+
+    ``markdown``: the text is Markdown (a streamed answer), not Slack's mrkdwn.
+    """
 
     ts: str
     channel: str
@@ -63,6 +66,7 @@ class Message:
     subtype: str | None = None
     edited: dict[str, str] | None = None
     streaming: bool = False
+    markdown: bool = False
     stream_touched: float = 0.0
     chunks: list[dict[str, Any]] = field(default_factory=list)
     reactions: dict[str, list[str]] = field(default_factory=dict)
@@ -126,6 +130,7 @@ class Workspace:
     def __init__(self, identity: Identity | None = None, listener: Listener | None = None) -> None:
         self.identity = identity or Identity()
         self.listener = listener
+        self.observers: list[Listener] = []
         self.clock = TsClock()
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
@@ -136,9 +141,15 @@ class Workspace:
     # -- change reporting --------------------------------------------------------------------
 
     def changed(self, kind: str, **data: Any) -> None:
-        """Tells the listener (if any) that something changed."""
+        """Tells the listener (if any) and every observer that something changed.
+
+        Observers hear only workspace changes, never diagnostics such as the call log, so one
+        that saves the workspace is not woken by traffic that changes nothing.
+        """
         if self.listener is not None:
             self.listener(kind, data)
+        for observer in self.observers:
+            observer(kind, data)
 
     def clear(self) -> None:
         """Forgets everything; the caller re-seeds."""

@@ -110,6 +110,7 @@ def bot_post(
         metadata=metadata,
         streaming=streaming,
     )
+    message.markdown = streaming
     if message.thread_ts:
         clear_status(ctx, channel.id, message.thread_ts)
     return message
