@@ -240,6 +240,7 @@ def routes(sandbox: Sandbox) -> list[web.RouteDef]:
     table: list[tuple[str, str, Route]] = [
         ("GET", "", info),
         ("GET", "/", info),
+        ("GET", "/info", info),
         ("POST", "/messages", post_message),
         ("POST", "/messages/edit", edit_message),
         ("POST", "/messages/delete", delete_message),

@@ -1,0 +1,1225 @@
+/* The sandbox's browser page: a local Slack, drawn from GET /_sandbox/snapshot and kept live
+ * by the change feed at GET /_sandbox/stream. Everything the person does goes through the
+ * sandbox's control API, so the bot sees what it would see from Slack.
+ *
+ * Plain JavaScript, no build step. All text from messages is escaped before it is drawn;
+ * markup is only ever produced by the renderers below. */
+"use strict";
+
+(() => {
+  // ---------------------------------------------------------------------------------------
+  // Small helpers
+  // ---------------------------------------------------------------------------------------
+
+  const $ = (id) => document.getElementById(id);
+  const HTML_ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  const esc = (value) => String(value ?? "").replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+  const decode = (text) =>
+    String(text ?? "").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  const SAFE_URL = /^(https?:|mailto:)/i;
+
+  const EMOJI = {
+    "+1": "👍", thumbsup: "👍", "-1": "👎", thumbsdown: "👎", warning: "⚠️",
+    white_check_mark: "✅", heavy_check_mark: "✔️", check: "✔️", x: "❌", tada: "🎉",
+    rocket: "🚀", eyes: "👀", bulb: "💡", heart: "❤️", smile: "😄", slightly_smiling_face: "🙂",
+    wave: "👋", memo: "📝", robot_face: "🤖", hourglass: "⌛", hourglass_flowing_sand: "⏳",
+    stopwatch: "⏱️", sparkles: "✨", fire: "🔥", star: "⭐", mag: "🔍", lock: "🔒",
+    key: "🔑", gear: "⚙️", wrench: "🔧", hammer_and_wrench: "🛠️", books: "📚", book: "📖",
+    pushpin: "📌", link: "🔗", speech_balloon: "💬", thinking_face: "🤔", brain: "🧠",
+    information_source: "ℹ️", question: "❓", exclamation: "❗", no_entry: "⛔",
+    red_circle: "🔴", large_green_circle: "🟢", large_yellow_circle: "🟡", clipboard: "📋",
+    calendar: "📅", chart_with_upwards_trend: "📈", bar_chart: "📊", moneybag: "💰",
+    raised_hands: "🙌", pray: "🙏", ok_hand: "👌", point_right: "👉", muscle: "💪",
+    joy: "😂", sweat_smile: "😅", stop_sign: "🛑", arrows_counterclockwise: "🔄",
+    package: "📦", bell: "🔔", zap: "⚡", house: "🏠", wastebasket: "🗑️", pencil2: "✏️",
+    construction: "🚧", green_heart: "💚", octagonal_sign: "🛑", hand: "✋", ballot_box_with_check: "☑️",
+  };
+  const emoji = (name, unicode) => {
+    if (unicode && /^[0-9a-f-]+$/i.test(unicode)) {
+      try {
+        return esc(String.fromCodePoint(...unicode.split("-").map((h) => parseInt(h, 16))));
+      } catch (_) { /* fall through to the name */ }
+    }
+    const found = EMOJI[String(name).replace(/::skin-tone-\d$/, "")];
+    return found ? `<span class="emoji">${found}</span>` : esc(`:${name}:`);
+  };
+  const emojiNames = (escaped) =>
+    escaped.replace(/:([a-z0-9_+'-]+):/gi, (all, name) => (EMOJI[name] ? emoji(name) : all));
+
+  const PALETTE = ["#e8912d", "#2bac76", "#1d9bd1", "#e01e5a", "#8a55d9", "#36c5f0", "#ecb22e"];
+  const colorFor = (id) => {
+    let h = 0;
+    for (const c of String(id)) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+    return PALETTE[h % PALETTE.length];
+  };
+  const timeOf = (ts) => {
+    const date = new Date(parseFloat(ts) * 1000);
+    return date.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
+  };
+
+  // Placeholders keep finished markup out of the way of later regular expressions.
+  class Holder {
+    constructor() { this.parts = []; }
+    keep(html) { this.parts.push(html); return `\u0000${this.parts.length - 1}\u0000`; }
+    restore(text) {
+      let out = text;
+      for (let i = 0; i < 3 && out.includes("\u0000"); i++) {
+        out = out.replace(/\u0000(\d+)\u0000/g, (_, n) => this.parts[Number(n)] ?? "");
+      }
+      return out;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // State and lookups
+  // ---------------------------------------------------------------------------------------
+
+  const store = window.sessionStorage;
+  const state = {
+    snap: null,
+    me: store.getItem("sandbox.me") || "",
+    view: JSON.parse(store.getItem("sandbox.view") || "null"),
+    pane: null,
+    assistant: {}, // user id -> {channel, thread_ts} of the chat open in the panel
+    pending: new Set(), // buttons whose click is being delivered
+    errors: {}, // composer id -> message
+  };
+  const params = new URLSearchParams(window.location.search);
+
+  const users = () => (state.snap ? state.snap.users : []);
+  const user = (id) => users().find((u) => u.id === id);
+  const channel = (id) => (state.snap ? state.snap.channels.find((c) => c.id === id) : null);
+  const botId = () => (state.snap ? state.snap.bot.user_id : "");
+  const dmOf = (userId) => (state.snap ? state.snap.dms.find((d) => d.user === userId) : null);
+  const messagesIn = (channelId) => (state.snap && state.snap.messages[channelId]) || [];
+  const people = () => users().filter((u) => !u.is_bot && !u.deleted && u.id !== "USLACKBOT");
+  const displayName = (id) => {
+    if (id === "USLACKBOT") return "Slackbot";
+    const u = user(id);
+    return u ? u.display_name || u.real_name || u.name : id;
+  };
+  const fullName = (id) => {
+    if (id === "USLACKBOT") return "Slackbot";
+    const u = user(id);
+    return u ? u.real_name || u.display_name || u.name : id;
+  };
+  const isMember = (c) => c && c.members.includes(state.me);
+
+  // ---------------------------------------------------------------------------------------
+  // Links and mentions
+  // ---------------------------------------------------------------------------------------
+
+  const link = (url, text) => {
+    const label = esc(text ?? url);
+    if (!SAFE_URL.test(String(url).trim())) return label;
+    return `<a href="${esc(String(url).trim())}" target="_blank" rel="noopener noreferrer">${label}</a>`;
+  };
+  const mention = (id, fallback) => {
+    const known = user(id);
+    const name = known ? displayName(id) : fallback || id;
+    const mine = id === state.me ? " me" : "";
+    return `<span class="mention${mine}" data-user="${esc(id)}">@${esc(name)}</span>`;
+  };
+  const channelMention = (id, fallback) => {
+    const known = channel(id);
+    const name = known ? known.name : fallback || id;
+    return `<span class="mention channel-ref" data-channel="${esc(id)}">#${esc(name)}</span>`;
+  };
+
+  /** A Slack control sequence such as <@U1>, <#C1|general>, <!here> or <url|text>. */
+  const controlSequence = (inner) => {
+    const [target, ...rest] = inner.split("|");
+    const label = rest.length ? decode(rest.join("|")) : null;
+    if (target.startsWith("@")) return mention(target.slice(1), label);
+    if (target.startsWith("#")) return channelMention(target.slice(1), label);
+    if (target.startsWith("!")) {
+      const word = target.slice(1);
+      if (["here", "channel", "everyone"].includes(word)) {
+        return `<span class="mention broadcast">@${esc(word)}</span>`;
+      }
+      if (word.startsWith("subteam^")) return `<span class="mention">${esc(label || "@group")}</span>`;
+      return esc(label || word.replace(/\^.*$/, ""));
+    }
+    return link(decode(target), label ?? decode(target));
+  };
+
+  // ---------------------------------------------------------------------------------------
+  // mrkdwn: Slack's own markup, for ordinary messages and mrkdwn text objects
+  // ---------------------------------------------------------------------------------------
+
+  const URL_RE = /\bhttps?:\/\/[^\s<>\u0000]+[^\s<>\u0000.,;:!?)\]'"]/g;
+
+  /** Pairs of marks around text, e.g. *bold*; a mark inside a word does not count. */
+  const emphasis = (escaped, marks) => {
+    let s = escaped;
+    for (const [mark, open, close] of marks) {
+      const ch = `\\${mark[0]}`;
+      const m = mark.split("").map((x) => `\\${x}`).join("");
+      const re = new RegExp(
+        `(^|[^\\w${ch}])${m}(?=[^\\s${ch}])([^\\n]*?[^\\s${ch}]|[^\\s${ch}])${m}(?![\\w${ch}])`, "g");
+      s = s.replace(re, (_, before, inner) => `${before}${open}${inner}${close}`);
+    }
+    return s;
+  };
+  const MRKDWN_MARKS = [["*", "<strong>", "</strong>"], ["_", "<em>", "</em>"], ["~", "<del>", "</del>"]];
+
+  function mrkdwn(text) {
+    const hold = new Holder();
+    let s = String(text ?? "");
+    s = s.replace(/```([\s\S]*?)```/g, (_, code) =>
+      hold.keep(`<pre class="code-block"><code>${esc(decode(code.replace(/^\n/, "")))}</code></pre>`));
+    s = s.replace(/`([^`\n]+)`/g, (_, code) => hold.keep(`<code>${esc(decode(code))}</code>`));
+    s = s.replace(/<([^<>\n]+)>/g, (_, inner) => hold.keep(controlSequence(inner)));
+    s = s.replace(URL_RE, (url) => hold.keep(link(decode(url), decode(url))));
+    s = emojiNames(emphasis(esc(decode(s)), MRKDWN_MARKS));
+    return hold.restore(mrkdwnLines(s));
+  }
+
+  /** Quotes (> …) and bullet lines; other line breaks are kept as they are. */
+  function mrkdwnLines(s) {
+    const out = [];
+    let quote = [];
+    let list = [];
+    const flush = () => {
+      if (quote.length) out.push(`<blockquote>${quote.join("<br>")}</blockquote>`);
+      if (list.length) out.push(`<ul class="mrkdwn-list">${list.map((l) => `<li>${l}</li>`).join("")}</ul>`);
+      quote = [];
+      list = [];
+    };
+    let plain = [];
+    const flushPlain = () => {
+      if (plain.length) out.push(`<div class="line-group">${plain.join("<br>")}</div>`);
+      plain = [];
+    };
+    for (const line of s.split("\n")) {
+      const q = line.match(/^&gt;\s?(.*)$/);
+      const b = line.match(/^\s*(?:•|◦|-)\s+(.*)$/);
+      if (q) {
+        flushPlain();
+        if (list.length) flush();
+        quote.push(q[1]);
+      } else if (b) {
+        flushPlain();
+        if (quote.length) flush();
+        list.push(b[1]);
+      } else {
+        flush();
+        plain.push(line);
+      }
+    }
+    flush();
+    flushPlain();
+    return out.join("");
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Markdown: what the bot streams (chat.startStream / appendStream) and markdown blocks
+  // ---------------------------------------------------------------------------------------
+
+  function inlineMarkdown(text) {
+    const hold = new Holder();
+    let s = String(text ?? "");
+    s = s.replace(/(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)/g, (_, _ticks, code) =>
+      hold.keep(`<code>${esc(code.replace(/^ (.*) $/, "$1"))}</code>`));
+    s = s.replace(/!?\[([^\]\n]*)\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g, (_, label, url) =>
+      hold.keep(SAFE_URL.test(url)
+        ? `<a href="${esc(url)}" target="_blank" rel="noopener noreferrer">${emojiNames(emphasis(esc(label), MD_MARKS))}</a>`
+        : esc(label)));
+    s = s.replace(/<((?:@|#|!)[^<>\s]+|(?:https?:|mailto:)[^<>\s]+)>/g, (_, inner) =>
+      hold.keep(controlSequence(inner)));
+    s = s.replace(URL_RE, (url) => hold.keep(link(url, url)));
+    return hold.restore(emojiNames(emphasis(esc(s), MD_MARKS)));
+  }
+  const MD_MARKS = [["***", "<strong><em>", "</em></strong>"], ["**", "<strong>", "</strong>"],
+    ["__", "<strong>", "</strong>"], ["~~", "<del>", "</del>"], ["*", "<em>", "</em>"],
+    ["_", "<em>", "</em>"]];
+
+  const LIST_RE = /^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$/;
+  const FENCE_RE = /^\s*(`{3,}|~{3,})\s*([^\s`]*)[^`]*$/;
+  const TABLE_RULE = /^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$/;
+  const indentOf = (line) => line.match(/^\s*/)[0].replace(/\t/g, "    ").length;
+  const isBlockStart = (line, next) =>
+    FENCE_RE.test(line) || /^\s{0,3}#{1,6}\s/.test(line) || /^\s*>/.test(line) ||
+    LIST_RE.test(line) || /^\s*([-*_])(\s*\1){2,}\s*$/.test(line) ||
+    (line.includes("|") && next !== undefined && TABLE_RULE.test(next));
+
+  function codeBlock(lang, body) {
+    const label = lang ? `<div class="code-lang">${esc(lang)}</div>` : "";
+    return `<div class="code-block">${label}<pre><code>${esc(body)}</code></pre></div>`;
+  }
+
+  function markdown(source) {
+    const lines = String(source ?? "").replace(/\r\n?/g, "\n").split("\n");
+    const out = [];
+    let i = 0;
+    while (i < lines.length) {
+      const line = lines[i];
+      const fence = line.match(FENCE_RE);
+      if (fence) {
+        const body = [];
+        i++;
+        while (i < lines.length && !lines[i].trim().startsWith(fence[1])) body.push(lines[i++]);
+        i++; // the closing fence (absent while the answer is still streaming)
+        out.push(codeBlock(fence[2], body.join("\n")));
+        continue;
+      }
+      if (!line.trim()) { i++; continue; }
+      const heading = line.match(/^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/);
+      if (heading) {
+        const level = heading[1].length;
+        out.push(`<h${level} class="md-h">${inlineMarkdown(heading[2])}</h${level}>`);
+        i++;
+        continue;
+      }
+      if (/^\s*([-*_])(\s*\1){2,}\s*$/.test(line)) { out.push("<hr>"); i++; continue; }
+      if (/^\s*>/.test(line)) {
+        const quoted = [];
+        while (i < lines.length && /^\s*>/.test(lines[i])) quoted.push(lines[i++].replace(/^\s*>\s?/, ""));
+        out.push(`<blockquote>${markdown(quoted.join("\n"))}</blockquote>`);
+        continue;
+      }
+      if (LIST_RE.test(line)) {
+        const list = parseList(lines, i, indentOf(line));
+        out.push(list.html);
+        i = list.next;
+        continue;
+      }
+      if (line.includes("|") && i + 1 < lines.length && TABLE_RULE.test(lines[i + 1])) {
+        const table = parseTable(lines, i);
+        out.push(table.html);
+        i = table.next;
+        continue;
+      }
+      const para = [line];
+      i++;
+      while (i < lines.length && lines[i].trim() && !isBlockStart(lines[i], lines[i + 1])) para.push(lines[i++]);
+      out.push(`<p>${para.map((l) => inlineMarkdown(l.trim())).join("<br>")}</p>`);
+    }
+    return out.join("");
+  }
+
+  function parseList(lines, start, base) {
+    const first = lines[start].match(LIST_RE);
+    const ordered = /\d/.test(first[2]);
+    const items = [];
+    let i = start;
+    while (i < lines.length) {
+      const line = lines[i];
+      const m = line.match(LIST_RE);
+      const indent = indentOf(line);
+      if (m && indent === base && /\d/.test(m[2]) === ordered) {
+        items.push({ text: [m[3]], children: [] });
+        i++;
+      } else if (m && indent > base && items.length) {
+        const nested = parseList(lines, i, indent);
+        items[items.length - 1].children.push(nested.html);
+        i = nested.next;
+      } else if (line.trim() && indent > base && items.length && !FENCE_RE.test(line)) {
+        items[items.length - 1].text.push(line.trim());
+        i++;
+      } else if (line.trim() && indent > base && items.length) {
+        const fence = line.match(FENCE_RE);
+        const body = [];
+        i++;
+        while (i < lines.length && !lines[i].trim().startsWith(fence[1])) body.push(lines[i++].slice(indent));
+        i++;
+        items[items.length - 1].children.push(codeBlock(fence[2], body.join("\n")));
+      } else if (!line.trim()) {
+        const next = lines[i + 1];
+        if (next !== undefined && next.trim() && (indentOf(next) > base || (LIST_RE.test(next) && indentOf(next) === base))) {
+          i++;
+        } else break;
+      } else break;
+    }
+    const tag = ordered ? "ol" : "ul";
+    const startAt = ordered ? parseInt(first[2], 10) : 1;
+    const attr = ordered && startAt !== 1 ? ` start="${startAt}"` : "";
+    const body = items.map((item) => {
+      let text = item.text.map(inlineMarkdown).join("<br>");
+      text = text.replace(/^\[( |x|X)\]\s/, (_, x) => (x === " " ? "☐ " : "☑ "));
+      return `<li>${text}${item.children.join("")}</li>`;
+    }).join("");
+    return { html: `<${tag} class="md-list"${attr}>${body}</${tag}>`, next: i };
+  }
+
+  function parseTable(lines, start) {
+    const cells = (line) => line.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((c) => c.trim());
+    const head = cells(lines[start]);
+    let i = start + 2;
+    const rows = [];
+    while (i < lines.length && lines[i].includes("|") && lines[i].trim()) rows.push(cells(lines[i++]));
+    const th = head.map((c) => `<th>${inlineMarkdown(c)}</th>`).join("");
+    const tb = rows.map((r) => `<tr>${r.map((c) => `<td>${inlineMarkdown(c)}</td>`).join("")}</tr>`).join("");
+    return { html: `<table class="md-table"><thead><tr>${th}</tr></thead><tbody>${tb}</tbody></table>`, next: i };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Block Kit
+  // ---------------------------------------------------------------------------------------
+
+  const textObject = (t) => {
+    if (!t) return "";
+    if (typeof t === "string") return mrkdwn(t);
+    if (t.type === "mrkdwn") return mrkdwn(t.text);
+    const plain = esc(t.text).replace(/\n/g, "<br>");
+    return t.emoji === false ? plain : emojiNames(plain);
+  };
+  const plainText = (t) => (t ? emojiNames(esc(typeof t === "string" ? t : t.text)) : "");
+  const unknown = (what) => `<div class="bk-unknown">Unsupported ${esc(what)}</div>`;
+
+  function element(el, ctx) {
+    if (!el || typeof el !== "object") return "";
+    switch (el.type) {
+      case "button": {
+        const key = `${ctx.ts}|${el.action_id}`;
+        const pending = state.pending.has(key);
+        const style = el.style === "primary" || el.style === "danger" ? ` ${el.style}` : "";
+        const attrs = ctx.home
+          ? ' disabled title="Buttons in App Home are not emulated"'
+          : ` data-action-id="${esc(el.action_id)}" data-value="${esc(el.value ?? "")}"` +
+            (el.url && SAFE_URL.test(el.url) ? ` data-url="${esc(el.url)}"` : "") +
+            (pending ? " disabled aria-busy=\"true\"" : "");
+        return `<button type="button" class="bk-button${style}${pending ? " pending" : ""}"${attrs}>${plainText(el.text)}</button>`;
+      }
+      case "image":
+        return `<span class="bk-thumb" role="img" title="${esc(el.alt_text)}" aria-label="${esc(el.alt_text)}">🖼</span>`;
+      case "mrkdwn":
+      case "plain_text":
+        return `<span class="bk-text">${textObject(el)}</span>`;
+      default:
+        return `<span class="bk-unknown inline">${esc(el.type || "element")}</span>`;
+    }
+  }
+
+  function richInline(elements, inCode) {
+    return (elements || []).map((el) => {
+      let h;
+      switch (el.type) {
+        case "text": h = esc(el.text); break;
+        case "link": h = link(el.url, el.text || el.url); break;
+        case "user": h = mention(el.user_id); break;
+        case "channel": h = channelMention(el.channel_id); break;
+        case "usergroup": h = `<span class="mention">@${esc(el.usergroup_id)}</span>`; break;
+        case "emoji": h = emoji(el.name, el.unicode); break;
+        case "broadcast": h = `<span class="mention broadcast">@${esc(el.range)}</span>`; break;
+        case "date": h = esc(el.fallback || new Date((el.timestamp || 0) * 1000).toLocaleString()); break;
+        case "color": h = `<span class="color-chip" style="background:${/^#[0-9a-f]{3,8}$/i.test(el.value) ? el.value : "#ccc"}"></span>${esc(el.value)}`; break;
+        default: h = `<span class="bk-unknown inline">${esc(el.type || "?")}</span>`;
+      }
+      const style = el.style || {};
+      if (style.code && !inCode) h = `<code>${h}</code>`;
+      if (style.strike) h = `<del>${h}</del>`;
+      if (style.italic) h = `<em>${h}</em>`;
+      if (style.bold) h = `<strong>${h}</strong>`;
+      return h;
+    }).join("");
+  }
+
+  function richElement(e) {
+    switch (e.type) {
+      case "rich_text_section":
+        return `<div class="rt-section">${richInline(e.elements)}</div>`;
+      case "rich_text_list": {
+        const tag = e.style === "ordered" ? "ol" : "ul";
+        const start = e.style === "ordered" && e.offset ? ` start="${Number(e.offset) + 1}"` : "";
+        const items = (e.elements || []).map((s) => `<li>${richInline(s.elements)}</li>`).join("");
+        return `<${tag} class="rt-list" style="margin-left:${Number(e.indent || 0) * 22}px"${start}>${items}</${tag}>`;
+      }
+      case "rich_text_preformatted":
+        return `<pre class="code-block"><code>${richInline(e.elements, true)}</code></pre>`;
+      case "rich_text_quote":
+        return `<blockquote class="rt-section">${richInline(e.elements)}</blockquote>`;
+      default:
+        return unknown(`${e.type || "rich text"} element`);
+    }
+  }
+
+  function block(b, ctx) {
+    switch (b.type) {
+      case "section": {
+        const text = b.text ? `<div class="bk-section-text">${textObject(b.text)}</div>` : "";
+        const fields = b.fields
+          ? `<div class="bk-fields">${b.fields.map((f) => `<div>${textObject(f)}</div>`).join("")}</div>`
+          : "";
+        const accessory = b.accessory ? `<div class="bk-accessory">${element(b.accessory, ctx)}</div>` : "";
+        return `<div class="bk-section"><div class="bk-section-main">${text}${fields}</div>${accessory}</div>`;
+      }
+      case "context":
+        return `<div class="bk-context">${(b.elements || []).map((el) => element(el, ctx)).join("")}</div>`;
+      case "divider":
+        return '<hr class="bk-divider">';
+      case "header":
+        return `<div class="bk-header">${plainText(b.text)}</div>`;
+      case "actions":
+        return `<div class="bk-actions">${(b.elements || []).map((el) => element(el, ctx)).join("")}</div>`;
+      case "markdown":
+        return `<div class="bk-markdown md">${markdown(b.text)}</div>`;
+      case "rich_text":
+        return `<div class="bk-rich">${(b.elements || []).map(richElement).join("")}</div>`;
+      case "image": {
+        const title = b.title ? `<div class="bk-image-title">${plainText(b.title)}</div>` : "";
+        return `${title}<div class="bk-image" role="img" aria-label="${esc(b.alt_text)}"><span class="bk-image-icon">🖼</span><span>${esc(b.alt_text || "image")}</span></div>`;
+      }
+      default:
+        return unknown(`block: ${b.type || "?"}`);
+    }
+  }
+
+  function blocks(list, ctx) {
+    return (list || []).map((b) => {
+      try {
+        return block(b || {}, ctx);
+      } catch (err) {
+        return unknown(`block (${err && err.message ? err.message : "error"})`);
+      }
+    }).join("");
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Messages
+  // ---------------------------------------------------------------------------------------
+
+  function chunkList(chunks) {
+    const rows = (chunks || []).map((c) => {
+      if (c.type === "plan_update") return `<div class="chunk plan">${esc(c.title || "Plan")}</div>`;
+      if (c.type === "task_update") {
+        const mark = { complete: "✅", in_progress: "⏳", error: "⚠️" }[c.status] || "•";
+        return `<div class="chunk task"><span>${mark}</span> ${esc(c.title || c.id || "task")}</div>`;
+      }
+      return "";
+    });
+    return rows.length ? `<div class="chunks">${rows.join("")}</div>` : "";
+  }
+
+  /** True for what a person typed: Slack's client sends it as text plus a rich_text copy of
+   * it; the text (mrkdwn) is what the sandbox keeps faithfully, so draw that. */
+  function typedText(m) {
+    if (m.bot_id || !m.user || !m.blocks || m.blocks.length !== 1) return false;
+    const [b] = m.blocks;
+    if (b.type !== "rich_text" || !b.elements || b.elements.length !== 1) return false;
+    const [section] = b.elements;
+    return section.type === "rich_text_section" &&
+      (section.elements || []).every((e) => (e.type === "text" || e.type === "user") && !e.style);
+  }
+
+  function content(m, ctx) {
+    if (m.subtype === "tombstone") return '<div class="tombstone">This message was deleted.</div>';
+    if (m.subtype === "assistant_app_thread") {
+      const av = assistantFor(m.channel, m.ts);
+      return `<div class="assistant-parent">✨ ${esc((av && av.title) || m.text || "New chat")}</div>`;
+    }
+    let html = "";
+    if (m.markdown) {
+      html += chunkList(m.chunks);
+      html += `<div class="md">${markdown(m.text)}</div>`;
+      html += blocks(m.blocks, ctx);
+    } else if (m.blocks && m.blocks.length && !typedText(m)) {
+      html += blocks(m.blocks, ctx);
+    } else {
+      html += `<div class="mrkdwn">${mrkdwn(m.text)}</div>`;
+    }
+    if (m.streaming) html += '<div class="typing" aria-label="Teammate is writing"><i></i><i></i><i></i></div>';
+    if (m.edited && !m.streaming && m.user !== botId()) html += '<span class="edited">(edited)</span>';
+    return html;
+  }
+
+  function authorOf(m) {
+    if (m.ephemeralNote) return m.author || botId();
+    if (m.bot_id) return botId();
+    return m.user || "";
+  }
+
+  function avatar(id) {
+    if (id === botId()) return '<div class="avatar bot" aria-hidden="true">T</div>';
+    if (id === "USLACKBOT") return '<div class="avatar slackbot" aria-hidden="true">S</div>';
+    const initial = esc((displayName(id) || "?").slice(0, 1).toUpperCase());
+    return `<div class="avatar" style="background:${colorFor(id)}" aria-hidden="true">${initial}</div>`;
+  }
+
+  /** One message as {key, cls, html}: the unit the lists below redraw. */
+  function messageItem(m, prev, opts) {
+    const who = authorOf(m);
+    const continued = prev && !prev.ephemeralNote && !m.ephemeralNote && authorOf(prev) === who &&
+      parseFloat(m.ts) - parseFloat(prev.ts) < 300 && !opts.first && m.subtype !== "tombstone";
+    const ctx = { ts: m.ts, channel: m.channel, home: false };
+    const isBot = who === botId() || who === "USLACKBOT";
+    const head = continued ? "" :
+      `<div class="msg-head"><span class="author">${esc(fullName(who))}</span>` +
+      (isBot ? '<span class="app-badge">APP</span>' : "") +
+      `<span class="time" title="${esc(m.ts)}">${esc(timeOf(m.ts))}</span></div>`;
+    let footer = "";
+    if (m.ephemeralNote) {
+      footer += '<div class="ephemeral-note"><span aria-hidden="true">👁</span> Only visible to you</div>';
+    }
+    if (m.reactions && m.reactions.length) {
+      footer += `<div class="reactions">${m.reactions.map((r) =>
+        `<span class="reaction${r.users.includes(state.me) ? " mine" : ""}">${emoji(r.name)} ${r.count}</span>`).join("")}</div>`;
+    }
+    if (opts.threadLinks && m.reply_count) {
+      const faces = (m.reply_users || []).slice(0, 3).map((u) =>
+        `<span class="mini-avatar" style="background:${u === botId() ? "#611f69" : colorFor(u)}">${esc(displayName(u).slice(0, 1))}</span>`).join("");
+      const n = m.reply_count;
+      footer += `<button type="button" class="thread-link" data-open-thread="${esc(m.ts)}">${faces}<span class="count">${n} ${n === 1 ? "reply" : "replies"}</span><span class="last">Last reply ${esc(timeOf(m.latest_reply || m.ts))}</span></button>`;
+    }
+    const hover = opts.threadLinks && !m.ephemeralNote && m.subtype !== "tombstone"
+      ? `<div class="msg-actions"><button type="button" data-open-thread="${esc(m.ts)}" title="Reply in thread">💬 Reply in thread</button></div>`
+      : "";
+    const side = continued
+      ? `<div class="gutter"><span class="time-hover">${esc(timeOf(m.ts))}</span></div>`
+      : avatar(who);
+    const cls = ["msg", m.streaming ? "streaming" : "", m.ephemeralNote ? "ephemeral" : "",
+      continued ? "continued" : "", isBot ? "from-bot" : ""].filter(Boolean).join(" ");
+    const html = `${side}<div class="msg-body">${head}<div class="msg-content">${content(m, ctx)}</div>${footer}</div>${hover}`;
+    return { key: (m.ephemeralNote ? "e" : "m") + m.ts, cls, html, attrs: { ts: m.ts, channel: m.channel, ephemeral: m.ephemeralNote ? "1" : "" } };
+  }
+
+  function withEphemeral(list, channelId, threadTs) {
+    const notes = ((state.snap && state.snap.ephemeral[state.me]) || [])
+      .filter((n) => n.channel === channelId && (threadTs ? n.thread_ts === threadTs : !n.thread_ts))
+      .map((n) => ({ ...n, ephemeralNote: true, markdown: false }));
+    return [...list, ...notes].sort((a, b) => parseFloat(a.ts) - parseFloat(b.ts));
+  }
+
+  function messageItems(list, opts) {
+    let prev = null;
+    return list.map((m, index) => {
+      const item = messageItem(m, prev, { ...opts, first: opts.firstIsParent && index === 0 });
+      prev = m;
+      return item;
+    });
+  }
+
+  /** Redraws a list in place: unchanged messages keep their elements (and focus, hover). */
+  function reconcile(container, items, emptyHtml) {
+    const existing = new Map();
+    for (const el of Array.from(container.children)) existing.set(el.dataset.key, el);
+    const keep = new Set(items.map((it) => it.key));
+    for (const [key, el] of existing) if (!keep.has(key)) el.remove();
+    items.forEach((item, index) => {
+      let el = existing.get(item.key);
+      if (!el || !keep.has(item.key)) {
+        el = document.createElement("div");
+        el.dataset.key = item.key;
+      }
+      if (el._html !== item.html || el.className !== item.cls) {
+        el.className = item.cls;
+        el.innerHTML = item.html;
+        el._html = item.html;
+      }
+      for (const [name, value] of Object.entries(item.attrs || {})) el.dataset[name] = value;
+      if (container.children[index] !== el) container.insertBefore(el, container.children[index] || null);
+    });
+    const empty = container.querySelector(":scope > .empty");
+    if (!items.length && emptyHtml) {
+      if (!empty) container.insertAdjacentHTML("beforeend", `<div class="empty" data-key="__empty">${emptyHtml}</div>`);
+    } else if (empty) empty.remove();
+  }
+
+  function keepScrolled(container, draw, force) {
+    const nearBottom = container.scrollHeight - container.scrollTop - container.clientHeight < 120;
+    draw();
+    if (nearBottom || force) container.scrollTop = container.scrollHeight;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Views
+  // ---------------------------------------------------------------------------------------
+
+  function defaultView() {
+    const general = state.snap.channels.find((c) => c.name === "general" && isMember(c));
+    const first = general || state.snap.channels.find(isMember);
+    return first ? { kind: "channel", id: first.id } : { kind: "dm", tab: "messages" };
+  }
+
+  function saveView() {
+    store.setItem("sandbox.view", JSON.stringify(state.view));
+    store.setItem("sandbox.me", state.me);
+  }
+
+  function renderPersonPicker() {
+    const select = $("person");
+    const options = people().map((p) => `<option value="${esc(p.id)}">${esc(p.real_name)} (@${esc(p.name)})</option>`).join("");
+    if (select._html !== options) {
+      select.innerHTML = options;
+      select._html = options;
+    }
+    select.value = state.me;
+  }
+
+  function renderSidebar() {
+    const snap = state.snap;
+    const v = state.view || {};
+    const row = (attrs, label, active, extra = "") =>
+      `<button type="button" class="side-item${active ? " active" : ""}" ${attrs}>${label}${extra}</button>`;
+    const channels = snap.channels.filter(isMember).sort((a, b) => a.name.localeCompare(b.name));
+    const others = snap.channels.filter((c) => !isMember(c)).length;
+    const channelRows = channels.map((c) =>
+      row(`data-view="channel" data-id="${esc(c.id)}"`,
+        `<span class="hash">${c.is_private ? "🔒" : "#"}</span>${esc(c.name)}`,
+        v.kind === "channel" && v.id === c.id)).join("");
+    const teammate = row('data-view="dm"',
+      `<span class="side-avatar bot">T</span>${esc(snap.bot.name)}<span class="app-badge small">APP</span>`,
+      v.kind === "dm");
+    const personRows = people().map((p) =>
+      row(`data-view="person" data-id="${esc(p.id)}"`,
+        `<span class="side-avatar" style="background:${colorFor(p.id)}">${esc(p.display_name.slice(0, 1))}</span>${esc(p.display_name)}${p.id === state.me ? ' <span class="you">you</span>' : ""}`,
+        v.kind === "person" && v.id === p.id)).join("");
+    const assistantOpen = state.pane && state.pane.kind === "assistant";
+    const html =
+      `<div class="workspace"><div class="workspace-name">${esc(snap.team.name)}</div>` +
+      `<div class="workspace-domain">${esc(snap.team.domain)}.slack.local</div></div>` +
+      `<div class="side-section">${row('data-open-assistant="1"', '<span class="hash">✨</span>Assistant', assistantOpen)}</div>` +
+      `<div class="side-title">Channels</div><div class="side-section">${channelRows}` +
+      (others ? `<div class="side-hint">${others} channel${others === 1 ? "" : "s"} you are not in</div>` : "") +
+      `</div><div class="side-title">Direct messages</div><div class="side-section">${teammate}${personRows}</div>`;
+    const sidebar = $("sidebar");
+    if (sidebar._html !== html) {
+      sidebar.innerHTML = html;
+      sidebar._html = html;
+    }
+  }
+
+  function renderHeader(html) {
+    const header = $("view-header");
+    if (header._html !== html) {
+      header.innerHTML = html;
+      header._html = html;
+    }
+  }
+
+  function renderMain(force) {
+    const v = state.view;
+    const tabs = $("tabs");
+    const list = $("messages");
+    const home = $("home");
+    const card = $("person-card");
+    tabs.hidden = v.kind !== "dm";
+    home.hidden = !(v.kind === "dm" && v.tab === "home");
+    card.hidden = v.kind !== "person";
+    list.hidden = !(v.kind === "channel" || (v.kind === "dm" && v.tab !== "home"));
+    mainComposer.show(!list.hidden);
+
+    if (v.kind === "channel") {
+      const c = channel(v.id);
+      if (!c) { state.view = defaultView(); return renderMain(true); }
+      const members = c.members.length;
+      const botNote = c.bot_member ? "" : '<span class="tag">Teammate is not in this channel</span>';
+      renderHeader(`<div class="view-title"><span class="hash">${c.is_private ? "🔒" : "#"}</span>${esc(c.name)}</div>` +
+        `<div class="view-topic">${esc(c.topic)}</div><div class="view-meta">${botNote}<span class="members" title="Members">👤 ${members}</span></div>`);
+      const top = messagesIn(c.id).filter((m) => !m.thread_ts || m.thread_ts === m.ts);
+      const intro = {
+        key: "intro",
+        cls: "intro",
+        html: `<div class="intro-title">#${esc(c.name)}</div>This is the very beginning of the <strong>#${esc(c.name)}</strong> channel${c.topic ? `: ${esc(c.topic)}` : ""}. ` +
+          (c.bot_member ? "Mention <strong>@Teammate</strong> to ask it something." : "Teammate is not a member: <code>/invite @Teammate</code> to add it."),
+      };
+      const items = [intro, ...messageItems(withEphemeral(top, c.id, null), { threadLinks: true })];
+      keepScrolled(list, () => reconcile(list, items), force);
+      mainComposer.setTarget({ channel: c.id, placeholder: `Message #${c.name}` });
+    } else if (v.kind === "dm") {
+      const dm = dmOf(state.me);
+      renderHeader(`<div class="view-title"><span class="side-avatar bot big">T</span>${esc(state.snap.bot.name)}<span class="app-badge">APP</span></div>` +
+        '<div class="view-topic">Your AI teammate: ask anything, here or in any channel it is in.</div>');
+      const tabHtml = ["home", "messages"].map((t) =>
+        `<button type="button" class="tab${(v.tab || "messages") === t ? " active" : ""}" data-tab="${t}">${t === "home" ? "Home" : "Messages"}</button>`).join("");
+      if (tabs._html !== tabHtml) { tabs.innerHTML = tabHtml; tabs._html = tabHtml; }
+      if (v.tab === "home") {
+        const view = state.snap.home[state.me];
+        const html = view && view.blocks && view.blocks.length
+          ? `<div class="home-view">${blocks(view.blocks, { ts: "home", channel: "", home: true })}</div>`
+          : '<div class="empty home-empty">Nothing here yet: Teammate has not published a Home tab for you.</div>';
+        if (home._html !== html) { home.innerHTML = html; home._html = html; }
+      } else if (dm) {
+        const top = messagesIn(dm.id).filter((m) => !m.thread_ts || m.thread_ts === m.ts);
+        const intro = {
+          key: "intro",
+          cls: "intro",
+          html: '<div class="intro-title">Teammate</div>This is your direct message with <strong>Teammate</strong>. Ask it anything; it answers in a thread.',
+        };
+        const items = [intro, ...messageItems(withEphemeral(top, dm.id, null), { threadLinks: true })];
+        keepScrolled(list, () => reconcile(list, items), force);
+        mainComposer.setTarget({ channel: dm.id, placeholder: "Message Teammate" });
+      }
+    } else if (v.kind === "person") {
+      const p = user(v.id);
+      renderHeader(`<div class="view-title"><span class="side-avatar" style="background:${colorFor(v.id)}">${esc(displayName(v.id).slice(0, 1))}</span>${esc(p ? p.real_name : v.id)}</div>`);
+      const html = p ? `<div class="profile">${avatar(p.id).replace('class="avatar', 'class="avatar huge')}` +
+        `<div><div class="profile-name">${esc(p.real_name)}</div><div class="profile-line">@${esc(p.name)} · ${esc(p.display_name)}</div>` +
+        `<div class="profile-line">🕑 ${esc(p.tz)}</div>${p.email ? `<div class="profile-line">✉️ ${esc(p.email)}</div>` : ""}</div></div>` +
+        '<p class="profile-note">Direct messages between people are not part of the sandbox: it emulates what Teammate can see. Mention @Teammate in a channel, or open the Teammate DM.</p>' : "";
+      if (card._html !== html) { card.innerHTML = html; card._html = html; }
+    }
+  }
+
+  function assistantFor(channelId, threadTs) {
+    return (state.snap.assistant || []).find((a) => a.channel === channelId && a.thread_ts === threadTs);
+  }
+
+  function renderPane(force) {
+    const pane = $("pane");
+    const p = state.pane;
+    pane.hidden = !p;
+    document.body.classList.toggle("with-pane", Boolean(p));
+    const prompts = $("prompts");
+    if (!p) { prompts.hidden = true; return; }
+    const header = $("pane-header");
+    const body = $("pane-body");
+    let headerHtml;
+    let items = [];
+    let empty = "";
+    prompts.hidden = true;
+    if (p.kind === "thread") {
+      const c = channel(p.channel);
+      const where = c ? `#${esc(c.name)}` : p.channel === (dmOf(state.me) || {}).id ? "Teammate" : esc(p.channel);
+      headerHtml = `<div class="pane-title">Thread <span class="pane-sub">${where}</span></div>` +
+        '<button type="button" class="close" data-close-pane="1" title="Close">✕</button>';
+      const thread = messagesIn(p.channel).filter((m) => m.ts === p.ts || m.thread_ts === p.ts);
+      const parent = thread.find((m) => m.ts === p.ts);
+      const replies = withEphemeral(thread.filter((m) => m.ts !== p.ts), p.channel, p.ts);
+      items = [];
+      if (parent) {
+        items.push(messageItem(parent, null, { first: true }));
+        const n = thread.length - 1;
+        items.push({ key: "divider", cls: "replies-divider", html: `<span>${n} ${n === 1 ? "reply" : "replies"}</span>` });
+      }
+      items.push(...messageItems(replies, {}));
+      paneComposer.setTarget({ channel: p.channel, thread_ts: p.ts, placeholder: "Reply…" });
+    } else {
+      const av = p.thread_ts ? assistantFor(p.channel, p.thread_ts) : null;
+      const title = (av && av.title) || "New chat";
+      headerHtml = `<div class="pane-title"><span class="side-avatar bot">T</span>Teammate <span class="pane-sub assistant-title">${esc(title)}</span></div>` +
+        '<button type="button" class="ghost" data-new-chat="1" title="Start a new chat">✚ New chat</button>' +
+        '<button type="button" class="close" data-close-pane="1" title="Close">✕</button>';
+      if (!p.thread_ts) {
+        empty = '<div class="empty">Starting a new chat…</div>';
+      } else {
+        const thread = messagesIn(p.channel).filter((m) => m.thread_ts === p.thread_ts && m.ts !== p.thread_ts);
+        items = messageItems(withEphemeral(thread, p.channel, p.thread_ts), {});
+        if (av && av.status) {
+          items.push({ key: "status", cls: "assistant-status", html: `<span class="side-avatar bot">T</span><span>Teammate <em>${esc(av.status)}</em></span><span class="typing"><i></i><i></i><i></i></span>` });
+        }
+        const asked = thread.some((m) => m.user === state.me);
+        const suggested = av && av.suggested_prompts;
+        if (suggested && suggested.prompts && !asked) {
+          const html = (suggested.title ? `<div class="prompts-title">${esc(suggested.title)}</div>` : "") +
+            suggested.prompts.map((s, i) => `<button type="button" class="chip" data-prompt="${i}" title="${esc(s.message)}">${esc(s.title)}</button>`).join("");
+          if (prompts._html !== html) { prompts.innerHTML = html; prompts._html = html; }
+          prompts.hidden = false;
+        }
+        paneComposer.setTarget({ channel: p.channel, thread_ts: p.thread_ts, placeholder: "Ask Teammate…" });
+      }
+    }
+    if (header._html !== headerHtml) { header.innerHTML = headerHtml; header._html = headerHtml; }
+    header.dataset.kind = p.kind;
+    keepScrolled(body, () => reconcile(body, items, empty), force);
+    paneComposer.show(p.kind === "thread" || Boolean(p.thread_ts));
+  }
+
+  function render(force) {
+    if (!state.snap) return;
+    if (!state.me || !user(state.me)) state.me = (people()[0] || {}).id || "";
+    if (!state.view || (state.view.kind === "channel" && !isMember(channel(state.view.id)))) state.view = defaultView();
+    renderPersonPicker();
+    renderSidebar();
+    renderMain(force);
+    renderPane(force);
+    mainComposer.refreshError();
+    paneComposer.refreshError();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Talking to the sandbox
+  // ---------------------------------------------------------------------------------------
+
+  async function api(path, body) {
+    const response = await fetch(`/_sandbox${path}`, {
+      method: body === undefined ? "GET" : "POST",
+      headers: body === undefined ? {} : { "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    let data = {};
+    try { data = await response.json(); } catch (_) { /* an empty answer */ }
+    if (!response.ok) throw new Error(data.error || `HTTP ${response.status}`);
+    return data;
+  }
+
+  let fetching = false;
+  let dirty = false;
+  let timer = null;
+  async function refresh(force) {
+    if (fetching) { dirty = true; return; }
+    fetching = true;
+    try {
+      state.snap = await api("/snapshot");
+      render(force);
+    } catch (err) {
+      setLive(false, "sandbox unreachable");
+    } finally {
+      fetching = false;
+      if (dirty) { dirty = false; scheduleRefresh(0); }
+    }
+  }
+  function scheduleRefresh(delay = 40) {
+    if (timer) return;
+    timer = setTimeout(() => { timer = null; refresh(false); }, delay);
+  }
+
+  const QUIET = new Set(["call", "delivery", "hello", "socket", "socket_open", "socket_closed", "socket_ack"]);
+  function setLive(ok, text) {
+    const live = $("live");
+    live.textContent = text || (ok ? "live" : "reconnecting…");
+    live.classList.toggle("ok", ok);
+  }
+  function connect() {
+    const source = new EventSource("/_sandbox/stream");
+    source.onopen = () => { setLive(true); scheduleRefresh(0); };
+    source.onerror = () => setLive(false);
+    source.onmessage = (event) => {
+      let record;
+      try { record = JSON.parse(event.data); } catch (_) { return; }
+      if (!QUIET.has(record.kind) && !String(record.kind).startsWith("socket")) scheduleRefresh();
+    };
+  }
+
+  async function openAssistant(fresh) {
+    const existing = state.assistant[state.me];
+    const dm = dmOf(state.me);
+    if (existing && !fresh) {
+      state.pane = { kind: "assistant", ...existing };
+      render(true);
+      return;
+    }
+    state.pane = { kind: "assistant", channel: dm ? dm.id : "", thread_ts: null };
+    render(true);
+    const context = state.view && state.view.kind === "channel" ? state.view.id : undefined;
+    try {
+      const opened = await api("/assistant/threads", { user: state.me, context_channel: context });
+      state.assistant[state.me] = { channel: opened.channel, thread_ts: opened.thread_ts };
+      if (state.pane && state.pane.kind === "assistant") state.pane = { kind: "assistant", ...state.assistant[state.me] };
+      await refresh(true);
+    } catch (err) {
+      paneComposer.setError(`Could not open the assistant: ${err.message}`);
+    }
+  }
+
+  async function clickButton(button) {
+    const msg = button.closest("[data-key]");
+    if (!msg || !msg.dataset.ts) return;
+    const key = `${msg.dataset.ts}|${button.dataset.actionId}`;
+    if (state.pending.has(key)) return;
+    if (button.dataset.url) window.open(button.dataset.url, "_blank", "noopener");
+    state.pending.add(key);
+    render(false); // draws the button as pending
+    try {
+      const result = await api("/actions", {
+        user: state.me,
+        channel: msg.dataset.channel,
+        message_ts: msg.dataset.ts,
+        action_id: button.dataset.actionId,
+        value: button.dataset.value || undefined,
+      });
+      if (result.note) showToast(result.note);
+    } catch (err) {
+      showToast(`The click was not delivered: ${err.message}`);
+    } finally {
+      state.pending.delete(key);
+      render(false);
+      scheduleRefresh(0);
+    }
+  }
+
+  let toastTimer = null;
+  function showToast(text) {
+    let toast = document.querySelector(".toast");
+    if (!toast) {
+      toast = document.createElement("div");
+      toast.className = "toast";
+      toast.setAttribute("role", "status");
+      document.body.appendChild(toast);
+    }
+    toast.textContent = text;
+    toast.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => { toast.hidden = true; }, 5000);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // The composer, with @mention and /command completion
+  // ---------------------------------------------------------------------------------------
+
+  const slackEscape = (text) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+  class Composer {
+    constructor(slot, name) {
+      this.name = name;
+      this.target = null;
+      this.mentions = [];
+      this.options = [];
+      this.selected = 0;
+      this.error = "";
+      slot.innerHTML =
+        `<div class="composer" data-composer="${name}">` +
+        '<ul class="completion" role="listbox" hidden></ul>' +
+        '<div class="composer-box"><textarea rows="1" aria-label="Message"></textarea>' +
+        '<button type="button" class="send" title="Send (Enter)" aria-label="Send">➤</button></div>' +
+        '<div class="composer-hint"><span class="hint-text"><b>Enter</b> to send · <b>Shift+Enter</b> new line · <b>@</b> mention · <b>/</b> commands</span><span class="composer-error" role="alert"></span></div></div>';
+      this.root = slot.firstChild;
+      this.slot = slot;
+      this.input = this.root.querySelector("textarea");
+      this.list = this.root.querySelector(".completion");
+      this.errorEl = this.root.querySelector(".composer-error");
+      this.input.addEventListener("keydown", (e) => this.onKey(e));
+      this.input.addEventListener("input", () => { this.autosize(); this.complete(); this.setError(""); });
+      this.input.addEventListener("click", () => this.complete());
+      this.input.addEventListener("blur", () => setTimeout(() => {
+        if (document.activeElement !== this.input) this.close(); // a click on the list refocuses
+      }, 150));
+      this.root.querySelector(".send").addEventListener("click", () => this.send());
+      this.list.addEventListener("mousedown", (e) => {
+        const item = e.target.closest("li[data-index]");
+        if (item) { e.preventDefault(); this.pick(Number(item.dataset.index)); }
+      });
+    }
+
+    show(visible) { this.slot.hidden = !visible; }
+
+    setTarget(target) {
+      const changed = !this.target || this.target.channel !== target.channel || this.target.thread_ts !== target.thread_ts;
+      this.target = target;
+      this.input.placeholder = target.placeholder || "Message";
+      if (changed) { this.mentions = []; this.setError(""); }
+    }
+
+    setError(text) { this.error = text; this.refreshError(); }
+    refreshError() { this.errorEl.textContent = this.error; this.root.classList.toggle("has-error", Boolean(this.error)); }
+
+    autosize() {
+      this.input.style.height = "auto";
+      this.input.style.height = `${Math.min(this.input.scrollHeight, 200)}px`;
+    }
+
+    onKey(e) {
+      const open = !this.list.hidden && this.options.length;
+      if (open && (e.key === "ArrowDown" || e.key === "ArrowUp")) {
+        e.preventDefault();
+        const step = e.key === "ArrowDown" ? 1 : -1;
+        this.selected = (this.selected + step + this.options.length) % this.options.length;
+        this.drawOptions();
+      } else if (open && (e.key === "Enter" || e.key === "Tab") && !e.shiftKey) {
+        e.preventDefault();
+        this.pick(this.selected);
+      } else if (open && e.key === "Escape") {
+        e.preventDefault();
+        this.close();
+      } else if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        this.send();
+      }
+    }
+
+    /** Looks at the text before the caret: "/cmd" at the start, or "@name" anywhere. */
+    complete() {
+      const before = this.input.value.slice(0, this.input.selectionStart);
+      const slash = before.match(/^\/(\S*)$/);
+      const at = before.match(/(^|\s)@([\w.-]*)$/);
+      const commands = (state.snap && state.snap.slash_commands) || [];
+      if (slash && commands.length) {
+        const q = slash[1].toLowerCase();
+        this.mode = "command";
+        this.options = commands.filter((c) => c.command.slice(1).toLowerCase().startsWith(q));
+      } else if (at) {
+        const q = at[2].toLowerCase();
+        this.mode = "mention";
+        const everyone = users().filter((u) => !u.deleted && u.id !== "USLACKBOT");
+        this.options = everyone.filter((u) =>
+          [u.name, u.display_name, u.real_name].some((n) => String(n || "").toLowerCase().startsWith(q)) ||
+          String(u.real_name || "").toLowerCase().split(/\s+/).some((w) => w.startsWith(q)))
+          .sort((a, b) => Number(b.is_bot) - Number(a.is_bot));
+      } else {
+        this.options = [];
+      }
+      this.selected = 0;
+      this.drawOptions();
+    }
+
+    drawOptions() {
+      if (!this.options.length) { this.close(); return; }
+      this.list.innerHTML = this.options.map((o, i) => {
+        const active = i === this.selected ? " active" : "";
+        if (this.mode === "command") {
+          return `<li role="option" class="option command${active}" data-index="${i}" aria-selected="${i === this.selected}">` +
+            `<div><span class="cmd">${esc(o.command)}</span> <span class="usage">${esc(o.usage_hint)}</span></div>` +
+            `<div class="desc">${esc(o.description)}</div></li>`;
+        }
+        const badge = o.is_bot ? '<span class="app-badge small">APP</span>' : "";
+        return `<li role="option" class="option person${active}" data-index="${i}" aria-selected="${i === this.selected}">` +
+          `${avatar(o.id).replace('class="avatar', 'class="avatar small')}<span class="name">${esc(o.display_name || o.real_name)}</span>${badge}<span class="real">${esc(o.real_name)}</span></li>`;
+      }).join("");
+      this.list.dataset.mode = this.mode;
+      this.list.hidden = false;
+    }
+
+    close() { this.list.hidden = true; this.options = []; }
+
+    pick(index) {
+      const option = this.options[index];
+      if (!option) return;
+      const caret = this.input.selectionStart;
+      const before = this.input.value.slice(0, caret);
+      const after = this.input.value.slice(caret);
+      let head;
+      if (this.mode === "command") {
+        head = `${option.command} `;
+      } else {
+        const label = `@${option.display_name || option.name}`;
+        this.mentions.push({ label, id: option.id });
+        head = before.replace(/@[\w.-]*$/, `${label} `);
+      }
+      this.input.value = head + after.replace(/^\s+/, "");
+      this.input.focus();
+      this.input.setSelectionRange(head.length, head.length);
+      this.close();
+      this.autosize();
+    }
+
+    /** As Slack's client sends it: &, < and > escaped, picked mentions as <@U…>. */
+    encode(text) {
+      let out = slackEscape(text);
+      const labels = [...this.mentions].sort((a, b) => b.label.length - a.label.length);
+      for (const { label, id } of labels) {
+        const re = new RegExp(`(^|[^\\w<])${label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![\\w])`, "g");
+        out = out.replace(re, (_, pre) => `${pre}<@${id}>`);
+      }
+      return out;
+    }
+
+    async send() {
+      const raw = this.input.value;
+      const text = raw.trim();
+      if (!text || !this.target) return;
+      this.close();
+      const command = text.match(/^(\/[\w.-]+)(?:\s+([\s\S]*))?$/);
+      const commands = (state.snap && state.snap.slash_commands) || [];
+      if (command && commands.length && !commands.some((c) => c.command === command[1])) {
+        this.setError(`${command[1]} is not a valid command.`);
+        return;
+      }
+      this.input.value = "";
+      this.autosize();
+      const mentions = this.mentions;
+      this.mentions = [];
+      try {
+        if (command) {
+          const result = await api("/commands", { user: state.me, channel: this.target.channel, command: command[1], text: command[2] || "" });
+          if (result.note && !result.failed) showToast(result.note);
+        } else {
+          this.mentions = mentions;
+          const encoded = this.encode(text);
+          this.mentions = [];
+          await api("/messages", { user: state.me, channel: this.target.channel, text: encoded, thread_ts: this.target.thread_ts || undefined });
+        }
+        this.setError("");
+        scheduleRefresh(0);
+      } catch (err) {
+        this.input.value = raw;
+        this.mentions = mentions;
+        this.autosize();
+        this.setError(err.message);
+      }
+    }
+  }
+
+  const mainComposer = new Composer($("main-composer"), "main");
+  const paneComposer = new Composer($("pane-composer"), "pane");
+
+  // ---------------------------------------------------------------------------------------
+  // Clicks anywhere on the page
+  // ---------------------------------------------------------------------------------------
+
+  document.addEventListener("click", (e) => {
+    const t = e.target.closest("button, [data-user], [data-channel]");
+    if (!t) return;
+    if (t.dataset.actionId) { clickButton(t); return; }
+    if (t.dataset.openThread) {
+      const list = t.closest("[data-key]");
+      state.pane = { kind: "thread", channel: list.dataset.channel, ts: t.dataset.openThread };
+      render(true);
+      paneComposer.input.focus();
+      return;
+    }
+    if (t.dataset.closePane) { state.pane = null; render(false); renderSidebar(); return; }
+    if (t.dataset.newChat) { openAssistant(true); return; }
+    if (t.dataset.openAssistant) {
+      if (state.pane && state.pane.kind === "assistant") { state.pane = null; render(false); } else openAssistant(false);
+      return;
+    }
+    if (t.dataset.prompt !== undefined && state.pane && state.pane.kind === "assistant") {
+      const av = assistantFor(state.pane.channel, state.pane.thread_ts);
+      const prompt = av && av.suggested_prompts && av.suggested_prompts.prompts[Number(t.dataset.prompt)];
+      if (prompt) {
+        $("prompts").hidden = true;
+        api("/messages", { user: state.me, channel: state.pane.channel, text: slackEscape(prompt.message), thread_ts: state.pane.thread_ts })
+          .then(() => scheduleRefresh(0), (err) => paneComposer.setError(err.message));
+      }
+      return;
+    }
+    if (t.dataset.tab) {
+      state.view = { ...state.view, tab: t.dataset.tab };
+      saveView();
+      render(true);
+      if (t.dataset.tab === "home") api("/home/open", { user: state.me }).then(() => scheduleRefresh(0), (err) => showToast(err.message));
+      return;
+    }
+    if (t.dataset.view) {
+      const v = t.dataset.view;
+      if (v === "channel") state.view = { kind: "channel", id: t.dataset.id };
+      else if (v === "dm") state.view = { kind: "dm", tab: (state.view && state.view.kind === "dm" && state.view.tab) || "messages" };
+      else state.view = { kind: "person", id: t.dataset.id };
+      if (state.pane && state.pane.kind === "thread") state.pane = null;
+      saveView();
+      render(true);
+      if (state.view.kind === "dm" && state.view.tab === "home") api("/home/open", { user: state.me }).catch(() => {});
+      if (state.view.kind !== "person") mainComposer.input.focus();
+      return;
+    }
+    if (t.dataset.channel && t.classList.contains("channel-ref") && isMember(channel(t.dataset.channel))) {
+      state.view = { kind: "channel", id: t.dataset.channel };
+      saveView();
+      render(true);
+    }
+  });
+
+  $("person").addEventListener("change", (e) => {
+    state.me = e.target.value;
+    state.pane = null;
+    state.view = null;
+    state.view = defaultView();
+    saveView();
+    mainComposer.setError("");
+    render(true);
+  });
+
+  // ---------------------------------------------------------------------------------------
+  // Start
+  // ---------------------------------------------------------------------------------------
+
+  if (params.get("as")) state.me = params.get("as");
+  (async () => {
+    try {
+      state.snap = await api("/snapshot");
+    } catch (err) {
+      setLive(false, "sandbox unreachable");
+      return;
+    }
+    const asked = params.get("as");
+    if (asked) {
+      const found = users().find((u) => u.id === asked || u.name === asked);
+      if (found) state.me = found.id;
+    }
+    render(true);
+    connect();
+  })();
+
+  // For tests and the curious: the renderers, without the page around them.
+  window.sandboxUi = { mrkdwn, markdown, blocks: (list) => blocks(list, { ts: "", channel: "" }), state };
+})();
