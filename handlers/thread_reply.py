@@ -27,7 +27,7 @@ def register(app: AsyncApp, services: Services) -> None:
             not is_dm
             and thread_ts is not None
             and not mentioned
-            and await services.threads.is_member(channel, thread_ts)
+            and await services.threads.is_member(channel, thread_ts, event["ts"])
         )
         if not (follow_up or (is_dm and thread_ts is None)):
             await services.skip(context)

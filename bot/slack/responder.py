@@ -68,7 +68,11 @@ class Responder:
             if claim.outcome is ClaimOutcome.TAKEN_OVER:
                 await self._remove_half_answer(question)
             await self.threads.join(
-                target.channel, target.thread_ts, target.team_id, target.user_id
+                target.channel,
+                target.thread_ts,
+                target.team_id,
+                target.user_id,
+                since_ts=question.asked_ts or target.thread_ts,
             )
             await self._set_status(client, target, THINKING_STATUS)
 

@@ -54,3 +54,11 @@ async def test_threads_and_replies_are_stored(db) -> None:
         )
     )
     assert await log.totals("T1") == (1, 10, 5, 0.01)
+
+
+async def test_only_messages_after_teammate_was_asked_are_follow_ups(db) -> None:
+    threads = ThreadStore(db)
+    await threads.join("C1", "100.000100", since_ts="100.000500")
+    assert await threads.is_member("C1", "100.000100", "100.000900")
+    assert not await threads.is_member("C1", "100.000100", "100.000200")  # older, arrived late
+    assert await threads.is_member("C1", "100.000100")

@@ -43,7 +43,10 @@ class ClaimRow(Base):
 
 
 class ThreadRow(Base):
-    """A Slack thread Teammate takes part in; follow-ups there need no new mention."""
+    """A Slack thread Teammate takes part in; follow-ups there need no new mention.
+
+    ``since_ts`` is the message Teammate was first asked in: only later messages follow up.
+    """
 
     __tablename__ = "threads"
 
@@ -51,6 +54,7 @@ class ThreadRow(Base):
     thread_ts: Mapped[str] = mapped_column(String(40), primary_key=True)
     team_id: Mapped[str] = mapped_column(String(40), default="")
     started_by: Mapped[str] = mapped_column(String(40), default="")
+    since_ts: Mapped[str | None] = mapped_column(String(40), nullable=True)
     replies: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)

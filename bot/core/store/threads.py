@@ -20,7 +20,14 @@ class ThreadStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def join(self, channel: str, thread_ts: str, team_id: str = "", user: str = "") -> None:
+    async def join(
+        self,
+        channel: str,
+        thread_ts: str,
+        team_id: str = "",
+        user: str = "",
+        since_ts: str | None = None,
+    ) -> None:
         now = time.time()
         insert = (postgresql.insert if not self.db.is_sqlite else sqlite.insert)(ThreadRow)
         statement = insert.values(
@@ -28,6 +35,7 @@ class ThreadStore:
             thread_ts=thread_ts,
             team_id=team_id,
             started_by=user,
+            since_ts=since_ts,
             replies=0,
             created_at=now,
             updated_at=now,
@@ -35,9 +43,14 @@ class ThreadStore:
         async with self.db.sessions.begin() as session:
             await session.execute(statement)
 
-    async def is_member(self, channel: str, thread_ts: str) -> bool:
+    async def is_member(self, channel: str, thread_ts: str, message_ts: str | None = None) -> bool:
+        """Whether Teammate is in the thread; with ``message_ts``, whether that message came
+        after Teammate was first asked there (events can arrive late and out of order)."""
         async with self.db.sessions() as session:
-            return await session.get(ThreadRow, (channel, thread_ts)) is not None
+            row = await session.get(ThreadRow, (channel, thread_ts))
+        if row is None:
+            return False
+        return message_ts is None or row.since_ts is None or _ts(message_ts) > _ts(row.since_ts)
 
     async def count_reply(self, channel: str, thread_ts: str) -> None:
         async with self.db.sessions.begin() as session:
@@ -46,3 +59,8 @@ class ThreadStore:
                 .where(ThreadRow.channel == channel, ThreadRow.thread_ts == thread_ts)
                 .values(replies=ThreadRow.replies + 1, updated_at=time.time())
             )
+
+
+def _ts(value: str) -> tuple[int, int]:
+    seconds, _, fraction = value.partition(".")
+    return int(seconds), int(fraction or 0)
