@@ -44,13 +44,15 @@ class Stack:
         return await self.sandbox.wait_for(finished, within)
 
 
-def bot_settings(sandbox: Sandbox, provider: FakeAnthropic, data_dir: Path, **extra) -> Settings:
+def bot_settings(
+    sandbox: Sandbox, provider: FakeAnthropic | None, data_dir: Path, **extra
+) -> Settings:
     values = dict(
         slack_bot_token=sandbox.bot_token,
         slack_signing_secret=sandbox.signing_secret,
         slack_api_url=sandbox.api_url,
         anthropic_api_key="test-key",
-        anthropic_base_url=provider.base_url,
+        anthropic_base_url=provider.base_url if provider else None,
         model=MODEL,
         data_dir=data_dir,
         stream_interval=0.25,

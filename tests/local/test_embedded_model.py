@@ -15,7 +15,7 @@ QUESTION = "@teammate What is the capital of France?"
 @pytest.fixture
 async def local_stack(tmp_path):
     async with Sandbox() as sandbox:
-        settings = bot_settings(sandbox, sandbox, tmp_path, model="local", anthropic_api_key=None)
+        settings = bot_settings(sandbox, None, tmp_path, model="local", anthropic_api_key=None)
         async with running_bot(settings, sandbox) as (runtime, url):
             yield Stack(sandbox, None, runtime, url)  # type: ignore[arg-type]
 
@@ -41,7 +41,7 @@ async def test_embedded_model_answers_a_simple_question_in_the_thread(local_stac
 
 async def test_the_embedded_model_server_stops_with_the_bot(tmp_path) -> None:
     async with Sandbox() as sandbox:
-        settings = bot_settings(sandbox, sandbox, tmp_path, model="local", anthropic_api_key=None)
+        settings = bot_settings(sandbox, None, tmp_path, model="local", anthropic_api_key=None)
         async with running_bot(settings, sandbox) as (runtime, _):
             process = runtime.local_model.process
             assert process is not None and process.returncode is None
