@@ -70,8 +70,19 @@ async def start_dev(port: int, data_dir: Path) -> asyncio.subprocess.Process:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
+    try:
+        await wait_until_ready(process, port)
+    except BaseException:
+        process.kill()
+        await process.wait()
+        raise
+    return process
+
+
+async def wait_until_ready(process: asyncio.subprocess.Process, port: int) -> None:
+    """The URL is printed once the bot and its model are ready; the page must then load."""
     printed = []
-    while True:  # the URL is printed once the bot and its model are ready
+    while True:
         line = await asyncio.wait_for(process.stdout.readline(), 300)
         printed.append(line.decode())
         if not line:
@@ -81,7 +92,6 @@ async def start_dev(port: int, data_dir: Path) -> asyncio.subprocess.Process:
     async with aiohttp.ClientSession() as session:
         async with session.get(f"http://127.0.0.1:{port}/") as page:
             assert page.status == 200 and "<html" in (await page.text()).lower()
-    return process
 
 
 async def ask(port: int, text: str) -> dict:
@@ -116,8 +126,8 @@ async def test_dev_answers_without_keys_and_ctrl_c_leaves_nothing_behind(tmp_pat
     port = free_port()
     dev = await start_dev(port, tmp_path)
     descendants = children_of(dev.pid)
-    assert descendants  # the embedded model's server runs beside it
     try:
+        assert descendants  # the embedded model's server runs beside it
         thread = await ask(port, "@teammate Say hello.")
         answer = thread["messages"][-1]
         assert answer["text"].strip() and "Teammate" in str(answer.get("bot_profile", ""))
