@@ -111,6 +111,7 @@ class Runtime:
             claims=claims,
             threads=threads,
             identity=identity,
+            tracker=WorkTracker(settings.max_answers),
             suggested_prompts=_suggested_prompts(settings),
         )
         signing_secret = (
@@ -134,6 +135,7 @@ class Runtime:
     async def close(self) -> None:
         if not await self.tracker.drain(DRAIN_SECONDS):
             log.warning("stopped with %d answers still running", self.tracker.active)
+        await self.services.claims.close()
         await self.agent.aclose()
         if self.local_model is not None:
             await self.local_model.stop()

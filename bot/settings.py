@@ -57,7 +57,8 @@ class Settings(BaseSettings):
     retry_attempts: int = Field(4, ge=1, le=10, validation_alias=_env("TEAMMATE_RETRY_ATTEMPTS"))
     retry_max_wait: float = Field(20.0, ge=0, validation_alias=_env("TEAMMATE_RETRY_MAX_WAIT"))
     retry_backoff: float = Field(0.5, ge=0, validation_alias=_env("TEAMMATE_RETRY_BACKOFF"))
-    stream_interval: float = Field(1.0, ge=0, validation_alias=_env("TEAMMATE_STREAM_INTERVAL"))
+    stream_interval: float = Field(1.2, ge=0, validation_alias=_env("TEAMMATE_STREAM_INTERVAL"))
+    max_answers: int = Field(100, ge=1, validation_alias=_env("TEAMMATE_MAX_ANSWERS"))
 
     @field_validator("slack_api_url", "anthropic_base_url", "openai_base_url", "local_model_url")
     @classmethod

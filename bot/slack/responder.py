@@ -1,8 +1,8 @@
 """Answers one question in a Slack thread, exactly once.
 
-This is where the pieces meet: the claim taken by the dedupe middleware is held (its lease
-renewed) while the thread is read, the core agent streams its events, and `SlackReply` draws
-them. A claim taken over from a process that died mid-answer first removes the half-written
+This is where the pieces meet: under the claim taken by the dedupe middleware (held by the
+caller), the thread is read, the core agent streams its events, and `SlackReply` draws them.
+A claim taken over from a process that died mid-answer first removes the half-written
 messages it left, so the thread ends with one complete answer. Each answer's usage is logged.
 """
 
@@ -64,33 +64,31 @@ class Responder:
 
     async def answer(self, question: Question) -> ReplyOutcome:
         claim, client, target = question.claim, question.client, question.target
-        async with self.claims.held(claim):
-            if claim.outcome is ClaimOutcome.TAKEN_OVER:
-                await self._remove_half_answer(question)
-            await self.threads.join(
-                target.channel,
-                target.thread_ts,
-                target.team_id,
-                target.user_id,
-                since_ts=question.asked_ts or target.thread_ts,
-            )
-            await self._set_status(client, target, THINKING_STATUS)
+        if claim.outcome is ClaimOutcome.TAKEN_OVER:
+            await self._remove_half_answer(question)
+        await self.threads.join(
+            target.channel,
+            target.thread_ts,
+            target.team_id,
+            target.user_id,
+            since_ts=question.asked_ts or target.thread_ts,
+        )
+        await self._set_status(client, target, THINKING_STATUS)
 
-            async def remember(message_ts: list[str]) -> None:
-                await self.claims.record_replies(claim, target.channel, message_ts)
+        async def remember(message_ts: list[str]) -> None:
+            await self.claims.record_replies(claim, target.channel, message_ts)
 
-            reply = SlackReply(
-                client,
-                target,
-                interval=self.stream_interval,
-                streaming=self.streaming,
-                on_message=remember,
-            )
-            outcome = await reply.draw(self._events(question))
-            self.streaming = reply.streaming
-            await self._set_status(client, target, "")
-            await self._record(claim, target, outcome)
-            return outcome
+        reply = SlackReply(
+            client,
+            target,
+            interval=self.stream_interval,
+            streaming=self.streaming,
+            on_message=remember,
+        )
+        outcome = await reply.draw(self._events(question))
+        self.streaming = reply.streaming  # Slack clears the status itself once a reply is posted
+        await self._record(claim, target, outcome)
+        return outcome
 
     async def _events(self, question: Question) -> AsyncIterator[AgentEvent]:
         try:

@@ -40,8 +40,8 @@ class Services:
         if claim is None:
             log.warning("no claim for an answer in %s; skipped", target.channel)
             return None
-        async with self.tracker.track():
-            question = Question(claim, client, target, text=text, deep=deep, asked_ts=asked_ts)
+        question = Question(claim, client, target, text=text, deep=deep, asked_ts=asked_ts)
+        async with self.claims.held(claim), self.tracker.track():
             return await self.responder.answer(question)
 
     async def skip(self, context: dict) -> None:

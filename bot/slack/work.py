@@ -1,6 +1,9 @@
-"""Tracks answers in flight, so a shutdown can let them finish instead of cutting them off.
+"""Answers in flight: at most ``limit`` at once, and a shutdown that lets them finish.
 
-Bolt starts listener functions with asyncio.ensure_future and keeps no handle on them.
+Bolt starts listener functions with asyncio.ensure_future and keeps no handle on them, and
+it would start as many as Slack sends. A burst beyond what the process can work on waits here
+for a slot (its claim stays held, so no replica takes it) instead of crowding the event loop
+and the database pool that acknowledging new requests depends on.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from collections.abc import AsyncIterator
 
 
 class WorkTracker:
-    def __init__(self) -> None:
+    def __init__(self, limit: int = 100) -> None:
+        self._slots = asyncio.Semaphore(limit)
         self._active = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -19,6 +23,7 @@ class WorkTracker:
 
     @property
     def active(self) -> int:
+        """Answers running or waiting for a slot."""
         return self._active
 
     @contextlib.asynccontextmanager
@@ -26,7 +31,8 @@ class WorkTracker:
         self._active += 1
         self._idle.clear()
         try:
-            yield
+            async with self._slots:
+                yield
         finally:
             self._active -= 1
             if self._active == 0:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -23,6 +25,8 @@ from sqlalchemy.engine import CursorResult, Result
 
 from bot.core.store.db import Database
 from bot.core.store.schema import ClaimRow
+
+log = logging.getLogger("teammate.core.claims")
 
 RUNNING = "running"
 DONE = "done"
@@ -54,6 +58,8 @@ class ClaimStore:
         self.db = db
         self.owner = owner
         self.lease_seconds = lease_seconds
+        self._held: set[str] = set()
+        self._heartbeat: asyncio.Task[None] | None = None
 
     async def claim(self, key: str) -> Claim:
         now = time.time()
@@ -155,26 +161,47 @@ class ClaimStore:
             return _affected(result)
 
     @contextlib.asynccontextmanager
-    async def held(self, claim: Claim):  # type: ignore[no-untyped-def]
+    async def held(self, claim: Claim) -> AsyncIterator[Claim]:
         """Keep the lease alive while the body runs, then mark the claim done.
 
         If the body raises, the claim stays running and its lease runs out, so a retry can
-        take it over; that is what a crash looks like too.
+        take it over; that is what a crash looks like too. One heartbeat per process renews
+        every held claim in a single UPDATE, however many answers are in flight.
         """
-        renewer = asyncio.create_task(self._keep_renewing(claim))
+        self._held.add(claim.key)
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.create_task(self._beat())
         try:
             yield claim
         finally:
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
+            self._held.discard(claim.key)
         await self.finish(claim)
 
-    async def _keep_renewing(self, claim: Claim) -> None:
-        while True:
+    async def _beat(self) -> None:
+        while self._held:
             await asyncio.sleep(self.lease_seconds / 3)
-            with contextlib.suppress(Exception):
-                await self.renew(claim)
+            keys = list(self._held)
+            now = time.time()
+            try:
+                async with self.db.sessions.begin() as session:
+                    for start in range(0, len(keys), 500):
+                        await session.execute(
+                            update(ClaimRow)
+                            .where(
+                                ClaimRow.owner == self.owner,
+                                ClaimRow.state == RUNNING,
+                                ClaimRow.key.in_(keys[start : start + 500]),
+                            )
+                            .values(lease_until=now + self.lease_seconds, updated_at=now)
+                        )
+            except Exception:  # a missed beat is retried; the lease has slack for two more
+                log.warning("could not renew %d claims", len(keys), exc_info=True)
+
+    async def close(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
 
 
 def _affected(result: Result[Any]) -> int:
