@@ -7,10 +7,10 @@ reads), then streams the rest. The figure is the time from the fake writing that
 to the sandbox showing text in the thread: the first change to a bot message in the thread,
 from the sandbox's change feed. The model, the bot and the sandbox share one process and one
 clock (time.monotonic), so the two moments compare directly. Runs are one after another, the
-bot at its default stream interval (1 s). The sandbox's rate limits are off: about one answer
-a second makes two assistant.threads.setStatus calls a second, over that method's Tier 3
-(50 a minute), and the bot then waits out Retry-After before it even calls the model, which
-is a different question from this one (the call-count benchmark runs with the limits on).
+bot at its default stream interval. The sandbox's rate limits are off: an answer about every
+second sets the "is thinking…" status about once a second, over that method's Tier 3 (50 a
+minute), and the bot then waits out Retry-After before it even calls the model, which is a
+different question from this one (the call-count benchmark runs with the limits on).
 
     python -m bench.first_text
 """
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.report import Result, Row, to_text
+from bench.servers import DEFAULT_STREAM_INTERVAL
 from bench.stats import ms, percentile
 from bench.timed_model import TimedAnthropic
 from bot.sandbox import Sandbox
@@ -88,7 +89,7 @@ async def measure(runs: int = RUNS) -> list[dict[str, Any]]:
         TimedAnthropic(first_token_delay=FIRST_TOKEN_DELAY) as model,
     ):
         with tempfile.TemporaryDirectory(prefix="bench-first-text-") as tmp:
-            settings = bot_settings(box, model, Path(tmp), stream_interval=1.0)
+            settings = bot_settings(box, model, Path(tmp), stream_interval=DEFAULT_STREAM_INTERVAL)
             async with running_bot(settings, box):
                 await one_run(box, model, -1)  # warm-up: first connections, first queries
                 results = [await one_run(box, model, i) for i in range(runs)]
@@ -117,8 +118,9 @@ def result_from(results: list[dict[str, Any]], runs: int) -> Result:
         f"first text token {FIRST_TOKEN_DELAY} s, then streams a word every "
         f"{TOKEN_DELAY * 1000:.0f} ms; time from the fake writing that token to the sandbox's "
         "first change to the bot's message, on one monotonic clock in one process; bot stream "
-        "interval 1 s (its default); sandbox rate limits off (runs at about one a second "
-        "would exceed assistant.threads.setStatus's Tier 3, which this figure is not about)."
+        f"interval {DEFAULT_STREAM_INTERVAL:g} s (its default); sandbox rate limits off "
+        "(answers at about one a second would exceed assistant.threads.setStatus's Tier 3, "
+        "which this figure is not about)."
     )
     return Result("First token to first visible text", method, rows)
 

@@ -10,6 +10,7 @@ show the client was not the bottleneck. Each request is signed when it leaves, a
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ FORM = "application/x-www-form-urlencoded"
 
 @dataclass
 class Sample:
-    latency: float  # seconds from the scheduled send to the last response byte
+    latency: float  # seconds from the scheduled send to the last response byte; inf: none
     lag: float  # seconds the generator was late sending it
     status: int | None  # None: no response (timeout or connection error)
 
@@ -33,7 +34,7 @@ async def open_loop(
     content_type: str,
     signing_secret: str,
     rate: float,
-    timeout: float = 10.0,  # noqa: ASYNC109 - a per-request bound, passed to aiohttp
+    timeout: float = 5.0,  # noqa: ASYNC109 - a per-request bound, passed to aiohttp
 ) -> list[Sample]:
     """Send every body once at ``rate`` per second; one Sample per body, in order."""
     verifier = SignatureVerifier(signing_secret)
@@ -58,7 +59,7 @@ async def open_loop(
                     await response.read()
                     status: int | None = response.status
             except (TimeoutError, aiohttp.ClientError, OSError):
-                status = None
+                return Sample(math.inf, lag, None)
             return Sample(loop.time() - due, lag, status)
 
         start = loop.time() + 0.05

@@ -19,6 +19,10 @@ _SPAWN = multiprocessing.get_context("spawn")
 STOP = "stop"
 
 
+class ChildFailed(RuntimeError):
+    """A child process ended, or said it could not start, before it answered."""
+
+
 class Child:
     """A spawned process and the pipe to it (the parent's side)."""
 
@@ -32,12 +36,23 @@ class Child:
     def _receive(self, timeout: float) -> Any:
         if not self.conn.poll(timeout):
             raise TimeoutError(f"{self.name} did not answer within {timeout:.0f} s")
-        return self.conn.recv()
+        try:
+            return self.conn.recv()
+        except EOFError:
+            self.process.join(5)
+            raise ChildFailed(
+                f"{self.name} exited (code {self.process.exitcode}) before answering"
+            ) from None
 
     async def start(self, within: float = 60.0) -> Any:
-        """Start the process; returns its ready message."""
+        """Start the process; returns its ready message (raises ChildFailed if it says
+        {"error": ...} instead)."""
         self.process.start()
-        return await asyncio.to_thread(self._receive, within)
+        ready = await asyncio.to_thread(self._receive, within)
+        if isinstance(ready, dict) and "error" in ready:
+            await asyncio.to_thread(self.process.join, 10)
+            raise ChildFailed(f"{self.name} could not start: {ready['error']}")
+        return ready
 
     async def ask(self, message: Any, within: float = 60.0) -> Any:
         self.conn.send(message)
@@ -56,6 +71,11 @@ class Child:
             self.process.terminate()
             await asyncio.to_thread(self.process.join, 5)
         return last
+
+    async def kill(self) -> None:
+        """End the child at once (its unfinished work is abandoned, not awaited)."""
+        self.process.terminate()
+        await asyncio.to_thread(self.process.join, 10)
 
 
 async def answer_until_stopped(

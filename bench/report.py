@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import time
 from dataclasses import dataclass, field
 
 
@@ -42,6 +43,40 @@ def machine() -> str:
         f"{os.cpu_count()} CPU cores, {platform.system()} {platform.machine()}, "
         f"Python {platform.python_version()}; all traffic on the loopback interface (127.0.0.1)"
     )
+
+
+class OtherWork:
+    """CPU time the rest of the machine used while the benchmarks ran (Linux only).
+
+    The figures are only as good as the cores they had: this says how much of the machine
+    other processes took, from /proc/stat's busy time less this process and its children's.
+    """
+
+    def __init__(self) -> None:
+        self.start = self._sample()
+
+    @staticmethod
+    def _sample() -> tuple[float, float, float] | None:
+        try:
+            with open("/proc/stat", encoding="ascii") as stat:
+                fields = [int(x) for x in stat.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        tick = os.sysconf("SC_CLK_TCK")
+        busy = (sum(fields[:8]) - fields[3] - fields[4]) / tick
+        ours = sum(os.times()[:4])
+        return busy, ours, time.monotonic()
+
+    def summary(self) -> str:
+        end = self._sample()
+        if self.start is None or end is None:
+            return "not measured"
+        others = max(0.0, (end[0] - self.start[0]) - (end[1] - self.start[1]))
+        wall = end[2] - self.start[2]
+        return (
+            f"other processes used {others:.0f} CPU-seconds during the {wall:.0f} s run "
+            f"(the machine had {wall * (os.cpu_count() or 1):.0f})"
+        )
 
 
 def to_markdown(result: Result, heading: str = "##") -> str:

@@ -9,14 +9,15 @@ fake model, so everything after each ack (claims, thread reads, model calls, str
 in the same process and event loop as the acks being timed.
 
 Both log as production does (INFO, one line per record), to a file rather than the console.
-Asked for a "report", a server says how much CPU it used and how late its event loop ran
-(a probe that sleeps 10 ms at a time and notes the overshoot) since the last report, and how
-many warnings and errors it logged: the evidence for why an ack was slow.
+Asked for a "report", a server says how much CPU it used, how late its event loop ran (a probe
+that sleeps 10 ms at a time and notes the overshoot), how busy Teammate's database connection
+pool was, and how many warnings and errors it logged: the evidence for why an ack was slow.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import time
 from collections import Counter
@@ -37,6 +38,8 @@ from bot.server import build_web_app
 from bot.settings import Settings
 
 MODEL = "anthropic:claude-haiku-4-5"
+DEFAULT_STREAM_INTERVAL: float = Settings.model_fields["stream_interval"].default
+"""The product's own stream interval; the in-process benchmarks set it as the harness does not."""
 
 
 def bare_app(world: dict[str, Any]) -> web.Application:
@@ -70,7 +73,6 @@ def teammate_settings(world: dict[str, Any], data_dir: Path, **extra: Any) -> Se
         anthropic_base_url=world["model_url"],
         model=MODEL,
         data_dir=data_dir,
-        stream_interval=1.0,
     )
     values.update(extra)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -86,36 +88,55 @@ async def _serve(conn: Connection, kind: str, world: dict[str, Any], workdir: Pa
     with log_path.open("w", encoding="utf-8") as log_file:
         sys.stderr = log_file
         logs.configure("INFO")
+        try:
+            await _serve_logged(conn, kind, world, workdir, log_path)
+        finally:
+            logging.getLogger().handlers.clear()
+            sys.stderr = sys.__stderr__
+
+
+async def _serve_logged(
+    conn: Connection, kind: str, world: dict[str, Any], workdir: Path, log_path: Path
+) -> None:
+    pool = None
+    try:
         if kind == "bare":
             web_app = bare_app(world)
         else:
-            web_app = build_web_app(await Runtime.start(teammate_settings(world, workdir)))
+            runtime = await Runtime.start(teammate_settings(world, workdir))
+            web_app = build_web_app(runtime)
+            pool = runtime.db.engine.sync_engine.pool
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        probe = LoopProbe()
-        conn.send({"url": f"http://127.0.0.1:{runner.addresses[0][1]}"})
+    except Exception as exc:
+        conn.send({"error": f"{type(exc).__name__}: {exc}"})
+        return
+    probe = LoopProbe(pool)
+    conn.send({"url": f"http://127.0.0.1:{runner.addresses[0][1]}"})
 
-        async def report(_: Any) -> dict[str, Any]:
-            return {**probe.report(), "logs": _log_levels(log_path)}
+    async def report(_: Any) -> dict[str, Any]:
+        return {**probe.report(), "logs": _log_levels(log_path)}
 
-        try:
-            await answer_until_stopped(conn, report)
-        finally:
-            probe.stop()
-            await runner.cleanup()
-            sys.stderr = sys.__stderr__
+    try:
+        await answer_until_stopped(conn, report)
+    finally:
+        probe.stop()
+        await runner.cleanup()
     conn.send(None)
 
 
 class LoopProbe:
-    """Measures event-loop lateness and CPU time in the process it runs in."""
+    """Measures, in the process it runs in, CPU time, event-loop lateness and (given the
+    database's connection pool) how many connections are checked out, every 10 ms."""
 
     TICK = 0.01
 
-    def __init__(self) -> None:
+    def __init__(self, pool: Any = None) -> None:
+        self.pool = pool
         self.lags: list[float] = []
+        self.checked_out: list[int] = []
         self.cpu = time.process_time()
         self.task = asyncio.create_task(self._run())
 
@@ -125,12 +146,25 @@ class LoopProbe:
             before = loop.time()
             await asyncio.sleep(self.TICK)
             self.lags.append(max(0.0, loop.time() - before - self.TICK))
+            if self.pool is not None:
+                self.checked_out.append(self.pool.checkedout())
 
     def report(self) -> dict[str, Any]:
-        """CPU seconds and loop lag (ms) since the last report."""
+        """Figures since the last report: CPU seconds, loop lag (ms), pool use."""
         now = time.process_time()
-        figures = {"cpu_seconds": now - self.cpu, "loop_lag_ms": summary_ms(self.lags)}
-        self.cpu, self.lags = now, []
+        figures: dict[str, Any] = {
+            "cpu_seconds": now - self.cpu,
+            "loop_lag_ms": summary_ms(self.lags),
+        }
+        if self.checked_out:
+            most = max(self.checked_out)
+            overflow = getattr(self.pool, "_max_overflow", None)  # no public accessor
+            figures["pool"] = {
+                "limit": self.pool.size() + overflow if isinstance(overflow, int) else None,
+                "max": most,
+                "share_at_max": self.checked_out.count(most) / len(self.checked_out),
+            }
+        self.cpu, self.lags, self.checked_out = now, [], []
         return figures
 
     def stop(self) -> None:
@@ -146,5 +180,5 @@ def _log_levels(path: Path) -> dict[str, Any]:
         if len(parts) > 1 and parts[1] in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             levels[parts[1]] += 1
             if parts[1] in {"WARNING", "ERROR", "CRITICAL"} and len(samples) < 3:
-                samples.append(" ".join(parts[1:])[:200])
+                samples.append(" ".join(parts[1:]).split(" (Background on this error")[0][:200])
     return {"levels": dict(levels), "samples": samples}

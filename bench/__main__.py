@@ -1,0 +1,66 @@
+"""`python -m bench`: run every benchmark, print each table, and write docs/benchmarks.md.
+
+The page is generated from this run's figures only, so what it says is what was measured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from pathlib import Path
+
+from bench import ack_latency, first_text, stream_calls
+from bench.report import OtherWork, Result, machine, to_markdown, to_text, verdict
+
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+
+INTRO = """\
+# Benchmarks
+
+Figures for the speed targets in the design, measured by the benchmarks in `bench/`. Each
+drives the whole product over real HTTP: the bot, the local Slack sandbox (standing in for
+Slack, rate tiers and limits included) and fake model servers speaking the Anthropic wire
+protocol. Nothing reaches the internet.
+
+Run them from the repository root after `make install`:
+
+```sh
+.venv/bin/python -m bench                    # all of them (a few minutes); rewrites this page
+.venv/bin/python -m bench.ack_latency        # or one at a time, printing its table
+.venv/bin/python -m bench.first_text
+.venv/bin/python -m bench.stream_calls
+```
+
+This page was written by `python -m bench` on {date}. Machine: {machine}. While it ran,
+{other}.
+"""
+
+
+def render(results: list[Result], other: str) -> str:
+    date = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
+    lines = [INTRO.format(date=date, machine=machine(), other=other), "## Summary", ""]
+    lines += ["| benchmark | targets |", "|---|---|"]
+    for result in results:
+        missed = [row.what for row in result.rows if row.met is False]
+        status = verdict(result.met) + (f": {'; '.join(missed)}" if missed else "")
+        lines.append(f"| {result.title} | {status} |")
+    lines.append("")
+    return "\n".join(lines) + "\n" + "\n".join(to_markdown(r) for r in results)
+
+
+def main() -> None:
+    results = []
+    other = OtherWork()
+    for module in (ack_latency, first_text, stream_calls):
+        result = asyncio.run(module.run())
+        print(to_text(result), end="\n\n", flush=True)
+        results.append(result)
+    PAGE.parent.mkdir(exist_ok=True)
+    summary = other.summary()
+    print(summary)
+    PAGE.write_text(render(results, summary), encoding="utf-8")
+    print(f"wrote {PAGE.name}")
+
+
+if __name__ == "__main__":
+    main()
