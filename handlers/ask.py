@@ -33,6 +33,8 @@ def register(app: AsyncApp, services: Services) -> None:
             await services.skip(context)
             return
         await ack()
+        if await services.claimed(context) is None:
+            return
         user, channel = command["user_id"], command["channel_id"]
         try:
             posted = await client.chat_postMessage(

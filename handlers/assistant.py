@@ -22,10 +22,13 @@ def register(app: AsyncApp, services: Services) -> None:
 
     @assistant.thread_started
     async def started(say, set_suggested_prompts, context: dict) -> None:  # type: ignore[no-untyped-def]
+        claim = await services.claimed(context)
+        if claim is None:
+            return
         await say(GREETING)
         if services.suggested_prompts:
             await set_suggested_prompts(prompts=services.suggested_prompts)
-        await services.skip(context)
+        await services.claims.finish(claim)
 
     @assistant.user_message
     async def user_message(  # type: ignore[no-untyped-def]

@@ -17,6 +17,17 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
+_OWN_ENVIRONMENT = ("TEAMMATE_", "SLACK_", "ANTHROPIC_", "OPENAI_")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    """Tests set every setting they need; none leaks in from the shell running them."""
+    for name in list(os.environ):
+        if name.startswith(_OWN_ENVIRONMENT) and name != "TEAMMATE_TEST_POSTGRES":
+            monkeypatch.delenv(name)
+
+
 @contextlib.asynccontextmanager
 async def sqlite_database(path):
     db = Database(f"sqlite+aiosqlite:///{path / 'teammate.db'}")

@@ -1,18 +1,21 @@
 """Bolt middleware that claims each event, command and click before any work is done.
 
 Slack re-sends an event it believes failed and several replicas may share one workspace; Bolt
-itself dedupes nothing. Work that finds its claim already held gets a plain 200 and nothing
-else. The claim rides in the request context to the handler, which holds it while answering.
+itself dedupes nothing. The claim is written to the database in the background while Bolt
+acknowledges the request (the answer to Slack is 200 either way, so the ack never waits for
+the database); it rides in the request context as a task that the handler awaits before it
+does anything, and a duplicate is dropped there.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
 from slack_bolt.response import BoltResponse
 
-from bot.core.store import ClaimStore
+from bot.core.store import Claim, ClaimStore
 
 log = logging.getLogger("teammate.slack.dedupe")
 
@@ -37,11 +40,15 @@ def claim_middleware(claims: ClaimStore) -> Callable[..., Awaitable[BoltResponse
     ) -> BoltResponse | None:
         key = claim_key(body)
         if key is not None:
-            claim = await claims.claim(key)
-            if not claim.acquired:
-                log.info("dropped a duplicate of %s", key)
-                return BoltResponse(status=200, body="")
-            context["claim"] = claim
+            task = asyncio.ensure_future(claims.claim(key))
+            task.add_done_callback(_retrieve)
+            context["claim"] = task
         return await next()
 
     return claim_once
+
+
+def _retrieve(task: asyncio.Future[Claim]) -> None:
+    """A claim nobody awaited (no handler matched) must not warn about a lost exception."""
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("could not claim a request: %s", task.exception())

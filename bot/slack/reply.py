@@ -141,10 +141,14 @@ class SlackReply:
     async def _flush(self, final: bool) -> None:
         cut = sendable_prefix(self._pending, final)
         chunk, self._pending = self._pending[:cut], self._pending[cut:]
+        tail = ""
         while chunk:
             room = self.limit - len(self._current_text)
             if len(chunk) <= room:
-                await self._append(chunk)
+                if final and self.streaming and self._current_ts is not None:
+                    tail = chunk  # goes out with chat.stopStream: one call fewer
+                else:
+                    await self._append(chunk)
                 break
             if room < _MIN_ROOM:
                 await self._close_message()
@@ -158,7 +162,7 @@ class SlackReply:
             await self._append(head)
             await self._close_message()
         if final:
-            await self._finish()
+            await self._finish(tail)
 
     async def _append(self, text: str) -> None:
         if self._current_ts is None:
@@ -211,14 +215,16 @@ class SlackReply:
         if self.on_message is not None:
             await self.on_message(list(self.outcome.message_ts))
 
-    async def _close_message(self, footer: list[dict] | None = None) -> None:
+    async def _close_message(self, footer: list[dict] | None = None, tail: str = "") -> None:
         if self._current_ts is None:
             return
         if self.streaming:
+            self._current_text += tail
             await self._call(
                 self.client.chat_stopStream,
                 channel=self.target.channel,
                 ts=self._current_ts,
+                **({"markdown_text": tail} if tail else {}),
                 **({"blocks": footer} if footer else {}),
             )
         elif footer:
@@ -232,7 +238,7 @@ class SlackReply:
         self._current_ts = None
         self._current_text = ""
 
-    async def _finish(self) -> None:
+    async def _finish(self, tail: str = "") -> None:
         if not self.outcome.text.strip() and self._current_ts is None:
             note = "_The model returned an empty answer._" if self.outcome.status == "done" else ""
             await self._append(note or self._pending or "_No answer._")
@@ -240,7 +246,7 @@ class SlackReply:
         if self.outcome.status == "done":
             label = self.outcome.model_label or "model"
             footer = blocks.footer(label, self.outcome.usage, self._notices)
-        await self._close_message(footer)
+        await self._close_message(footer, tail)
 
     async def _call(self, method, **kwargs):  # type: ignore[no-untyped-def]
         self._last_call = asyncio.get_running_loop().time()

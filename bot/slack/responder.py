@@ -8,6 +8,7 @@ messages it left, so the thread ends with one complete answer. Each answer's usa
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -27,6 +28,7 @@ from bot.slack.reply import ReplyOutcome, ReplyTarget, SlackReply
 log = logging.getLogger("teammate.slack.responder")
 
 THINKING_STATUS = "is thinking…"
+STATUS_TIMEOUT = 2.0
 
 
 @dataclass
@@ -73,7 +75,7 @@ class Responder:
             target.user_id,
             since_ts=question.asked_ts or target.thread_ts,
         )
-        await self._set_status(client, target, THINKING_STATUS)
+        status = asyncio.create_task(self._set_status(client, target, THINKING_STATUS))
 
         async def remember(message_ts: list[str]) -> None:
             await self.claims.record_replies(claim, target.channel, message_ts)
@@ -85,7 +87,10 @@ class Responder:
             streaming=self.streaming,
             on_message=remember,
         )
-        outcome = await reply.draw(self._events(question))
+        try:
+            outcome = await reply.draw(self._events(question))
+        finally:
+            status.cancel()
         self.streaming = reply.streaming  # Slack clears the status itself once a reply is posted
         await self._record(claim, target, outcome)
         return outcome
@@ -130,11 +135,14 @@ class Responder:
         log.info("took over %s; removed %d half-written messages", claim.key, len(leftovers))
 
     async def _set_status(self, client: AsyncWebClient, target: ReplyTarget, status: str) -> None:
-        # Since 2026-03 this works in any thread with chat:write; it is only a hint, so a
-        # failure here never stops the answer.
-        with contextlib.suppress(SlackApiError):
-            await client.assistant_threads_setStatus(
-                channel_id=target.channel, thread_ts=target.thread_ts, status=status
+        """Since 2026-03 this works in any thread with chat:write. It is only a hint: it runs
+        beside the answer and gives up quickly (a 429's wait would otherwise hold the answer)."""
+        with contextlib.suppress(SlackApiError, TimeoutError):
+            await asyncio.wait_for(
+                client.assistant_threads_setStatus(
+                    channel_id=target.channel, thread_ts=target.thread_ts, status=status
+                ),
+                STATUS_TIMEOUT,
             )
 
     async def _record(self, claim: Claim, target: ReplyTarget, outcome: ReplyOutcome) -> None:

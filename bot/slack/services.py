@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import secrets
 from dataclasses import dataclass, field
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -35,17 +38,44 @@ class Services:
         deep: bool = False,
         asked_ts: str | None = None,
     ) -> ReplyOutcome | None:
-        """Answer in ``target``'s thread under the request's claim (None if it has none)."""
-        claim: Claim | None = context.get("claim")
-        if claim is None:
-            log.warning("no claim for an answer in %s; skipped", target.channel)
+        """Answer in ``target``'s thread under the request's claim; None for a duplicate.
+
+        Whatever goes wrong, the person gets a short note with a reference rather than silence
+        (Slack will not retry a request that was acknowledged).
+        """
+        try:
+            claim = await self.claimed(context)
+            if claim is None:
+                return None
+            question = Question(claim, client, target, text=text, deep=deep, asked_ts=asked_ts)
+            async with self.claims.held(claim), self.tracker.track():
+                return await self.responder.answer(question)
+        except Exception:
+            reference = secrets.token_hex(4)
+            log.exception("answer failed in %s ref=%s", target.channel, reference)
+            with contextlib.suppress(Exception):
+                await client.chat_postMessage(
+                    channel=target.channel,
+                    thread_ts=target.thread_ts,
+                    text=f":warning: Something went wrong on my side; please ask again. "
+                    f"(ref `{reference}`)",
+                )
             return None
-        question = Question(claim, client, target, text=text, deep=deep, asked_ts=asked_ts)
-        async with self.claims.held(claim), self.tracker.track():
-            return await self.responder.answer(question)
+
+    async def claimed(self, context: dict) -> Claim | None:
+        """The request's claim once it is written, or None when another process has it."""
+        pending: asyncio.Future[Claim] | None = context.get("claim")
+        if pending is None:
+            log.warning("a request reached a handler without a claim; ignored")
+            return None
+        claim = await pending
+        if not claim.acquired:
+            log.info("dropped a duplicate of %s", claim.key)
+            return None
+        return claim
 
     async def skip(self, context: dict) -> None:
         """Mark the request's claim done without answering (the event was not for us)."""
-        claim: Claim | None = context.get("claim")
+        claim = await self.claimed(context)
         if claim is not None:
             await self.claims.finish(claim)

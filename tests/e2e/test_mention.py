@@ -14,7 +14,7 @@ def appended_text(sandbox, thread_ts: str, ts: str) -> list[str]:
         args = call["args"]
         if call["method"] == "chat.startStream" and args.get("thread_ts") == thread_ts:
             pieces.append(args.get("markdown_text", ""))
-        elif call["method"] == "chat.appendStream" and args.get("ts") == ts:
+        elif call["method"] in ("chat.appendStream", "chat.stopStream") and args.get("ts") == ts:
             pieces.append(args.get("markdown_text", ""))
     return [p for p in pieces if p]
 
