@@ -9,7 +9,7 @@ import asyncio
 import datetime
 from pathlib import Path
 
-from bench import ack_latency, first_text, stream_calls
+from bench import ack_latency, embedded_model, first_text, stream_calls
 from bench.report import OtherWork, Result, machine, to_markdown, to_text, verdict
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -20,15 +20,17 @@ INTRO = """\
 Figures for the speed targets in the design, measured by the benchmarks in `bench/`. Each
 drives the whole product over real HTTP: the bot, the local Slack sandbox (standing in for
 Slack, rate tiers and limits included) and fake model servers speaking the Anthropic wire
-protocol. Nothing reaches the internet.
+protocol, or the real embedded model. Nothing reaches the internet.
 
-Run them from the repository root after `make install`:
+Run them from the repository root after `make local` (which installs everything, the
+embedded model included):
 
 ```sh
 .venv/bin/python -m bench                    # all of them (a few minutes); rewrites this page
 .venv/bin/python -m bench.ack_latency        # or one at a time, printing its table
 .venv/bin/python -m bench.first_text
 .venv/bin/python -m bench.stream_calls
+.venv/bin/python -m bench.embedded_model   # needs the embedded model (`make local`)
 ```
 
 This page was written by `python -m bench` on {date}. Machine: {machine}. While it ran,
@@ -51,7 +53,7 @@ def render(results: list[Result], other: str) -> str:
 def main() -> None:
     results = []
     other = OtherWork()
-    for module in (ack_latency, first_text, stream_calls):
+    for module in (ack_latency, first_text, stream_calls, embedded_model):
         result = asyncio.run(module.run())
         print(to_text(result), end="\n\n", flush=True)
         results.append(result)

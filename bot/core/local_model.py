@@ -96,6 +96,8 @@ class LocalModelServer:
                 str(port),
                 "--n_ctx",
                 str(self.context_window),
+                "--cache",
+                "true",
                 "--n_threads",
                 str(self.threads),
                 stdin=asyncio.subprocess.DEVNULL,

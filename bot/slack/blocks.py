@@ -11,7 +11,7 @@ FEEDBACK_BAD = "feedback_bad"
 def footer(model_label: str, usage: Usage | None, notices: list[str]) -> list[dict]:
     """A context line with the model and token counts, the notices, and feedback buttons."""
     parts = [model_label]
-    if usage is not None:
+    if usage is not None and (usage.input_tokens or usage.output_tokens):  # some engines say none
         parts.append(f"{usage.input_tokens:,} in / {usage.output_tokens:,} out tokens")
         if usage.cost_usd:
             parts.append(f"${usage.cost_usd:.4f}")
