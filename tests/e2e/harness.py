@@ -31,14 +31,15 @@ class Stack:
 
     async def answer(self, channel: str, ts: str, count: int = 1, within: float = 20.0) -> list:
         """The bot's replies in a thread once there are ``count`` and the last is finished:
-        it carries the footer, or ends with an error note."""
+        it carries the footer (with the feedback buttons), or ends with an error note."""
 
         def finished() -> list | None:
             replies = self.sandbox.replies(channel, ts, from_bot=True)
             if len(replies) < count or any(r["streaming"] for r in replies):
                 return None
             last = replies[-1]
-            done = "tokens" in str(last["blocks"]) or "(ref `" in last["text"]
+            footer = any(b.get("block_id") == "feedback" for b in last.get("blocks") or [])
+            done = footer or "(ref `" in last["text"]
             return replies if done else None
 
         return await self.sandbox.wait_for(finished, within)
