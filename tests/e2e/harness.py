@@ -64,6 +64,24 @@ def bot_settings(
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+def bot_environment(
+    sandbox: Sandbox, provider: FakeAnthropic, data_dir: Path, **changes: str
+) -> dict[str, str]:
+    """The environment of a bot process wired to ``sandbox`` and ``provider``; a change to
+    an empty string leaves that variable out."""
+    env = {
+        "SLACK_BOT_TOKEN": sandbox.bot_token,
+        "SLACK_SIGNING_SECRET": sandbox.signing_secret,
+        "SLACK_API_URL": sandbox.api_url,
+        "ANTHROPIC_API_KEY": "test-key",
+        "ANTHROPIC_BASE_URL": provider.base_url,
+        "TEAMMATE_MODEL": MODEL,
+        "TEAMMATE_DATA_DIR": str(data_dir),
+        **changes,
+    }
+    return {name: value for name, value in env.items() if value}
+
+
 @contextlib.asynccontextmanager
 async def running_bot(settings: Settings, sandbox: Sandbox) -> AsyncIterator[tuple[Runtime, str]]:
     runtime = await Runtime.start(settings)

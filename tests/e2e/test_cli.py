@@ -9,6 +9,7 @@ import sys
 import yaml
 
 from bot import manifest
+from tests.e2e.harness import bot_environment
 
 CREDENTIALS = (
     "SLACK_BOT_TOKEN",
@@ -38,17 +39,7 @@ async def teammate(*args: str, env: dict[str, str], cwd) -> tuple[int, str]:
 
 
 def doctor_env(sandbox, model, tmp_path, **changes: str) -> dict[str, str]:
-    env = {
-        "SLACK_BOT_TOKEN": sandbox.bot_token,
-        "SLACK_SIGNING_SECRET": sandbox.signing_secret,
-        "SLACK_API_URL": sandbox.api_url,
-        "ANTHROPIC_API_KEY": "test-key",
-        "ANTHROPIC_BASE_URL": model.base_url,
-        "TEAMMATE_MODEL": "anthropic:claude-haiku-4-5",
-        "TEAMMATE_DATA_DIR": str(tmp_path),
-    }
-    env.update(changes)
-    return {k: v for k, v in env.items() if v}
+    return bot_environment(sandbox, model, tmp_path, **changes)
 
 
 async def test_doctor_passes_when_everything_is_right(sandbox, model, tmp_path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import aiohttp
 
+from tests.e2e.harness import bot_environment
 from tests.fakes import Text
 
 SLOW = " ".join(f"token{i}" for i in range(120))
@@ -80,13 +81,7 @@ async def test_process_killed_mid_answer_then_slack_retry_gives_one_complete_ans
     port = _free_port()
     env = {
         **os.environ,
-        "SLACK_BOT_TOKEN": sandbox.bot_token,
-        "SLACK_SIGNING_SECRET": sandbox.signing_secret,
-        "SLACK_API_URL": sandbox.api_url,
-        "ANTHROPIC_API_KEY": "test-key",
-        "ANTHROPIC_BASE_URL": model.base_url,
-        "TEAMMATE_MODEL": "anthropic:claude-haiku-4-5",
-        "TEAMMATE_DATA_DIR": str(tmp_path),
+        **bot_environment(sandbox, model, tmp_path),
         "TEAMMATE_CLAIM_LEASE_SECONDS": "1.5",
         "TEAMMATE_STREAM_INTERVAL": "0.2",
     }

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from handlers.help import HELP
+from tests.e2e.harness import bot_environment
 from tests.fakes import Text
 
 SLOW = " ".join(f"token{i}" for i in range(100))
@@ -66,22 +67,19 @@ def _answered(sandbox, ts: str):
 
 
 def _env(sandbox, model, data_dir: Path) -> dict:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("SLACK_", "TEAMMATE_", "ANTHROPIC_", "OPENAI_"))
+    """Socket Mode: the app-level token and no signing secret (the shell's own settings are
+    already cleared by the test fixtures)."""
+    return {
+        **os.environ,
+        **bot_environment(
+            sandbox,
+            model,
+            data_dir,
+            SLACK_SIGNING_SECRET="",
+            SLACK_APP_TOKEN=sandbox.app_token,
+            TEAMMATE_STREAM_INTERVAL="0.2",
+        ),
     }
-    env.update(
-        SLACK_BOT_TOKEN=sandbox.bot_token,
-        SLACK_APP_TOKEN=sandbox.app_token,
-        SLACK_API_URL=sandbox.api_url,
-        ANTHROPIC_API_KEY="test-key",
-        ANTHROPIC_BASE_URL=model.base_url,
-        TEAMMATE_MODEL="anthropic:claude-haiku-4-5",
-        TEAMMATE_DATA_DIR=str(data_dir),
-        TEAMMATE_STREAM_INTERVAL="0.2",
-    )
-    return env
 
 
 async def test_teammate_run_answers_over_socket_mode(sandbox, model, tmp_path) -> None:
