@@ -9,13 +9,13 @@ process is up; `/readyz` that it can reach its database and is taking work.
 from __future__ import annotations
 
 import logging
-import secrets
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import Runtime
+from bot.core.errors import new_reference
 
 log = logging.getLogger("teammate.server")
 
@@ -38,7 +38,7 @@ def build_web_app(runtime: Runtime) -> web.Application:
             bolt_request = await to_bolt_request(request)
             bolt_response = await runtime.app.async_dispatch(bolt_request)
         except Exception as exc:  # a signed request Bolt cannot parse: the sender's mistake
-            reference = secrets.token_hex(4)
+            reference = new_reference()
             log.warning("malformed Slack request ref=%s %s: %s", reference, type(exc).__name__, exc)
             return web.json_response({"error": "bad_request", "ref": reference}, status=400)
         return await to_aiohttp_response(bolt_response)

@@ -24,6 +24,7 @@ from markdown_to_mrkdwn import SlackMarkdownConverter
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.errors import new_reference
 from bot.core.events import AgentEvent, Done, Failed, Notice, TextDelta, Usage
 from bot.slack import blocks
 from bot.slack.text import open_fence, sendable_prefix, split_point
@@ -100,9 +101,10 @@ class SlackReply:
         try:
             async for event in events:
                 self._take(event)
-        except Exception as exc:  # the core reports its failures as events; this is a bug
-            log.exception("answer stream broke")
-            self._take(Failed("Something went wrong while answering.", _short_ref(exc)))
+        except Exception:  # the core reports its failures as events; this is a bug
+            reference = new_reference()
+            log.exception("answer stream broke ref=%s", reference)
+            self._take(Failed("Something went wrong while answering.", reference))
         finally:
             self._finished.set()
             self._changed.set()
@@ -255,7 +257,3 @@ class SlackReply:
 
 def _section_blocks(markdown: str) -> dict:
     return {"type": "markdown", "text": markdown}
-
-
-def _short_ref(exc: BaseException) -> str:
-    return f"{abs(hash((type(exc).__name__, id(exc)))) % 16**8:08x}"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.agent import AgentService
 from bot.core.conversation import Conversation
+from bot.core.errors import new_reference
 from bot.core.events import AgentEvent, Failed
 from bot.core.store import Claim, ClaimOutcome, ClaimStore, ReplyLog, ReplyRecord, ThreadStore
 from bot.slack.context import ThreadReader
@@ -99,7 +99,7 @@ class Responder:
         try:
             conversation = await self._conversation(question)
         except SlackApiError as exc:
-            reference = secrets.token_hex(4)
+            reference = new_reference()
             log.error(
                 "could not read the thread ref=%s error=%s", reference, exc.response.get("error")
             )

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 from dataclasses import dataclass, field
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.errors import new_reference
 from bot.core.store import Claim, ClaimStore, ThreadStore
 from bot.slack.context import BotIdentity
 from bot.slack.reply import ReplyOutcome, ReplyTarget
@@ -51,7 +51,7 @@ class Services:
             async with self.claims.held(claim), self.tracker.track():
                 return await self.responder.answer(question)
         except Exception:
-            reference = secrets.token_hex(4)
+            reference = new_reference()
             log.exception("answer failed in %s ref=%s", target.channel, reference)
             with contextlib.suppress(Exception):
                 await client.chat_postMessage(
