@@ -187,8 +187,8 @@ class Run:
                 allows = f" of the {pool['limit']} its pool allows" if pool["limit"] else ""
                 notes.append(
                     f"Teammate, {label}: at most {pool['max']} database connections in use"
-                    f"{allows}, at that peak {pool['share_at_max']:.0%} of the time; each ack "
-                    "first claims the event in the database"
+                    f"{allows}, at that peak {pool['share_at_max']:.0%} of the time (answers' "
+                    "work; the ack itself does not wait for the database)"
                 )
         for (target, kind), server in self.server.items():
             levels = server["logs"]["levels"]
