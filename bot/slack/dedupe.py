@@ -40,7 +40,7 @@ def claim_middleware(claims: ClaimStore) -> Callable[..., Awaitable[BoltResponse
     ) -> BoltResponse | None:
         key = claim_key(body)
         if key is not None:
-            task = asyncio.ensure_future(claims.claim(key))
+            task = claims.claim_soon(key)
             task.add_done_callback(_retrieve)
             context["claim"] = task
         return await next()

@@ -44,12 +44,13 @@ class Services:
         (Slack will not retry a request that was acknowledged).
         """
         try:
-            claim = await self.claimed(context)
-            if claim is None:
-                return None
-            question = Question(claim, client, target, text=text, deep=deep, asked_ts=asked_ts)
-            async with self.claims.held(claim), self.tracker.track():
-                return await self.responder.answer(question)
+            async with self.tracker.busy():
+                claim = await self.claimed(context)
+                if claim is None:
+                    return None
+                question = Question(claim, client, target, text=text, deep=deep, asked_ts=asked_ts)
+                async with self.claims.held(claim), self.tracker.slot():
+                    return await self.responder.answer(question)
         except Exception:
             reference = new_reference()
             log.exception("answer failed in %s ref=%s", target.channel, reference)
@@ -76,6 +77,7 @@ class Services:
 
     async def skip(self, context: dict) -> None:
         """Mark the request's claim done without answering (the event was not for us)."""
-        claim = await self.claimed(context)
-        if claim is not None:
-            await self.claims.finish(claim)
+        async with self.tracker.busy():
+            claim = await self.claimed(context)
+            if claim is not None:
+                await self.claims.finish(claim)

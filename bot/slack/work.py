@@ -1,4 +1,4 @@
-"""Answers in flight: at most ``limit`` at once, and a shutdown that lets them finish.
+"""Work in flight: at most ``limit`` answers at once, and a shutdown that lets it finish.
 
 Bolt starts listener functions with asyncio.ensure_future and keeps no handle on them, and
 it would start as many as Slack sends. A burst beyond what the process can work on waits here
@@ -23,20 +23,24 @@ class WorkTracker:
 
     @property
     def active(self) -> int:
-        """Answers running or waiting for a slot."""
+        """Requests being handled: answers running or waiting for a slot, and quick work."""
         return self._active
 
     @contextlib.asynccontextmanager
-    async def track(self) -> AsyncIterator[None]:
+    async def busy(self) -> AsyncIterator[None]:
+        """Counts the body as work in flight, so a shutdown waits for it."""
         self._active += 1
         self._idle.clear()
         try:
-            async with self._slots:
-                yield
+            yield
         finally:
             self._active -= 1
             if self._active == 0:
                 self._idle.set()
+
+    def slot(self) -> asyncio.Semaphore:
+        """One of the ``limit`` places an answer takes while it is worked on."""
+        return self._slots
 
     async def drain(self, grace_seconds: float) -> bool:
         """Stop taking work and wait for what is running; False if time ran out."""

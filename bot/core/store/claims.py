@@ -60,6 +60,7 @@ class ClaimStore:
         self.lease_seconds = lease_seconds
         self._held: set[str] = set()
         self._heartbeat: asyncio.Task[None] | None = None
+        self._pending: set[asyncio.Task[Claim]] = set()
 
     async def claim(self, key: str) -> Claim:
         now = time.time()
@@ -108,6 +109,14 @@ class ClaimStore:
                 previous_channel=row.reply_channel,
                 previous_replies=json.loads(row.reply_ts or "[]"),
             )
+
+    def claim_soon(self, key: str) -> asyncio.Task[Claim]:
+        """Start claiming ``key`` in the background; the task is awaited by whoever acts on it,
+        and by ``close()``, so no claim is left half-written at shutdown."""
+        task = asyncio.ensure_future(self.claim(key))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+        return task
 
     async def renew(self, claim: Claim) -> bool:
         """Extend the lease; False when another process has taken the claim over."""
@@ -198,6 +207,8 @@ class ClaimStore:
                 log.warning("could not renew %d claims", len(keys), exc_info=True)
 
     async def close(self) -> None:
+        if self._pending:
+            await asyncio.wait(self._pending, timeout=10)
         if self._heartbeat is not None:
             self._heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
