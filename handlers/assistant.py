@@ -9,8 +9,6 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp, AsyncAssistant
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.parsing import parse_question
-from bot.slack.reply import ReplyTarget
 from bot.slack.services import Services
 
 GREETING = "Hi! I'm Teammate. Ask me anything, or pick a suggestion below."
@@ -37,14 +35,7 @@ def register(app: AsyncApp, services: Services) -> None:
         text = payload.get("text", "")
         if not await services.threads.is_member(payload["channel"], payload["thread_ts"]):
             await set_title(_title(text))
-        _, deep = parse_question(text)
-        target = ReplyTarget(
-            channel=payload["channel"],
-            thread_ts=payload["thread_ts"],
-            team_id=payload.get("team") or body.get("team_id", ""),
-            user_id=payload.get("user", ""),
-        )
-        await services.answer(context, client, target, deep=deep, asked_ts=payload.get("ts"))
+        await services.answer_message(context, client, body, payload)
 
     app.assistant(assistant)
 

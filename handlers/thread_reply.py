@@ -10,8 +10,6 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.parsing import parse_question
-from bot.slack.reply import ReplyTarget
 from bot.slack.services import Services
 
 
@@ -32,11 +30,4 @@ def register(app: AsyncApp, services: Services) -> None:
         if not (follow_up or (is_dm and thread_ts is None)):
             await services.skip(context)
             return
-        _, deep = parse_question(event.get("text", ""))
-        target = ReplyTarget(
-            channel=channel,
-            thread_ts=thread_ts or event["ts"],
-            team_id=event.get("team") or body.get("team_id", ""),
-            user_id=event.get("user", ""),
-        )
-        await services.answer(context, client, target, deep=deep, asked_ts=event["ts"])
+        await services.answer_message(context, client, body, event)

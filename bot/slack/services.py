@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.errors import new_reference
 from bot.core.store import Claim, ClaimStore, ThreadStore
 from bot.slack.context import BotIdentity
+from bot.slack.parsing import parse_question
 from bot.slack.reply import ReplyOutcome, ReplyTarget
 from bot.slack.responder import Question, Responder
 from bot.slack.work import WorkTracker
@@ -62,6 +63,20 @@ class Services:
                     f"(ref `{reference}`)",
                 )
             return None
+
+    async def answer_message(
+        self, context: dict, client: AsyncWebClient, body: dict, message: dict
+    ) -> ReplyOutcome | None:
+        """Answer a Slack message event in its thread (a new thread under it when it has none);
+        "--deep" or "think hard" in its text asks for deep mode."""
+        _, deep = parse_question(message.get("text", ""))
+        target = ReplyTarget(
+            channel=message["channel"],
+            thread_ts=message.get("thread_ts") or message["ts"],
+            team_id=message.get("team") or body.get("team_id", ""),
+            user_id=message.get("user", ""),
+        )
+        return await self.answer(context, client, target, deep=deep, asked_ts=message["ts"])
 
     async def claimed(self, context: dict) -> Claim | None:
         """The request's claim once it is written, or None when another process has it."""
