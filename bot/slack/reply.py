@@ -235,7 +235,7 @@ class SlackReply:
                 channel=self.target.channel,
                 ts=self._current_ts,
                 text=_to_mrkdwn(self._current_text),
-                blocks=[_section_blocks(self._current_text), *footer],
+                blocks=[_markdown_block(self._current_text), *footer],
             )
         self._current_ts = None
         self._current_text = ""
@@ -255,5 +255,5 @@ class SlackReply:
         return await method(**kwargs)
 
 
-def _section_blocks(markdown: str) -> dict:
+def _markdown_block(markdown: str) -> dict:
     return {"type": "markdown", "text": markdown}
