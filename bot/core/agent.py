@@ -44,7 +44,7 @@ from bot.core.errors import (
     new_reference,
     stream_failure_is_transient,
 )
-from bot.core.events import AgentEvent, Done, Failed, Notice, TextDelta, ToolCall, Usage
+from bot.core.events import AgentEvent, Done, Failed, Notice, TextDelta, ToolStarted, Usage
 from bot.core.history import Prompted, to_messages
 from bot.core.model_settings import probe_settings, request_settings
 from bot.core.prompts import Prompts
@@ -294,7 +294,7 @@ class AgentService:
                     progress.output_tokens = run_usage.output_tokens
                     continue
                 for out in mapper.map(event):
-                    if isinstance(out, TextDelta | ToolCall):
+                    if isinstance(out, TextDelta | ToolStarted):
                         progress.visible = True
                     yield out
 

@@ -1,12 +1,25 @@
 """What the agent service streams while it answers.
 
-Small frozen dataclasses, so the Slack side can draw them without knowing anything of
-pydantic-ai or of a provider's wire format.
+Small frozen dataclasses, each with a ``kind`` literal (as pydantic-ai's own events carry
+``event_kind``), so the Slack side can draw them without knowing anything of pydantic-ai or of
+a provider's wire format, and can dispatch on them exhaustively::
+
+    match event:
+        case TextDelta(text=text): ...
+        case ToolStarted() | ToolFinished(): ...
+        ...
+        case _:
+            assert_never(event)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ToolOutcome = Literal["success", "failed", "denied", "timed_out"]
+StepStatus = Literal["pending", "in_progress", "done", "skipped"]
+Risk = Literal["read", "write", "external"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +27,7 @@ class TextDelta:
     """A piece of the visible answer, in Markdown."""
 
     text: str
+    kind: Literal["text"] = field(default="text", init=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,21 +35,72 @@ class ThinkingDelta:
     """A piece of the model's reasoning (shown only on request)."""
 
     text: str
+    kind: Literal["thinking"] = field(default="thinking", init=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
-class ToolCall:
-    call_id: str
-    name: str
-    args: dict
+class Source:
+    """Where a tool's result came from: a document, a message, a web page."""
+
+    title: str
+    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class ToolResult:
+class ToolStarted:
+    """The model called a tool; ``title`` is what a person reads while it runs."""
+
     call_id: str
     name: str
-    content: str
-    is_error: bool = False
+    args: dict[str, Any]
+    title: str = ""
+    kind: Literal["tool_started"] = field(default="tool_started", init=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolFinished:
+    """A tool call ended. ``summary`` is one short line for the step; the model got more."""
+
+    call_id: str
+    name: str
+    outcome: ToolOutcome
+    summary: str = ""
+    sources: tuple[Source, ...] = ()
+    kind: Literal["tool_finished"] = field(default="tool_finished", init=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalNeeded:
+    """A ``write`` or ``external`` tool call waits for the asker's decision."""
+
+    call_id: str
+    tool: str
+    args: dict[str, Any]
+    risk: Risk
+    kind: Literal["approval_needed"] = field(default="approval_needed", init=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanStep:
+    title: str
+    status: StepStatus = "pending"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanUpdated:
+    """The agent's checklist, whole (each update replaces the last)."""
+
+    steps: tuple[PlanStep, ...]
+    title: str = ""
+    kind: Literal["plan"] = field(default="plan", init=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A short status line for long work ("Reading 12 documents…")."""
+
+    text: str
+    kind: Literal["progress"] = field(default="progress", init=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +109,7 @@ class Notice:
     or that a fallback model answered. Drawn in the footer."""
 
     text: str
+    kind: Literal["notice"] = field(default="notice", init=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +120,7 @@ class Usage:
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float | None = None
+    kind: Literal["usage"] = field(default="usage", init=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +130,7 @@ class Done:
     model_label: str
     usage: Usage
     fallback_from: str | None = None
+    kind: Literal["done"] = field(default="done", init=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +143,19 @@ class Failed:
 
     message: str
     reference: str
+    kind: Literal["failed"] = field(default="failed", init=False, repr=False)
 
 
-AgentEvent = TextDelta | ThinkingDelta | ToolCall | ToolResult | Notice | Usage | Done | Failed
+AgentEvent = (
+    TextDelta
+    | ThinkingDelta
+    | ToolStarted
+    | ToolFinished
+    | ApprovalNeeded
+    | PlanUpdated
+    | Progress
+    | Notice
+    | Usage
+    | Done
+    | Failed
+)

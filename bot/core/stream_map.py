@@ -20,7 +20,14 @@ from pydantic_ai.messages import (
     ToolCallPart,
 )
 
-from bot.core.events import AgentEvent, TextDelta, ThinkingDelta, ToolCall, ToolResult
+from bot.core.events import (
+    AgentEvent,
+    TextDelta,
+    ThinkingDelta,
+    ToolFinished,
+    ToolOutcome,
+    ToolStarted,
+)
 
 PART_SEPARATOR = "\n\n"
 
@@ -47,16 +54,17 @@ class EventMapper:
         if isinstance(event, FunctionToolCallEvent):
             part = event.part
             self._open_tools.add(part.tool_call_id)
-            return [ToolCall(call_id=part.tool_call_id, name=part.tool_name, args=_args(part))]
+            return [ToolStarted(call_id=part.tool_call_id, name=part.tool_name, args=_args(part))]
         if isinstance(event, FunctionToolResultEvent):
             result = event.part
             self._open_tools.discard(result.tool_call_id)
+            content = result.model_response_str(wrap_if_error=False)
             return [
-                ToolResult(
+                ToolFinished(
                     call_id=result.tool_call_id,
                     name=result.tool_name,
-                    content=result.model_response_str(wrap_if_error=False),
-                    is_error=result.outcome != "success",
+                    outcome=_outcome(result.outcome, content),
+                    summary=_summary(content),
                 )
             ]
         return []
@@ -93,3 +101,19 @@ class EventMapper:
 def _args(part: ToolCallPart) -> dict[str, Any]:
     # Malformed JSON comes back as {"INVALID_JSON": raw} rather than raising.
     return part.args_as_dict()
+
+
+def _outcome(outcome: str, content: str) -> ToolOutcome:
+    """pydantic-ai's outcome in the core's words; a timeout is a failure whose text says so."""
+    if outcome == "success":
+        return "success"
+    if outcome == "denied":
+        return "denied"
+    if content.startswith("Timed out after"):
+        return "timed_out"
+    return "failed"
+
+
+def _summary(content: str, limit: int = 120) -> str:
+    line = " ".join(content.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"

@@ -15,7 +15,7 @@ from pydantic_ai.messages import (
     ToolReturnPart,
 )
 
-from bot.core.events import TextDelta, ThinkingDelta, ToolCall, ToolResult
+from bot.core.events import TextDelta, ThinkingDelta, ToolFinished, ToolStarted
 from bot.core.stream_map import EventMapper
 
 
@@ -51,12 +51,12 @@ def test_tool_call_and_result() -> None:
     mapper = EventMapper()
     call = ToolCallPart(tool_name="search", args='{"q": "deploy"}', tool_call_id="call_1")
     assert mapper.map(FunctionToolCallEvent(call)) == [
-        ToolCall(call_id="call_1", name="search", args={"q": "deploy"})
+        ToolStarted(call_id="call_1", name="search", args={"q": "deploy"})
     ]
     assert mapper.tool_running
     result = ToolReturnPart(tool_name="search", content="3 documents", tool_call_id="call_1")
     assert mapper.map(FunctionToolResultEvent(result)) == [
-        ToolResult(call_id="call_1", name="search", content="3 documents", is_error=False)
+        ToolFinished(call_id="call_1", name="search", outcome="success", summary="3 documents")
     ]
     assert not mapper.tool_running
 
@@ -67,5 +67,5 @@ def test_a_failed_tool_is_an_error_result() -> None:
         tool_name="search", content="index offline", tool_call_id="c", outcome="failed"
     )
     (mapped,) = mapper.map(FunctionToolResultEvent(result))
-    assert isinstance(mapped, ToolResult) and mapped.is_error
-    assert mapped.content == "index offline"
+    assert isinstance(mapped, ToolFinished) and mapped.outcome == "failed"
+    assert mapped.summary == "index offline"
