@@ -2,7 +2,8 @@
 
 A streamed message's text is the concatenated markdown of every call. Text may arrive as
 `markdown_text` or as `markdown_text` chunks (slack_sdk's chat_stream sends chunks); plan and
-task chunks are kept for display, blocks chunks become the message's blocks.
+task chunks are kept for display (a task_update with a known id replaces that task, as
+Slack's timeline shows one line per task), blocks chunks become the message's blocks.
 """
 
 from __future__ import annotations
@@ -65,8 +66,18 @@ def _apply(message: Message, piece: _Piece) -> None:
         _check(combined)
         message.blocks = combined
     message.text += piece.text
-    message.chunks.extend(piece.chunks)
+    for chunk in piece.chunks:
+        _keep_chunk(message.chunks, chunk)
     message.stream_touched = time.monotonic()
+
+
+def _keep_chunk(kept: list[dict[str, Any]], chunk: dict[str, Any]) -> None:
+    if chunk.get("type") == "task_update" and chunk.get("id"):
+        for i, old in enumerate(kept):
+            if old.get("type") == "task_update" and old.get("id") == chunk["id"]:
+                kept[i] = {**old, **chunk}
+                return
+    kept.append(chunk)
 
 
 def _check(blocks: list[dict[str, Any]]) -> None:
