@@ -97,3 +97,25 @@ async def test_slack_sdk_chat_stream_helper(client: AsyncWebClient, sandbox: San
     assert replies[0]["streaming"] is False
     methods = [c["method"] for c in sandbox.calls() if c["method"].startswith("chat.")]
     assert methods[0] == "chat.startStream" and methods[-1] == "chat.stopStream"
+
+
+async def test_a_task_update_replaces_the_task_with_its_id(
+    client: AsyncWebClient, sandbox: Sandbox
+) -> None:
+    parent = sandbox.post_message("alice", "general", "look it up")
+    task = {"type": "task_update", "id": "t1", "title": "Searching", "status": "in_progress"}
+    started = await client.chat_startStream(
+        channel="C0GENERAL",
+        thread_ts=parent["ts"],
+        task_display_mode="timeline",
+        chunks=[task],
+        **RECIPIENT,
+    )
+    done = {**task, "status": "complete", "output": "2 pages"}
+    await client.chat_stopStream(
+        channel="C0GENERAL",
+        ts=started["ts"],
+        chunks=[done, {"type": "markdown_text", "text": "Found it."}],
+    )
+    reply = sandbox.thread("general", parent["ts"])[1]
+    assert reply["chunks"] == [done] and reply["text"] == "Found it."

@@ -160,7 +160,7 @@ class AnswerView:
 
     def finish(self) -> None:
         """No more events: work still shown as running ends with the answer (in error if the
-        answer failed); plan steps keep the state the plan gave them."""
+        answer failed); plan steps not yet begun stay as the plan left them."""
         for step in list(self.steps.values()):
             planned = step.id.startswith(f"{PLAN_ID}-")
             if step.state == "in_progress" or (step.state == "pending" and not planned):
