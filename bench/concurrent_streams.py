@@ -1,0 +1,332 @@
+"""Many answers streaming at once into one workspace, Slack's rate tiers enforced.
+
+Ten people asking at the same moment is an ordinary morning in a large workspace. The world
+(the sandbox enforcing Slack's per-method tiers per workspace, and a fake model at 500 ms to
+first token and 50 tokens a second) runs in one process, the bot in another, so the bot's CPU
+time is its own. N mentions are posted at once (across two channels); the sandbox delivers
+them to the bot as Slack does. Per answer: time from the mention to its first 30 characters
+in the thread, from the model's first token to those characters, and from the mention to the
+finished message (stream stopped, footer drawn); every answer checked complete and identical
+to the model's text with no message left mid-stream; the sandbox's 429s counted (target 0).
+
+The sandbox's ``rate_scale`` shrinks Slack's minute to ``SCALE`` of itself (its windows 6 s
+instead of 60: chat.appendStream 100 per 6 s), and the bot's limiter is told the same scale,
+so the runs stay short while keeping Slack's proportions between methods and answers. The bot
+lets all N answer at once (TEAMMATE_MAX_ANSWERS = N). Answers are 2,000 tokens for 10 at once
+(that run also gives the CPU-seconds per answer) and 200 tokens for 50 and 200 at once: on a
+2-core machine 200 fake 2,000-token streams at 50 tokens a second would measure the fake.
+
+    python -m bench.concurrent_streams
+    python -m bench.concurrent_streams --answers 10 --tokens 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import re
+import sys
+import tempfile
+import time
+from collections import Counter
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bench.first_text import FIRST_CHARS, first_chars_at
+from bench.procs import Child, answer_until_stopped
+from bench.report import Result, Row, to_text
+from bench.servers import teammate_settings
+from bench.stats import percentile
+from bench.stream_calls import answer_text
+from bench.timed_model import TimedAnthropic
+from bot import logs
+from bot.app import Runtime
+from bot.sandbox import Sandbox
+from bot.server import build_web_app
+from bot.slack.render.limiter import SlackLimiter, install
+from tests.fakes import Dynamic, Text, last_user_text
+
+SCALE = 0.1
+FIRST_TOKEN_DELAY = 0.5
+TOKEN_DELAY = 0.02  # 50 tokens a second
+RUNS = ((10, 2000), (50, 200), (200, 200))
+CPU_TARGET = 0.5
+FIRST_TEXT_TARGET = 1.0  # "the first words of each answer still show within about a second"
+PEOPLE = ("alice", "bob", "carol")
+CHANNELS = ("general", "random")
+_NUMBER = re.compile(r"question (\d+)")
+
+
+def answer_for(n: int, tokens: int) -> str:
+    return f"Answer {n}. " + answer_text(tokens - 2)
+
+
+# -- the world: sandbox and fake model -----------------------------------------------------------
+
+
+def world_main(conn: Connection) -> None:
+    asyncio.run(_world(conn))
+
+
+async def _world(conn: Connection) -> None:
+    tokens = {"n": 2000}
+
+    def reply(body: dict[str, Any]) -> Text:
+        found = _NUMBER.search(last_user_text(body))
+        n = int(found.group(1)) if found else -1
+        return Text(answer_for(n, tokens["n"]), delay=TOKEN_DELAY)
+
+    async with (
+        Sandbox(rate_limits=True, rate_scale=SCALE) as box,
+        TimedAnthropic(first_token_delay=FIRST_TOKEN_DELAY, default=Dynamic(reply)) as model,
+    ):
+        conn.send(
+            {
+                "api_url": box.api_url,
+                "bot_token": box.bot_token,
+                "signing_secret": box.signing_secret,
+                "model_url": model.base_url,
+            }
+        )
+
+        async def handle(message: dict[str, Any]) -> dict[str, Any]:
+            box.request_url = message["bot_url"]
+            tokens["n"] = message["tokens"]
+            return await one_run(box, model, message["answers"], message["tokens"])
+
+        await answer_until_stopped(conn, handle)
+        conn.send(None)
+
+
+async def one_run(box: Sandbox, model: TimedAnthropic, answers: int, tokens: int) -> dict:
+    await asyncio.sleep(60 * SCALE)  # a full window since the last run: its calls no longer count
+    box.calls_log.clear()
+    model.first_text.clear()
+    asked = []
+    for n in range(answers):
+        channel = CHANNELS[n % len(CHANNELS)]
+        text = f"<@{box.bot_user_id}> question {n}: how do deploys work?"
+        posted = box.post_message(PEOPLE[n % len(PEOPLE)], channel, text)
+        asked.append((n, channel, posted["ts"], time.monotonic()))
+
+    def finished() -> bool:
+        for _, channel, ts, _ in asked:
+            replies = box.replies(channel, ts, from_bot=True)
+            if not replies or any(r["streaming"] for r in replies):
+                return False
+            if not any(b.get("block_id") == "feedback" for b in replies[-1].get("blocks") or []):
+                return False
+        return True
+
+    started = time.monotonic()
+    await box.wait_for(finished, 120 + answers * tokens * TOKEN_DELAY)
+    await box.settle()
+    calls = box.calls()
+    rows = []
+    for n, channel, ts, at in asked:
+        replies = box.replies(channel, ts, from_bot=True)
+        expected = answer_for(n, tokens)
+        visible = first_chars_at(calls, ts, replies[0]["ts"], min(FIRST_CHARS, len(expected)))
+        token = model.first_text_at(f"question {n}:")
+        last_ts = replies[-1]["ts"]
+        stops = [c["t"] for c in calls if c["method"] == "chat.stopStream" and c["ok"]]
+        done = max((float(c["t"]) for c in calls if _stops(c, last_ts)), default=None)
+        done = done if done is not None else max(stops, default=time.monotonic())
+        rows.append(
+            {
+                "first_text": None if visible is None else visible - at,
+                "token_to_text": None if visible is None or token is None else visible - token,
+                "complete": done - at,
+                "identical": "".join(r["text"] for r in replies) == expected,
+                "mid_stream": any(r["streaming"] for r in box.replies(channel, ts)),
+            }
+        )
+    return {
+        "answers": rows,
+        "ratelimited": box.ratelimited,
+        "calls": dict(Counter(c["method"] for c in calls if c["ok"])),
+        "refused": dict(Counter(c["error"] for c in calls if not c["ok"])),
+        "seconds": time.monotonic() - started,
+    }
+
+
+def _stops(call: dict[str, Any], ts: str) -> bool:
+    return call["method"] == "chat.stopStream" and call["ok"] and call["args"].get("ts") == ts
+
+
+# -- the bot -------------------------------------------------------------------------------------
+
+
+def bot_main(
+    conn: Connection, world: dict[str, Any], workdir: str, answers: int, profile: str | None
+) -> None:
+    asyncio.run(_bot(conn, world, Path(workdir), answers, profile))
+
+
+async def _bot(
+    conn: Connection, world: dict[str, Any], workdir: Path, answers: int, profile: str | None
+) -> None:
+    with (workdir / "bot.log").open("w", encoding="utf-8") as log_file:
+        sys.stderr = log_file
+        logs.configure("INFO")
+        try:
+            install(SlackLimiter(scale=SCALE))
+            runtime = await Runtime.start(teammate_settings(world, workdir, max_answers=answers))
+            runner = web.AppRunner(build_web_app(runtime), access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            conn.send({"url": f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"})
+            cpu = [time.process_time()]
+            profiler = _profiler() if profile else None
+
+            async def report(_: Any) -> dict[str, Any]:
+                for _ in range(600):  # the answers' bookkeeping follows their last message
+                    if not runtime.tracker.active:
+                        break
+                    await asyncio.sleep(0.05)
+                now = time.process_time()
+                used, cpu[0] = now - cpu[0], now
+                if profiler is not None and profile:
+                    if profiler.is_running:
+                        session = profiler.stop()
+                        await asyncio.to_thread(session.save, profile)
+                    else:
+                        profiler.start()
+                return {"cpu_seconds": used}
+
+            try:
+                await answer_until_stopped(conn, report)
+            finally:
+                await runner.cleanup()
+                await runtime.close()
+        finally:
+            logging.getLogger().handlers.clear()
+            sys.stderr = sys.__stderr__
+    conn.send(None)
+
+
+def _profiler() -> Any:
+    """pyinstrument's sampling profiler (``pip install pyinstrument``; not a dependency)."""
+    from pyinstrument import Profiler
+
+    return Profiler(interval=0.001, async_mode="disabled")
+
+
+# -- the runs ------------------------------------------------------------------------------------
+
+
+async def measure(
+    runs: tuple[tuple[int, int], ...] = RUNS, profile: str | None = None
+) -> list[dict[str, Any]]:
+    world = Child(world_main, name="world")
+    info = await world.start(within=60)
+    results = []
+    try:
+        for answers, tokens in runs:
+            with tempfile.TemporaryDirectory(prefix="bench-concurrent-") as workdir:
+                bot = Child(bot_main, info, workdir, answers, profile, name="bot")
+                ready = await bot.start(within=60)
+                try:
+                    await bot.ask("cpu")  # start counting after start-up
+                    run = {"bot_url": ready["url"], "answers": answers, "tokens": tokens}
+                    data = await world.ask(run, within=600)
+                    data["cpu_seconds"] = (await bot.ask("cpu"))["cpu_seconds"]
+                finally:
+                    await bot.stop()
+            data.update(answers_at_once=answers, tokens=tokens)
+            results.append(data)
+    finally:
+        await world.stop()
+    return results
+
+
+def _spread(values: list[float]) -> str:
+    if not values:
+        return "none measured"
+    p50, p95 = percentile(values, 50), percentile(values, 95)
+    return f"p50 {p50:.2f} s · p95 {p95:.2f} s · max {max(values):.2f} s"
+
+
+def result_from(results: list[dict[str, Any]]) -> Result:
+    rows = []
+    for data in results:
+        n, tokens, answers = data["answers_at_once"], data["tokens"], data["answers"]
+        label = f"{n} at once ({tokens:,} tokens each)"
+        complete = sum(a["identical"] and not a["mid_stream"] for a in answers)
+        firsts = [a["first_text"] for a in answers if a["first_text"] is not None]
+        to_text = [a["token_to_text"] for a in answers if a["token_to_text"] is not None]
+        rows += [
+            Row(
+                f"{label}: complete, identical text",
+                f"{complete} of {n}",
+                f"{n} of {n}",
+                complete == n,
+            ),
+            Row(f"{label}: Slack 429s", str(data["ratelimited"]), "0", data["ratelimited"] == 0),
+            Row(
+                f"{label}: model's first token → first {FIRST_CHARS} characters",
+                _spread(to_text),
+                f"p95 ≤ {FIRST_TEXT_TARGET:g} s",
+                bool(to_text) and percentile(to_text, 95) <= FIRST_TEXT_TARGET,
+            ),
+            Row(f"{label}: mention → first {FIRST_CHARS} characters", _spread(firsts)),
+            Row(f"{label}: mention → answer complete", _spread([a["complete"] for a in answers])),
+            Row(
+                f"{label}: drawing calls",
+                ", ".join(
+                    f"{m} {c}" for m, c in sorted(data["calls"].items()) if m.startswith("chat.")
+                ),
+            ),
+        ]
+        if tokens == 2000:
+            per_answer = data["cpu_seconds"] / n
+            rows.append(
+                Row(
+                    f"{label}: bot CPU-seconds per answer",
+                    f"{per_answer:.2f} ({data['cpu_seconds']:.1f} s for {n})",
+                    f"≤ {CPU_TARGET:g}",
+                    per_answer <= CPU_TARGET,
+                )
+            )
+        else:
+            rows.append(
+                Row(f"{label}: bot CPU-seconds per answer", f"{data['cpu_seconds'] / n:.3f}")
+            )
+    method = (
+        "N mentions posted at once into one workspace (two channels); the sandbox enforces "
+        f"Slack's per-method tiers with its minute scaled to {SCALE:g} (6 s windows; the bot's "
+        "limiter told the same scale); fake model at "
+        f"{FIRST_TOKEN_DELAY * 1000:.0f} ms to first token, then 50 tokens a second; the bot in "
+        "its own process (its CPU time from time.process_time in that process, start-up "
+        "excluded), allowed N answers at once; times on the world's monotonic clock, the text's "
+        "arrival from the sandbox's call log."
+    )
+    return Result("Many answers at once within Slack's rate tiers", method, rows)
+
+
+async def run(runs: tuple[tuple[int, int], ...] = RUNS, profile: str | None = None) -> Result:
+    started = time.monotonic()
+    result = result_from(await measure(runs, profile))
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--answers", type=int, help="one run with this many answers at once")
+    parser.add_argument("--tokens", type=int, default=2000, help="tokens per answer (one run)")
+    parser.add_argument(
+        "--profile", help="save a pyinstrument session of the bot here (see docs/profile.md)"
+    )
+    args = parser.parse_args()
+    runs = ((args.answers, args.tokens),) if args.answers else RUNS
+    print(to_text(asyncio.run(run(runs, args.profile))))
+
+
+if __name__ == "__main__":
+    main()
