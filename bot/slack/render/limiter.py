@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 HEADROOM = 0.9
@@ -54,7 +54,13 @@ DEFAULT_TIER = Tier(50, 4)
 class Lane:
     """One (workspace, method[, channel]) budget: a token bucket with a FIFO of waiters."""
 
-    def __init__(self, tier: Tier, scale: float, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        tier: Tier,
+        scale: float,
+        clock: Callable[[], float],
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         window = 60.0 * scale
         budget = tier.per_minute * HEADROOM
         self.capacity = float(max(1, min(tier.burst, int(budget) - 1)))
@@ -64,6 +70,7 @@ class Lane:
         self.blocked_until = 0.0
         self.ratelimited = 0
         self._clock = clock
+        self._sleep = sleep
         self._updated = clock()
         self._lock = asyncio.Lock()  # FIFO: callers get turns in the order they asked
 
@@ -75,11 +82,11 @@ class Lane:
                 self._refill(now)
                 wait = self.blocked_until - now
                 if wait <= 0:
-                    if self.tokens >= 1.0:
-                        self.tokens -= 1.0
+                    if self.tokens >= 1.0 - 1e-9:
+                        self.tokens = max(0.0, self.tokens - 1.0)
                         return
                     wait = (1.0 - self.tokens) / self.rate
-                await asyncio.sleep(wait)
+                await self._sleep(max(wait, 0.001))
 
     def give_back(self) -> None:
         """A turn taken but not used."""
@@ -106,9 +113,16 @@ class Lane:
 class SlackLimiter:
     """Every lane of the process. ``scale`` shrinks Slack's minute (a test Slack may)."""
 
-    def __init__(self, *, scale: float = 1.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        *,
+        scale: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.scale = scale
         self._clock = clock
+        self._sleep = sleep
         self._lanes: dict[tuple[str, str, str], Lane] = {}
 
     def lane(self, team_id: str, method: str, channel: str = "") -> Lane:
@@ -116,7 +130,7 @@ class SlackLimiter:
         key = (team_id, method, channel if tier.per_channel else "")
         lane = self._lanes.get(key)
         if lane is None:
-            lane = self._lanes[key] = Lane(tier, self.scale, self._clock)
+            lane = self._lanes[key] = Lane(tier, self.scale, self._clock, self._sleep)
         return lane
 
     @property
