@@ -149,7 +149,7 @@ async def one_run(box: Sandbox, model: TimedAnthropic, answers: int, tokens: int
         "answers": rows,
         "ratelimited": box.ratelimited,
         "calls": dict(Counter(c["method"] for c in calls if c["ok"])),
-        "refused": dict(Counter(c["error"] for c in calls if not c["ok"])),
+        "refused": dict(Counter(f"{c['method']} {c['error']}" for c in calls if not c["ok"])),
         "seconds": time.monotonic() - started,
     }
 
@@ -217,6 +217,46 @@ def _profiler() -> Any:
     return Profiler(interval=0.001, async_mode="disabled")
 
 
+_SITE = re.compile(r"site-packages/([^/]+?)(?:\.py)?/")
+_OURS = re.compile(r"/(bot|handlers)/(\w+)")
+_STDLIB = re.compile(r"python3\.\d+/(\w+)")
+
+
+def _package(path: str | None) -> str:
+    if not path or path.startswith("<"):
+        return "built-in"
+    for pattern, form in ((_SITE, "{0}"), (_OURS, "{0}/{1}"), (_STDLIB, "stdlib {0}")):
+        found = pattern.search(path)
+        if found:
+            return form.format(*found.groups())
+    return "other"
+
+
+def profile_table(session_path: str, rows: int = 16) -> str:
+    """Where the bot's busy (not idle) samples fell, by package, as a Markdown table."""
+    from pyinstrument.session import Session
+
+    totals: Counter[str] = Counter()
+    stack = [Session.load(session_path).root_frame()]
+    while stack:
+        frame = stack.pop()
+        stack.extend(frame.children)
+        if frame is None or frame.is_synthetic or not frame.total_self_time:
+            continue
+        name = _package(frame.file_path)
+        if frame.function == "epoll.poll":
+            name = "idle (waiting in epoll)"
+        elif name == "built-in":
+            name = f"built-in: {frame.function}"
+        totals[name] += frame.total_self_time
+    idle = totals.pop("idle (waiting in epoll)", 0.0)
+    busy = sum(totals.values())
+    lines = [f"Busy {busy:.1f} s of {busy + idle:.1f} s sampled.", ""]
+    lines += ["| where | share of busy time |", "|---|---|"]
+    lines += [f"| {k} | {100 * v / busy:.1f} % |" for k, v in totals.most_common(rows)]
+    return "\n".join(lines)
+
+
 # -- the runs ------------------------------------------------------------------------------------
 
 
@@ -245,6 +285,12 @@ async def measure(
     return results
 
 
+def _counts(total: int, refused: dict[str, int]) -> str:
+    if not refused:
+        return str(total)
+    return f"{total} ({', '.join(f'{k} {v}' for k, v in sorted(refused.items()))})"
+
+
 def _spread(values: list[float]) -> str:
     if not values:
         return "none measured"
@@ -267,7 +313,12 @@ def result_from(results: list[dict[str, Any]]) -> Result:
                 f"{n} of {n}",
                 complete == n,
             ),
-            Row(f"{label}: Slack 429s", str(data["ratelimited"]), "0", data["ratelimited"] == 0),
+            Row(
+                f"{label}: Slack 429s",
+                _counts(data["ratelimited"], data["refused"]),
+                "0",
+                data["ratelimited"] == 0,
+            ),
             Row(
                 f"{label}: model's first token → first {FIRST_CHARS} characters",
                 _spread(to_text),
@@ -326,6 +377,8 @@ def main() -> None:
     args = parser.parse_args()
     runs = ((args.answers, args.tokens),) if args.answers else RUNS
     print(to_text(asyncio.run(run(runs, args.profile))))
+    if args.profile:
+        print(profile_table(args.profile))
 
 
 if __name__ == "__main__":

@@ -5,19 +5,84 @@ so configuring them here configures every call: one pooled session instead of a 
 call, and 429s waited out per Slack's Retry-After. Server errors are not retried here, since a
 post whose response was lost would be sent twice.
 
-An answer's drawing calls go out through a copy without the rate-limit handler: they are
-paced by bot.slack.render.limiter, which waits out every 429 and then sends the latest text
-(the handler sleeps per call, resends what is stale, and gives up after a count).
+Every other call that Slack answers 429 (reading a thread while many answers start at once)
+is retried by `WaitingRateLimitHandler` for as long as Slack asks, queued in the limiter's
+lane for its method, so the retries of many answers go out one by one at the tier's pace
+rather than all together when Retry-After ends. slack-sdk's own handler gives up after a
+count and then fails the answer; a refused call did nothing, so retrying it is safe.
+An answer's drawing calls go out through a copy without that handler: the writer paces them
+itself and, after a 429, sends its latest text rather than the refused one.
 """
 
 from __future__ import annotations
 
+import hashlib
+import time
+
 import aiohttp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.render.limiter import shared_limiter
+
+MAX_RATE_LIMIT_WAIT = 600.0
+"""A call still refused after this long fails: something other than load is wrong."""
+
+
+class WaitingRateLimitHandler(AsyncRetryHandler):
+    """Retries a 429 after Retry-After, as often as it comes, paced by the shared limiter."""
+
+    def __init__(self) -> None:
+        super().__init__(max_retry_count=1_000_000)
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        if state.custom_values is None:
+            state.custom_values = {}
+        first = state.custom_values.setdefault("first_429", time.monotonic())
+        return time.monotonic() - first < MAX_RATE_LIMIT_WAIT
+
+    async def prepare_for_next_attempt_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        state.next_attempt_requested = True
+        lane = shared_limiter().lane(_workspace(request), request.url.rsplit("/", 1)[-1])
+        lane.refused(_retry_after(response))
+        await lane.turn()
+        state.increment_current_attempt()
+
+
+def _workspace(request: HttpRequest) -> str:
+    """A key for the workspace a call is for: its token, hashed (never kept as it is)."""
+    value = request.headers.get("Authorization") or request.headers.get("authorization") or [""]
+    return "token:" + hashlib.sha256(str(value[0]).encode()).hexdigest()[:16]
+
+
+def _retry_after(response: HttpResponse | None) -> float:
+    for name, value in (response.headers if response is not None else {}).items():
+        if name.lower() == "retry-after":
+            try:
+                return max(0.0, float(value[0] if isinstance(value, list) else value))
+            except ValueError:
+                break
+    return 1.0
 
 
 def build_web_client(token: str, base_url: str, session: aiohttp.ClientSession) -> AsyncWebClient:
@@ -28,7 +93,7 @@ def build_web_client(token: str, base_url: str, session: aiohttp.ClientSession) 
         timeout=30,
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=1),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+            WaitingRateLimitHandler(),
         ],
     )
 
@@ -48,7 +113,7 @@ def without_rate_limit_retries(client: AsyncWebClient) -> AsyncWebClient:
         retry_handlers=[
             handler
             for handler in client.retry_handlers
-            if not isinstance(handler, AsyncRateLimitErrorRetryHandler)
+            if not isinstance(handler, WaitingRateLimitHandler)
         ],
     )
 

@@ -52,7 +52,8 @@ async def test_ten_answers_at_once_stay_within_the_tiers(stack) -> None:
 def lying_slack(stack):
     """A Slack whose Retry-After says 1 s while its window stays full far longer."""
     stack.sandbox.configure(
-        rate_scale=0.05, tier_overrides={"chat.appendStream": 3, "chat.startStream": 5}
+        rate_scale=0.05,
+        tier_overrides={"chat.appendStream": 3, "chat.startStream": 5, "conversations.replies": 4},
     )
     limiter = stack.sandbox.limiter
     honest = limiter.check

@@ -1,16 +1,20 @@
-"""Paces the drawing calls of every answer in the process within Slack's rate tiers.
+"""Paces the Slack calls of every answer in the process within Slack's rate tiers.
 
 Slack counts calls per workspace and method (chat.postMessage: per channel), over a minute.
-Each (workspace, method) has one lane shared by all answers in flight: a token bucket sized
-so that no sliding minute holds more than 90 % of the tier, with callers served first come,
-first served. An answer waits for its turn *before* it decides what to send, so when many
-answers stream at once each sends fewer, larger appends carrying its latest text.
+Each (workspace, method) has one lane shared by all answers in flight: a token bucket whose
+burst plus a minute's refill is 90 % of the tier, so no sliding minute holds more, with
+callers served first come, first served. Starts and stops may burst (many answers beginning
+at once should all show their first words); appends are kept steady. An answer waits for
+its turn *before* it decides what to send, so when many answers stream at once each sends
+fewer, larger appends carrying its latest text. Other calls (reading a thread) meet a lane
+only after a 429 (bot.slack.client), which then queues their retries.
 
 A 429 closes the lane for its Retry-After (for every answer, not just the one refused) and
-halves the lane's rate; each success wins back a tenth of the tier. That feedback is also how
-replicas sharing a workspace converge: each paces to the tier on its own, the workspace's
-429s tell every replica to slow down, and their rates settle at shares that fit (additive
-increase, multiplicative decrease). No budget is shared between processes.
+halves the lane's rate (once per closing: the refusals of one burst count once); each
+success wins back a tenth of the tier. That feedback is also how replicas sharing a
+workspace converge: each paces to the tier on its own, the workspace's 429s tell every
+replica to slow down, and their rates settle at shares that fit (additive increase,
+multiplicative decrease). No budget is shared between processes.
 
 slack-sdk's AsyncRateLimitErrorRetryHandler sleeps per call and gives up after a count; these
 lanes wait as long as Slack asks, as often as it asks, and let the caller resend what is
@@ -41,9 +45,9 @@ class Tier:
 
 
 TIERS: dict[str, Tier] = {
-    "chat.startStream": Tier(100, 9),
-    "chat.appendStream": Tier(100, 9),
-    "chat.stopStream": Tier(100, 9),
+    "chat.startStream": Tier(100, 45),  # first words of many answers at once: a burst
+    "chat.appendStream": Tier(100, 9),  # steady: updates coalesce while they wait
+    "chat.stopStream": Tier(100, 45),
     "chat.update": Tier(50, 4),
     "chat.delete": Tier(50, 4),
     "chat.postMessage": Tier(60, 2, per_channel=True),
@@ -101,9 +105,10 @@ class Lane:
         now = self._clock()
         self._refill(now)
         self.ratelimited += 1
+        if now >= self.blocked_until:  # refusals while closed are the same burst: slow once
+            self.rate = max(self.full_rate * SLOWEST, self.rate / 2)
         self.blocked_until = max(self.blocked_until, now + retry_after)
         self.tokens = 0.0
-        self.rate = max(self.full_rate * SLOWEST, self.rate / 2)
 
     def _refill(self, now: float) -> None:
         self.tokens = min(self.capacity, self.tokens + (now - self._updated) * self.rate)
