@@ -64,7 +64,7 @@ class WaitingRateLimitHandler(AsyncRetryHandler):
     ) -> None:
         state.next_attempt_requested = True
         lane = shared_limiter().lane(_workspace(request), request.url.rsplit("/", 1)[-1])
-        lane.refused(_retry_after(response))
+        lane.refused(_retry_after(response), slow_down=False)  # first tries are not paced
         await lane.turn()
         state.increment_current_attempt()
 

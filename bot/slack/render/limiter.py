@@ -100,12 +100,13 @@ class Lane:
         if self.rate < self.full_rate:
             self.rate = min(self.full_rate, self.rate + self.full_rate * RECOVERY)
 
-    def refused(self, retry_after: float) -> None:
-        """Slack answered 429: nobody calls this method until Retry-After has passed."""
+    def refused(self, retry_after: float, *, slow_down: bool = True) -> None:
+        """Slack answered 429: nobody calls this method until Retry-After has passed.
+        ``slow_down=False`` for calls this lane does not pace (their own pace caused it)."""
         now = self._clock()
         self._refill(now)
         self.ratelimited += 1
-        if now >= self.blocked_until:  # refusals while closed are the same burst: slow once
+        if slow_down and now >= self.blocked_until:  # one burst of refusals slows it once
             self.rate = max(self.full_rate * SLOWEST, self.rate / 2)
         self.blocked_until = max(self.blocked_until, now + retry_after)
         self.tokens = 0.0
