@@ -107,7 +107,9 @@ class WebApi:
         refused = token_error(method, token, self._bot_token(), self._app_token())
         if refused is not None:
             return self._answer(method, args, error=refused)
-        retry_after = self.limiter.check(method, self._channel_key(args.get("channel")))
+        retry_after = None
+        if not self._owed_reconnect(method):
+            retry_after = self.limiter.check(method, self._channel_key(args.get("channel")))
         if retry_after is not None:
             return self._answer(method, args, error="ratelimited", retry_after=retry_after)
         call = Call(method, args)
@@ -119,6 +121,11 @@ class WebApi:
             log.exception("sandbox method %s failed", method)
             return self._answer(method, args, error="internal_error", notes=call.notes)
         return self._answer(method, args, data=data, notes=call.notes)
+
+    def _owed_reconnect(self, method: str) -> bool:
+        """A Socket Mode reconnect that the sandbox itself asked for passes every limit."""
+        sockets = self.ctx.sockets
+        return method in APP_LEVEL_METHODS and sockets is not None and sockets.take_refresh()
 
     def _channel_key(self, ref: Any) -> str | None:
         """The channel id a rate bucket is kept under, whatever name the caller used."""

@@ -6,8 +6,8 @@
     GET /_sandbox/stream      the change feed as Server-Sent Events (one record per event)
 
 The page acts as a person through the ordinary control API (/_sandbox/messages, /commands,
-/actions, /assistant/threads, /home/open), so the bot sees exactly what it would see from
-Slack. On each change it refetches the snapshot (debounced) and redraws what differs.
+/actions, /views/submit, /views/close, /assistant/threads, /home/open), so the bot sees
+exactly what it would see from Slack. On each change it refetches the snapshot (debounced) and redraws what differs.
 
 Written by hand rather than with a front-end framework: the page is plain JavaScript with no
 build step and no download (the machine that runs it may have no network), and most of it is
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,23 +34,6 @@ _ASSETS = ("index.html", "app.css", "app.js")
 _CLOSED: dict[str, Any] = {"kind": "_closed"}
 
 
-def slash_command_list(commands: Iterable[dict[str, Any]] | None) -> list[dict[str, str]]:
-    """Normalises manifest-style slash commands to {command, description, usage_hint}."""
-    result = []
-    for entry in commands or ():
-        command = str(entry.get("command") or "").strip()
-        if not command:
-            continue
-        result.append(
-            {
-                "command": command if command.startswith("/") else f"/{command}",
-                "description": str(entry.get("description") or ""),
-                "usage_hint": str(entry.get("usage_hint") or ""),
-            }
-        )
-    return result
-
-
 def _read_page() -> str:
     """index.html, its asset links stamped with their age so a browser never runs stale code."""
     page = (WEB_DIR / "index.html").read_text(encoding="utf-8")
@@ -62,11 +44,8 @@ def _read_page() -> str:
 class WebUi:
     """Serves the page, the snapshot and the live stream for one sandbox."""
 
-    def __init__(
-        self, sandbox: Sandbox, slash_commands: Iterable[dict[str, Any]] | None = None
-    ) -> None:
+    def __init__(self, sandbox: Sandbox) -> None:
         self.sandbox = sandbox
-        self.slash_commands = slash_command_list(slash_commands)
         self._streams: set[asyncio.Queue[dict[str, Any]]] = set()
         self._closing = False
 
@@ -124,7 +103,8 @@ class WebUi:
             },
             "assistant": [assistant_view(t) for t in ws.assistant.values()],
             "home": dict(ws.home),
-            "slash_commands": self.slash_commands,
+            "modals": self.sandbox.views.snapshot(),
+            "slash_commands": self.sandbox.manifest.command_views(),
         }
 
     def _message(self, message: Any) -> dict[str, Any]:
