@@ -63,7 +63,7 @@ async def run_dev(
 
     sandbox = Sandbox(
         state_path=data_dir / "sandbox.json",
-        slash_commands=manifest.slash_commands(manifest.load()),
+        manifest=manifest.load(),
     )
     await sandbox.start(port=port)
     say(f"• Slack sandbox on {sandbox.url}")

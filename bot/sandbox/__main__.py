@@ -56,7 +56,7 @@ def banner(sandbox: Sandbox) -> str:
             f"  SLACK_SIGNING_SECRET={sandbox.signing_secret}",
             f"  SLACK_APP_TOKEN={sandbox.app_token}   (Socket Mode: teammate run)",
             f"  team {sandbox.team_id}, bot user {sandbox.bot_user_id}, app {sandbox.app_id}",
-            f"  app manifest         {sandbox.manifest.source or '(none: every event, any command)'}",
+            f"  app manifest         {sandbox.manifest.source or '(none: all events, commands)'}",
         ]
     )
 

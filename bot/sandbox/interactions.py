@@ -284,8 +284,14 @@ class Interactions:
         if missing:
             shown.errors = missing
             self.ws.changed("modal", user=person.id)
-            return {"status": None, "failed": True, "errors": missing, "delivered": False,
-                    "note": "required fields are empty", "closed": False}
+            return {
+                "status": None,
+                "failed": True,
+                "errors": missing,
+                "delivered": False,
+                "note": "required fields are empty",
+                "closed": False,
+            }
         trigger = self.views.triggers.issue(person.id)
         payload = payloads.view_submission_payload(
             ws=self.ws,

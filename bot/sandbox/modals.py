@@ -104,10 +104,14 @@ def _check_plain(view: dict[str, Any], name: str, limit: int, *, required: bool)
     obj = view.get(name)
     if obj is None:
         if required:
-            raise ViewError("invalid_arguments", f"must provide an object [json-pointer:/view/{name}]")
+            raise ViewError(
+                "invalid_arguments", f"must provide an object [json-pointer:/view/{name}]"
+            )
         return
     if not isinstance(obj, dict) or obj.get("type") != "plain_text":
-        raise ViewError("invalid_arguments", f"must be a plain_text object [json-pointer:/view/{name}]")
+        raise ViewError(
+            "invalid_arguments", f"must be a plain_text object [json-pointer:/view/{name}]"
+        )
     if not 0 < _text_len(obj) <= limit:
         raise ViewError(
             "invalid_arguments",
@@ -289,7 +293,9 @@ class Views:
         self._changed(target.user)
         return target
 
-    def find(self, *, view_id: str | None = None, external_id: str | None = None) -> OpenView | None:
+    def find(
+        self, *, view_id: str | None = None, external_id: str | None = None
+    ) -> OpenView | None:
         for shown in self.all():
             if view_id and shown.id == view_id:
                 return shown

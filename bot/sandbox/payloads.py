@@ -209,9 +209,7 @@ def command_form(
     }
 
 
-def _interaction(
-    kind: str, ws: Workspace, verification_token: str, user: User
-) -> dict[str, Any]:
+def _interaction(kind: str, ws: Workspace, verification_token: str, user: User) -> dict[str, Any]:
     """What every interaction payload starts with: its type, who acted, which app and team."""
     ident = ws.identity
     return {

@@ -7,7 +7,8 @@
 
 The page acts as a person through the ordinary control API (/_sandbox/messages, /commands,
 /actions, /views/submit, /views/close, /assistant/threads, /home/open), so the bot sees
-exactly what it would see from Slack. On each change it refetches the snapshot (debounced) and redraws what differs.
+exactly what it would see from Slack. On each change it refetches the snapshot (debounced)
+and redraws what differs.
 
 Written by hand rather than with a front-end framework: the page is plain JavaScript with no
 build step and no download (the machine that runs it may have no network), and most of it is
