@@ -90,6 +90,8 @@
   const user = (id) => users().find((u) => u.id === id);
   const channel = (id) => (state.snap ? state.snap.channels.find((c) => c.id === id) : null);
   const botId = () => (state.snap ? state.snap.bot.user_id : "");
+  const botName = () => (state.snap ? state.snap.bot.name : "");
+  const botInitial = () => (botName() || "?").slice(0, 1).toUpperCase();
   const dmOf = (userId) => (state.snap ? state.snap.dms.find((d) => d.user === userId) : null);
   const messagesIn = (channelId) => (state.snap && state.snap.messages[channelId]) || [];
   const people = () => users().filter((u) => !u.is_bot && !u.deleted && u.id !== "USLACKBOT");
@@ -367,6 +369,90 @@
   const plainText = (t) => (t ? emojiNames(esc(typeof t === "string" ? t : t.text)) : "");
   const unknown = (what) => `<div class="bk-unknown">Unsupported ${esc(what)}</div>`;
 
+  // Interactive elements: what the person picks is sent as Slack's client sends it (see
+  // bot/sandbox/blockstate.py); in a modal's input blocks it is kept until the submit.
+  const optionValue = (o) => (o && typeof o === "object" ? o.value : o);
+  const optionsOf = (el) => [...(el.options || []), ...(el.option_groups || []).flatMap((g) => g.options || [])];
+  const entryOf = (el, ctx) => ((ctx.values || {})[ctx.block_id] || {})[el.action_id];
+
+  /** The element's current selection: what the view's state holds, else its initial value. */
+  function current(el, ctx) {
+    const entry = entryOf(el, ctx);
+    const pick = (field, initial) => (entry && field in entry ? entry[field] : el[initial]);
+    switch (el.type) {
+      case "static_select": case "external_select": case "radio_buttons":
+        return optionValue(pick("selected_option", "initial_option"));
+      case "multi_static_select": case "multi_external_select": case "checkboxes":
+        return (pick("selected_options", "initial_options") || []).map(optionValue);
+      case "users_select": return pick("selected_user", "initial_user");
+      case "multi_users_select": return pick("selected_users", "initial_users") || [];
+      case "conversations_select": return pick("selected_conversation", "initial_conversation");
+      case "multi_conversations_select": return pick("selected_conversations", "initial_conversations") || [];
+      case "channels_select": return pick("selected_channel", "initial_channel");
+      case "multi_channels_select": return pick("selected_channels", "initial_channels") || [];
+      case "datepicker": return pick("selected_date", "initial_date");
+      case "timepicker": return pick("selected_time", "initial_time");
+      default: return pick("value", "initial_value");
+    }
+  }
+
+  /** [value, label] pairs a select offers; users and conversations come from the workspace. */
+  function choicesOf(el) {
+    const kind = el.type.replace(/^multi_/, "");
+    if (kind === "users_select") return people().map((p) => [p.id, p.real_name]);
+    if (kind === "channels_select") return state.snap.channels.map((c) => [c.id, `#${c.name}`]);
+    if (kind === "conversations_select") {
+      const dms = state.snap.dms.filter((d) => d.user === state.me).map((d) => [d.id, `${botName()} (DM)`]);
+      return [...state.snap.channels.filter(isMember).map((c) => [c.id, `#${c.name}`]), ...dms];
+    }
+    const options = optionsOf(el).map((o) => [o.value, o.text ? o.text.text : o.value]);
+    const picked = el._loaded || [];
+    return [...options, ...picked.filter(([v]) => !options.some(([w]) => w === v))];
+  }
+
+  function elementAttrs(el, ctx) {
+    return ` data-action-id="${esc(el.action_id)}" data-kind="${esc(el.type)}"` +
+      (ctx.block_id ? ` data-block-id="${esc(ctx.block_id)}"` : "") +
+      (ctx.input ? ' data-input="1"' : "");
+  }
+
+  function selectElement(el, ctx) {
+    const multiple = el.type.startsWith("multi_");
+    const now = current(el, ctx);
+    const chosen = new Set(multiple ? now || [] : now ? [now] : []);
+    const loaded = el.type.endsWith("external_select") && ctx.view ? ` data-external="${esc(ctx.view)}"` : "";
+    const placeholder = multiple ? "" :
+      `<option value=""${chosen.size ? "" : " selected"}>${esc(el.placeholder ? el.placeholder.text : "Select an item")}</option>`;
+    const options = choicesOf(el).map(([value, label]) =>
+      `<option value="${esc(value)}"${chosen.has(value) ? " selected" : ""}>${plainText(label)}</option>`).join("");
+    const selectedExternal = el.type.endsWith("external_select")
+      ? [...chosen].filter((v) => !choicesOf(el).some(([w]) => w === v)).map((v) => `<option value="${esc(v)}" selected>${esc(v)}</option>`).join("")
+      : "";
+    return `<select class="bk-select"${multiple ? " multiple" : ""}${elementAttrs(el, ctx)}${loaded} aria-label="${esc(el.placeholder ? el.placeholder.text : el.action_id)}">${placeholder}${options}${selectedExternal}</select>`;
+  }
+
+  function choiceList(el, ctx) {
+    const kind = el.type === "checkboxes" ? "checkbox" : "radio";
+    const now = current(el, ctx);
+    const chosen = new Set(Array.isArray(now) ? now : now ? [now] : []);
+    const name = `${ctx.ts}|${ctx.block_id}|${el.action_id}`;
+    const rows = optionsOf(el).map((o) =>
+      `<label class="bk-choice"><input type="${kind}" name="${esc(name)}" value="${esc(o.value)}"${chosen.has(o.value) ? " checked" : ""}>` +
+      `<span>${textObject(o.text)}</span></label>`).join("");
+    return `<div class="bk-choices" role="group"${elementAttrs(el, ctx)}>${rows}</div>`;
+  }
+
+  function textInput(el, ctx) {
+    const value = current(el, ctx);
+    const placeholder = el.placeholder ? ` placeholder="${esc(el.placeholder.text)}"` : "";
+    if (el.type === "plain_text_input" && el.multiline) {
+      return `<textarea class="bk-input-text" rows="4"${elementAttrs(el, ctx)}${placeholder}>${esc(value ?? "")}</textarea>`;
+    }
+    const type = { email_text_input: "email", url_text_input: "url", number_input: "number" }[el.type] || "text";
+    const shown = value === null || value === undefined ? "" : typeof value === "object" ? "" : value;
+    return `<input class="bk-input-text" type="${type}"${elementAttrs(el, ctx)}${placeholder} value="${esc(shown)}">`;
+  }
+
   function element(el, ctx) {
     if (!el || typeof el !== "object") return "";
     switch (el.type) {
@@ -374,13 +460,28 @@
         const key = `${ctx.ts}|${el.action_id}`;
         const pending = state.pending.has(key);
         const style = el.style === "primary" || el.style === "danger" ? ` ${el.style}` : "";
-        const attrs = ctx.home
-          ? ' disabled title="Buttons in App Home are not emulated"'
-          : ` data-action-id="${esc(el.action_id)}" data-value="${esc(el.value ?? "")}"` +
+        const attrs = ` data-action-id="${esc(el.action_id)}" data-value="${esc(el.value ?? "")}"` +
             (el.url && SAFE_URL.test(el.url) ? ` data-url="${esc(el.url)}"` : "") +
             (pending ? " disabled aria-busy=\"true\"" : "");
         return `<button type="button" class="bk-button${style}${pending ? " pending" : ""}"${attrs}>${plainText(el.text)}</button>`;
       }
+      case "static_select": case "external_select": case "users_select":
+      case "conversations_select": case "channels_select": case "multi_static_select":
+      case "multi_external_select": case "multi_users_select": case "multi_conversations_select":
+      case "multi_channels_select":
+        return selectElement(el, ctx);
+      case "overflow": {
+        const options = optionsOf(el).map((o) => `<option value="${esc(o.value)}">${plainText(o.text)}</option>`).join("");
+        return `<select class="bk-overflow"${elementAttrs(el, ctx)} aria-label="More actions" title="More actions"><option value="" selected>⋯</option>${options}</select>`;
+      }
+      case "datepicker":
+        return `<input class="bk-date" type="date"${elementAttrs(el, ctx)} value="${esc(current(el, ctx) || "")}">`;
+      case "timepicker":
+        return `<input class="bk-date" type="time"${elementAttrs(el, ctx)} value="${esc(current(el, ctx) || "")}">`;
+      case "checkboxes": case "radio_buttons":
+        return choiceList(el, ctx);
+      case "plain_text_input": case "email_text_input": case "url_text_input": case "number_input":
+        return textInput(el, ctx);
       case "image":
         return `<span class="bk-thumb" role="img" title="${esc(el.alt_text)}" aria-label="${esc(el.alt_text)}">🖼</span>`;
       case "mrkdwn":
@@ -389,6 +490,18 @@
       default:
         return `<span class="bk-unknown inline">${esc(el.type || "element")}</span>`;
     }
+  }
+
+  /** The value a person entered in an element, in the form the control API takes. */
+  function entered(node) {
+    const kind = node.dataset.kind;
+    if (kind === "checkboxes") return [...node.querySelectorAll("input:checked")].map((i) => i.value);
+    if (kind === "radio_buttons") {
+      const on = node.querySelector("input:checked");
+      return on ? on.value : null;
+    }
+    if (node.multiple) return [...node.selectedOptions].map((o) => o.value);
+    return node.value === "" ? null : node.value;
   }
 
   function richInline(elements, inCode) {
@@ -434,7 +547,8 @@
     }
   }
 
-  function block(b, ctx) {
+  function block(b, ctx, index) {
+    ctx = { ...ctx, block_id: b.block_id || `block-${index}`, input: false };
     switch (b.type) {
       case "section": {
         const text = b.text ? `<div class="bk-section-text">${textObject(b.text)}</div>` : "";
@@ -456,6 +570,14 @@
         return `<div class="bk-markdown md">${markdown(b.text)}</div>`;
       case "rich_text":
         return `<div class="bk-rich">${(b.elements || []).map(richElement).join("")}</div>`;
+      case "input": {
+        const error = (ctx.errors || {})[ctx.block_id];
+        const hint = b.hint ? `<div class="bk-hint">${plainText(b.hint)}</div>` : "";
+        const optional = b.optional ? ' <span class="bk-optional">(optional)</span>' : "";
+        return `<div class="bk-input${error ? " has-error" : ""}" data-input-block="${esc(ctx.block_id)}">` +
+          `<label class="bk-label">${plainText(b.label)}${optional}</label>${element(b.element, { ...ctx, input: true })}${hint}` +
+          (error ? `<div class="bk-error" role="alert">${esc(error)}</div>` : "") + "</div>";
+      }
       case "image": {
         const title = b.title ? `<div class="bk-image-title">${plainText(b.title)}</div>` : "";
         return `${title}<div class="bk-image" role="img" aria-label="${esc(b.alt_text)}"><span class="bk-image-icon">🖼</span><span>${esc(b.alt_text || "image")}</span></div>`;
@@ -466,9 +588,9 @@
   }
 
   function blocks(list, ctx) {
-    return (list || []).map((b) => {
+    return (list || []).map((b, index) => {
       try {
-        return block(b || {}, ctx);
+        return block(b || {}, ctx, index);
       } catch (err) {
         return unknown(`block (${err && err.message ? err.message : "error"})`);
       }
@@ -518,7 +640,7 @@
     } else {
       html += `<div class="mrkdwn">${mrkdwn(m.text)}</div>`;
     }
-    if (m.streaming) html += '<div class="typing" aria-label="Teammate is writing"><i></i><i></i><i></i></div>';
+    if (m.streaming) html += `<div class="typing" aria-label="${esc(botName())} is writing"><i></i><i></i><i></i></div>`;
     if (m.edited && !m.streaming && m.user !== botId()) html += '<span class="edited">(edited)</span>';
     return html;
   }
@@ -530,7 +652,7 @@
   }
 
   function avatar(id) {
-    if (id === botId()) return '<div class="avatar bot" aria-hidden="true">T</div>';
+    if (id === botId()) return `<div class="avatar bot" aria-hidden="true">${esc(botInitial())}</div>`;
     if (id === "USLACKBOT") return '<div class="avatar slackbot" aria-hidden="true">S</div>';
     const initial = esc((displayName(id) || "?").slice(0, 1).toUpperCase());
     return `<div class="avatar" style="background:${colorFor(id)}" aria-hidden="true">${initial}</div>`;
@@ -658,7 +780,7 @@
         `<span class="hash">${c.is_private ? "🔒" : "#"}</span>${esc(c.name)}`,
         v.kind === "channel" && v.id === c.id)).join("");
     const teammate = row('data-view="dm"',
-      `<span class="side-avatar bot">T</span>${esc(snap.bot.name)}<span class="app-badge small">APP</span>`,
+      `<span class="side-avatar bot">${esc(botInitial())}</span>${esc(snap.bot.name)}<span class="app-badge small">APP</span>`,
       v.kind === "dm");
     const personRows = people().map((p) =>
       row(`data-view="person" data-id="${esc(p.id)}"`,
@@ -703,7 +825,7 @@
       const c = channel(v.id);
       if (!c) { state.view = defaultView(); return renderMain(true); }
       const members = c.members.length;
-      const botNote = c.bot_member ? "" : '<span class="tag">Teammate is not in this channel</span>';
+      const botNote = c.bot_member ? "" : `<span class="tag">${esc(botName())} is not in this channel</span>`;
       renderHeader(`<div class="view-title"><span class="hash">${c.is_private ? "🔒" : "#"}</span>${esc(c.name)}</div>` +
         `<div class="view-topic">${esc(c.topic)}</div><div class="view-meta">${botNote}<span class="members" title="Members">👤 ${members}</span></div>`);
       const top = messagesIn(c.id).filter((m) => !m.thread_ts || m.thread_ts === m.ts);
@@ -711,34 +833,34 @@
         key: "intro",
         cls: "intro",
         html: `<div class="intro-title">#${esc(c.name)}</div>This is the very beginning of the <strong>#${esc(c.name)}</strong> channel${c.topic ? `: ${esc(c.topic)}` : ""}. ` +
-          (c.bot_member ? "Mention <strong>@Teammate</strong> to ask it something." : "Teammate is not a member: <code>/invite @Teammate</code> to add it."),
+          (c.bot_member ? `Mention <strong>@${esc(botName())}</strong> to ask it something.` : `${esc(botName())} is not a member: <code>/invite @${esc(botName())}</code> to add it.`),
       };
       const items = [intro, ...messageItems(withEphemeral(top, c.id, null), { threadLinks: true })];
       keepScrolled(list, () => reconcile(list, items), force);
       mainComposer.setTarget({ channel: c.id, placeholder: `Message #${c.name}` });
     } else if (v.kind === "dm") {
       const dm = dmOf(state.me);
-      renderHeader(`<div class="view-title"><span class="side-avatar bot big">T</span>${esc(state.snap.bot.name)}<span class="app-badge">APP</span></div>` +
-        '<div class="view-topic">Your AI teammate: ask anything, here or in any channel it is in.</div>');
+      renderHeader(`<div class="view-title"><span class="side-avatar bot big">${esc(botInitial())}</span>${esc(state.snap.bot.name)}<span class="app-badge">APP</span></div>` +
+        '<div class="view-topic">Ask it anything, here or in any channel it is in.</div>');
       const tabHtml = ["home", "messages"].map((t) =>
         `<button type="button" class="tab${(v.tab || "messages") === t ? " active" : ""}" data-tab="${t}">${t === "home" ? "Home" : "Messages"}</button>`).join("");
       if (tabs._html !== tabHtml) { tabs.innerHTML = tabHtml; tabs._html = tabHtml; }
       if (v.tab === "home") {
         const view = state.snap.home[state.me];
         const html = view && view.blocks && view.blocks.length
-          ? `<div class="home-view">${blocks(view.blocks, { ts: "home", channel: "", home: true })}</div>`
-          : '<div class="empty home-empty">Nothing here yet: Teammate has not published a Home tab for you.</div>';
+          ? `<div class="home-view" data-in-view="home">${blocks(view.blocks, { ts: "home", channel: "", home: true, view: "home" })}</div>`
+          : `<div class="empty home-empty">Nothing here yet: ${esc(botName())} has not published a Home tab for you.</div>`;
         if (home._html !== html) { home.innerHTML = html; home._html = html; }
       } else if (dm) {
         const top = messagesIn(dm.id).filter((m) => !m.thread_ts || m.thread_ts === m.ts);
         const intro = {
           key: "intro",
           cls: "intro",
-          html: '<div class="intro-title">Teammate</div>This is your direct message with <strong>Teammate</strong>. Ask it anything; it answers in a thread.',
+          html: `<div class="intro-title">${esc(botName())}</div>This is your direct message with <strong>${esc(botName())}</strong>.`,
         };
         const items = [intro, ...messageItems(withEphemeral(top, dm.id, null), { threadLinks: true })];
         keepScrolled(list, () => reconcile(list, items), force);
-        mainComposer.setTarget({ channel: dm.id, placeholder: "Message Teammate" });
+        mainComposer.setTarget({ channel: dm.id, placeholder: `Message ${botName()}` });
       }
     } else if (v.kind === "person") {
       const p = user(v.id);
@@ -746,7 +868,7 @@
       const html = p ? `<div class="profile">${avatar(p.id).replace('class="avatar', 'class="avatar huge')}` +
         `<div><div class="profile-name">${esc(p.real_name)}</div><div class="profile-line">@${esc(p.name)} · ${esc(p.display_name)}</div>` +
         `<div class="profile-line">🕑 ${esc(p.tz)}</div>${p.email ? `<div class="profile-line">✉️ ${esc(p.email)}</div>` : ""}</div></div>` +
-        '<p class="profile-note">Direct messages between people are not part of the sandbox: it emulates what Teammate can see. Mention @Teammate in a channel, or open the Teammate DM.</p>' : "";
+        `<p class="profile-note">Direct messages between people are not part of the sandbox: it emulates what ${esc(botName())} can see. Mention @${esc(botName())} in a channel, or open the ${esc(botName())} DM.</p>` : "";
       if (card._html !== html) { card.innerHTML = html; card._html = html; }
     }
   }
@@ -770,7 +892,7 @@
     prompts.hidden = true;
     if (p.kind === "thread") {
       const c = channel(p.channel);
-      const where = c ? `#${esc(c.name)}` : p.channel === (dmOf(state.me) || {}).id ? "Teammate" : esc(p.channel);
+      const where = c ? `#${esc(c.name)}` : p.channel === (dmOf(state.me) || {}).id ? esc(botName()) : esc(p.channel);
       headerHtml = `<div class="pane-title">Thread <span class="pane-sub">${where}</span></div>` +
         '<button type="button" class="close" data-close-pane="1" title="Close">✕</button>';
       const thread = messagesIn(p.channel).filter((m) => m.ts === p.ts || m.thread_ts === p.ts);
@@ -787,7 +909,7 @@
     } else {
       const av = p.thread_ts ? assistantFor(p.channel, p.thread_ts) : null;
       const title = (av && av.title) || "New chat";
-      headerHtml = `<div class="pane-title"><span class="side-avatar bot">T</span>Teammate <span class="pane-sub assistant-title">${esc(title)}</span></div>` +
+      headerHtml = `<div class="pane-title"><span class="side-avatar bot">${esc(botInitial())}</span>${esc(botName())} <span class="pane-sub assistant-title">${esc(title)}</span></div>` +
         '<button type="button" class="ghost" data-new-chat="1" title="Start a new chat">✚ New chat</button>' +
         '<button type="button" class="close" data-close-pane="1" title="Close">✕</button>';
       if (!p.thread_ts) {
@@ -796,7 +918,7 @@
         const thread = messagesIn(p.channel).filter((m) => m.thread_ts === p.thread_ts && m.ts !== p.thread_ts);
         items = messageItems(withEphemeral(thread, p.channel, p.thread_ts), {});
         if (av && av.status) {
-          items.push({ key: "status", cls: "assistant-status", html: `<span class="side-avatar bot">T</span><span>Teammate <em>${esc(av.status)}</em></span><span class="typing"><i></i><i></i><i></i></span>` });
+          items.push({ key: "status", cls: "assistant-status", html: `<span class="side-avatar bot">${esc(botInitial())}</span><span>${esc(botName())} <em>${esc(av.status)}</em></span><span class="typing"><i></i><i></i><i></i></span>` });
         }
         const asked = thread.some((m) => m.user === state.me);
         const suggested = av && av.suggested_prompts;
@@ -806,13 +928,142 @@
           if (prompts._html !== html) { prompts.innerHTML = html; prompts._html = html; }
           prompts.hidden = false;
         }
-        paneComposer.setTarget({ channel: p.channel, thread_ts: p.thread_ts, placeholder: "Ask Teammate…" });
+        paneComposer.setTarget({ channel: p.channel, thread_ts: p.thread_ts, placeholder: `Ask ${botName()}…` });
       }
     }
     if (header._html !== headerHtml) { header.innerHTML = headerHtml; header._html = headerHtml; }
     header.dataset.kind = p.kind;
     keepScrolled(body, () => reconcile(body, items, empty), force);
     paneComposer.show(p.kind === "thread" || Boolean(p.thread_ts));
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Modals: the top of the person's stack, drawn over the page
+  // ---------------------------------------------------------------------------------------
+
+  const topModal = () => {
+    const stack = ((state.snap && state.snap.modals) || {})[state.me] || [];
+    return { view: stack[stack.length - 1], depth: stack.length };
+  };
+
+  /** What the person typed or picked in the modal's inputs: {block_id: {action_id: value}}. */
+  function modalValues(root) {
+    const values = {};
+    for (const node of root.querySelectorAll("[data-input][data-action-id]")) {
+      const blockId = node.dataset.blockId;
+      (values[blockId] = values[blockId] || {})[node.dataset.actionId] = entered(node);
+    }
+    return values;
+  }
+
+  function restoreValues(root, values) {
+    for (const node of root.querySelectorAll("[data-input][data-action-id]")) {
+      const value = (values[node.dataset.blockId] || {})[node.dataset.actionId];
+      if (value === undefined) continue;
+      const wanted = new Set(Array.isArray(value) ? value : value === null ? [] : [value]);
+      if (node.dataset.kind === "checkboxes" || node.dataset.kind === "radio_buttons") {
+        for (const box of node.querySelectorAll("input")) box.checked = wanted.has(box.value);
+      } else if (node.tagName === "SELECT") {
+        for (const option of node.options) option.selected = wanted.has(option.value);
+      } else node.value = value ?? "";
+    }
+  }
+
+  function renderModal() {
+    const root = $("modal");
+    const { view, depth } = topModal();
+    document.body.classList.toggle("with-modal", Boolean(view));
+    if (!view) {
+      root.hidden = true;
+      if (root._html) { root.innerHTML = ""; root._html = ""; root._hash = ""; }
+      return;
+    }
+    const ctx = { ts: view.id, channel: "", view: view.id, values: (view.state || {}).values, errors: view.errors || {} };
+    const trouble = (view.errors || {})[""];
+    const busy = state.pending.has(`${view.id}|submit`);
+    const close = view.close || { type: "plain_text", text: depth > 1 ? "Back" : "Cancel" };
+    const html =
+      `<div class="modal" role="dialog" aria-modal="true" aria-label="${esc(view.title.text)}" data-in-view="${esc(view.id)}">` +
+      `<div class="modal-head"><span class="side-avatar bot">${esc(botInitial())}</span><div class="modal-title">${plainText(view.title)}</div>` +
+      '<button type="button" class="close" data-modal-x="1" title="Close" aria-label="Close">✕</button></div>' +
+      (trouble ? `<div class="modal-error" role="alert">${esc(trouble)}</div>` : "") +
+      `<div class="modal-body">${blocks(view.blocks, ctx)}</div>` +
+      `<div class="modal-foot"><button type="button" class="bk-button" data-modal-close="1">${plainText(close)}</button>` +
+      (view.submit ? `<button type="button" class="bk-button primary${busy ? " pending" : ""}" data-modal-submit="1"${busy ? " disabled" : ""}>${plainText(view.submit)}</button>` : "") +
+      "</div></div>";
+    if (root._html !== html) {
+      const typed = root._hash === view.hash ? modalValues(root) : null;
+      root.innerHTML = html;
+      root._html = html;
+      root._hash = view.hash;
+      if (typed) restoreValues(root, typed);
+    }
+    root.hidden = false;
+  }
+
+  async function submitModal() {
+    const { view } = topModal();
+    if (!view) return;
+    const key = `${view.id}|submit`;
+    if (state.pending.has(key)) return;
+    const values = modalValues($("modal"));
+    state.pending.add(key);
+    renderModal();
+    try {
+      const result = await api("/views/submit", { user: state.me, view_id: view.id, values });
+      if (result.note && !Object.keys(result.errors || {}).length) showToast(result.note);
+    } catch (err) {
+      showToast(`The form was not sent: ${err.message}`);
+    } finally {
+      state.pending.delete(key);
+      await refresh(false);
+    }
+  }
+
+  async function closeModal(clear) {
+    const { view } = topModal();
+    if (!view) return;
+    try {
+      await api("/views/close", { user: state.me, view_id: view.id, clear });
+    } catch (err) {
+      showToast(err.message);
+    }
+    await refresh(false);
+  }
+
+  /** A choice in a select, menu, picker or checkbox outside a modal's input blocks. */
+  async function act(node, value) {
+    const inView = node.closest("[data-in-view]");
+    const body = { user: state.me, action_id: node.dataset.actionId, value };
+    if (inView) body.view_id = inView.dataset.inView;
+    else {
+      const msg = node.closest("[data-key]");
+      if (!msg || !msg.dataset.ts) return;
+      Object.assign(body, { channel: msg.dataset.channel, message_ts: msg.dataset.ts });
+    }
+    try {
+      const result = await api("/actions", body);
+      if (result.note) showToast(result.note);
+    } catch (err) {
+      showToast(`The choice was not delivered: ${err.message}`);
+    }
+    scheduleRefresh(0);
+  }
+
+  /** An external select's options come from the app (block_suggestion), when opened. */
+  async function loadOptions(select) {
+    if (select._loading) return;
+    select._loading = true;
+    try {
+      const found = await api("/views/options", { user: state.me, view_id: select.dataset.external, action_id: select.dataset.actionId, query: "" });
+      const options = [...found.options, ...found.option_groups.flatMap((g) => g.options || [])];
+      for (const o of options) {
+        if ([...select.options].some((x) => x.value === o.value)) continue;
+        select.insertAdjacentHTML("beforeend", `<option value="${esc(o.value)}">${plainText(o.text)}</option>`);
+      }
+    } catch (err) {
+      showToast(`No options: ${err.message}`);
+    }
   }
 
   function render(force) {
@@ -823,6 +1074,7 @@
     renderSidebar();
     renderMain(force);
     renderPane(force);
+    renderModal();
     mainComposer.refreshError();
     paneComposer.refreshError();
   }
@@ -903,9 +1155,13 @@
   }
 
   async function clickButton(button) {
-    const msg = button.closest("[data-key]");
-    if (!msg || !msg.dataset.ts) return;
-    const key = `${msg.dataset.ts}|${button.dataset.actionId}`;
+    const inView = button.closest("[data-in-view]");
+    const msg = inView ? null : button.closest("[data-key]");
+    if (!inView && (!msg || !msg.dataset.ts)) return;
+    const where = inView
+      ? { view_id: inView.dataset.inView }
+      : { channel: msg.dataset.channel, message_ts: msg.dataset.ts };
+    const key = `${inView ? inView.dataset.inView : msg.dataset.ts}|${button.dataset.actionId}`;
     if (state.pending.has(key)) return;
     if (button.dataset.url) window.open(button.dataset.url, "_blank", "noopener");
     state.pending.add(key);
@@ -913,8 +1169,7 @@
     try {
       const result = await api("/actions", {
         user: state.me,
-        channel: msg.dataset.channel,
-        message_ts: msg.dataset.ts,
+        ...where,
         action_id: button.dataset.actionId,
         value: button.dataset.value || undefined,
       });
@@ -1136,9 +1391,27 @@
   // Clicks anywhere on the page
   // ---------------------------------------------------------------------------------------
 
+  document.addEventListener("change", (e) => {
+    const node = e.target.closest("[data-action-id]");
+    if (!node || node.tagName === "BUTTON" || node.dataset.input) return; // inputs wait for submit
+    const value = entered(node);
+    if (node.dataset.kind === "overflow") node.value = "";
+    if (value === null && node.dataset.kind === "overflow") return;
+    act(node, value);
+  });
+  document.addEventListener("focusin", (e) => {
+    if (e.target.matches && e.target.matches("select[data-external]")) loadOptions(e.target);
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && topModal().view) closeModal(false);
+  });
+
   document.addEventListener("click", (e) => {
     const t = e.target.closest("button, [data-user], [data-channel]");
     if (!t) return;
+    if (t.dataset.modalSubmit) { submitModal(); return; }
+    if (t.dataset.modalClose) { closeModal(false); return; }
+    if (t.dataset.modalX) { closeModal(true); return; }
     if (t.dataset.actionId) { clickButton(t); return; }
     if (t.dataset.openThread) {
       const list = t.closest("[data-key]");
