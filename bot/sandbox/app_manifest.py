@@ -47,13 +47,14 @@ class SlashCommand:
 
 @dataclass(frozen=True)
 class AppManifest:
-    """What the sandbox needs from a manifest; `bot_events` None means "deliver everything"."""
+    """What the sandbox needs from a manifest; None for `commands`, `bot_events` or `scopes`
+    means "anything" (the permissive app, when no manifest was given)."""
 
     name: str = "Teammate"
     bot_display_name: str = "Teammate"
     commands: tuple[SlashCommand, ...] | None = None
     bot_events: frozenset[str] | None = None
-    scopes: tuple[str, ...] = ()
+    scopes: tuple[str, ...] | None = None
     home_tab: bool = True
     source: str = ""
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -91,7 +92,7 @@ class AppManifest:
             "bot_name": self.bot_name,
             "commands": self.command_views() if self.commands is not None else None,
             "bot_events": sorted(self.bot_events) if self.bot_events is not None else None,
-            "scopes": list(self.scopes),
+            "scopes": list(self.scopes) if self.scopes is not None else None,
             "home_tab": self.home_tab,
             "source": self.source,
         }

@@ -135,6 +135,7 @@ class Sandbox:
             self.calls_log,
             lambda: self._bot_token,
             lambda: self._app_token,
+            self.manifest.scopes,
         )
         self.webui = WebUi(self)
         self._runner: web.AppRunner | None = None
