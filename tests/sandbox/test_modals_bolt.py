@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox import Sandbox
 from tests.sandbox.poll_app import COLOURS, MANIFEST, PollApp, serving_over_http
@@ -153,3 +155,75 @@ async def test_the_manifest_decides_events_commands_and_name(poll) -> None:
     sandbox.open_home("bob")  # app_home_opened not subscribed
     await sandbox.settle()
     assert [d["label"] for d in sandbox.deliveries("event")] == ["app_mention"]
+
+
+async def test_bolts_lazy_modal_pattern_shows_its_modal_and_external_options() -> None:
+    """Bolt's modal example: the command acks at once and a lazy listener opens the modal
+    (blocks without ids, external selects whose options come from app.options)."""
+    manifest = {
+        "display_information": {"name": "Example"},
+        "features": {"slash_commands": [{"command": "/hello", "description": "Say hello"}]},
+    }
+    async with Sandbox(manifest=manifest) as sandbox:
+        client = AsyncWebClient(token=sandbox.bot_token, base_url=sandbox.api_url)
+        app = AsyncApp(client=client, signing_secret=sandbox.signing_secret)
+        submitted: list[dict[str, Any]] = []
+
+        async def ack_command(ack) -> None:
+            await ack("Thanks!")
+
+        async def open_modal(body, client) -> None:
+            external = {"type": "external_select", "action_id": "search", "min_query_length": 0}
+            await client.views_open(
+                trigger_id=body["trigger_id"],
+                view={
+                    "type": "modal",
+                    "callback_id": "hello-view",
+                    "title": {"type": "plain_text", "text": "My App"},
+                    "submit": {"type": "plain_text", "text": "Submit"},
+                    "blocks": [
+                        {
+                            "type": "input",
+                            "element": {"type": "plain_text_input"},
+                            "label": {"type": "plain_text", "text": "Label"},
+                        },
+                        {
+                            "type": "input",
+                            "block_id": "pick",
+                            "element": external,
+                            "label": {"type": "plain_text", "text": "Search"},
+                        },
+                    ],
+                },
+            )
+
+        app.command("/hello")(ack=ack_command, lazy=[open_modal])
+
+        @app.options("search")
+        async def options(ack) -> None:
+            await ack(options=[{"text": {"type": "plain_text", "text": "Maru"}, "value": "maru"}])
+
+        @app.view("hello-view")
+        async def done(ack, view) -> None:
+            await ack()
+            submitted.append(view["state"]["values"])
+
+        async with serving_over_http(sandbox, app):
+            ran = await sandbox.run_command("alice", "general", "/hello")
+            assert ran["failed"] is False
+            assert sandbox.ephemeral("alice")[-1]["text"] == "Thanks!"
+            modal = await sandbox.wait_for(lambda: sandbox.modal("alice"))
+            assert sandbox.calls("views.open")[-1]["ok"] is True
+            first = modal["blocks"][0]
+            assert first["block_id"] and first["element"]["action_id"]  # given by Slack
+
+            found = await sandbox.suggest("alice", "search", "ma", view_id=modal["id"])
+            (maru,) = found["options"]
+            typed = {first["block_id"]: {first["element"]["action_id"]: "hi"}}
+            result = await sandbox.submit_view(
+                "alice", modal["id"], {**typed, "pick": {"search": maru}}
+            )
+            assert result["closed"] is True
+            (values,) = submitted
+            assert values["pick"]["search"]["selected_option"]["value"] == "maru"
+            assert values[first["block_id"]][first["element"]["action_id"]]["value"] == "hi"
