@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import expect
 
 from bot.sandbox import Sandbox
-from tests.sandbox.poll_app import COLOURS, MANIFEST, PollApp, serving_over_http
+from tests.sandbox.poll_app import COLOURS, MANIFEST, TEAMS, PollApp, serving_over_http
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -49,6 +49,10 @@ async def test_a_modal_is_filled_in_and_submitted_in_the_page(poll, page: Page) 
     await expect(modal.locator('[data-input-block="kind"] select')).to_have_value("colours")
 
     await question.fill("What colour for the logo?")
+    team = modal.locator('[data-input-block="team"] select')
+    await team.focus()  # an external select asks the app for its options
+    await expect(team.locator("option", has_text="Platform")).to_have_count(1)
+    await team.select_option("platform")
     await modal.locator("[data-modal-submit]").click()
     await expect(page.locator("#modal")).to_be_hidden()
     posted = page.locator("#messages .msg", has_text="What colour for the logo?")
@@ -56,6 +60,7 @@ async def test_a_modal_is_filled_in_and_submitted_in_the_page(poll, page: Page) 
     values = bot.seen["submission"][-1]["view"]["state"]["values"]
     assert values["question"]["text"]["value"] == "What colour for the logo?"
     assert values["kind"]["pick"]["selected_option"]["value"] == "colours"
+    assert values["team"]["find"]["selected_option"] == TEAMS[1]
 
     # A choice in the message's select menu arrives as selected_option.
     await posted.locator('select[data-action-id="vote"]').select_option("green")

@@ -66,8 +66,21 @@ def poll_modal(channel: str, topic: str) -> dict[str, Any]:
                     ],
                 },
             },
+            {
+                "type": "input",
+                "block_id": "team",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Team"},
+                "element": {"type": "external_select", "action_id": "find", "min_query_length": 0},
+            },
         ],
     }
+
+
+TEAMS = [
+    {"text": {"type": "plain_text", "text": name}, "value": name.lower()}
+    for name in ("Design", "Platform")
+]
 
 
 def poll_message(question: str) -> list[dict[str, Any]]:
@@ -127,6 +140,10 @@ class PollApp:
                 text=f"Poll by <@{body['user']['id']}>: {question} ({kind})",
                 blocks=poll_message(question),
             )
+
+        @app.options("find")
+        async def teams(ack) -> None:
+            await ack(options=TEAMS)
 
         @app.view_closed("new-poll")
         async def closed(ack, body) -> None:

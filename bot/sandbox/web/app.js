@@ -420,7 +420,7 @@
     const multiple = el.type.startsWith("multi_");
     const now = current(el, ctx);
     const chosen = new Set(multiple ? now || [] : now ? [now] : []);
-    const loaded = el.type.endsWith("external_select") && ctx.view ? ` data-external="${esc(ctx.view)}"` : "";
+    const loaded = el.type.endsWith("external_select") ? " data-external=\"1\"" : "";
     const placeholder = multiple ? "" :
       `<option value=""${chosen.size ? "" : " selected"}>${esc(el.placeholder ? el.placeholder.text : "Select an item")}</option>`;
     const options = choicesOf(el).map(([value, label]) =>
@@ -500,8 +500,11 @@
       const on = node.querySelector("input:checked");
       return on ? on.value : null;
     }
-    if (node.multiple) return [...node.selectedOptions].map((o) => o.value);
-    return node.value === "" ? null : node.value;
+    // An external select's options are the app's: send them whole, label included.
+    const pick = (o) => (node.dataset.external ? { text: { type: "plain_text", text: o.textContent }, value: o.value } : o.value);
+    if (node.multiple) return [...node.selectedOptions].map(pick);
+    if (node.value === "") return null;
+    return node.tagName === "SELECT" ? pick(node.selectedOptions[0]) : node.value;
   }
 
   function richInline(elements, inCode) {
@@ -960,7 +963,7 @@
     for (const node of root.querySelectorAll("[data-input][data-action-id]")) {
       const value = (values[node.dataset.blockId] || {})[node.dataset.actionId];
       if (value === undefined) continue;
-      const wanted = new Set(Array.isArray(value) ? value : value === null ? [] : [value]);
+      const wanted = new Set((Array.isArray(value) ? value : value === null ? [] : [value]).map(optionValue));
       if (node.dataset.kind === "checkboxes" || node.dataset.kind === "radio_buttons") {
         for (const box of node.querySelectorAll("input")) box.checked = wanted.has(box.value);
       } else if (node.tagName === "SELECT") {
@@ -1032,15 +1035,18 @@
   }
 
   /** A choice in a select, menu, picker or checkbox outside a modal's input blocks. */
-  async function act(node, value) {
+  /** Where an element is, for the control API: {view_id} or {channel, message_ts}. */
+  function placeOf(node) {
     const inView = node.closest("[data-in-view]");
-    const body = { user: state.me, action_id: node.dataset.actionId, value };
-    if (inView) body.view_id = inView.dataset.inView;
-    else {
-      const msg = node.closest("[data-key]");
-      if (!msg || !msg.dataset.ts) return;
-      Object.assign(body, { channel: msg.dataset.channel, message_ts: msg.dataset.ts });
-    }
+    if (inView) return { view_id: inView.dataset.inView };
+    const msg = node.closest("[data-key]");
+    return msg && msg.dataset.ts ? { channel: msg.dataset.channel, message_ts: msg.dataset.ts } : null;
+  }
+
+  async function act(node, value) {
+    const where = placeOf(node);
+    if (!where) return;
+    const body = { user: state.me, action_id: node.dataset.actionId, value, ...where };
     try {
       const result = await api("/actions", body);
       if (result.note) showToast(result.note);
@@ -1055,7 +1061,9 @@
     if (select._loading) return;
     select._loading = true;
     try {
-      const found = await api("/views/options", { user: state.me, view_id: select.dataset.external, action_id: select.dataset.actionId, query: "" });
+      const where = placeOf(select);
+      if (!where) return;
+      const found = await api("/views/options", { user: state.me, action_id: select.dataset.actionId, query: "", ...where });
       const options = [...found.options, ...found.option_groups.flatMap((g) => g.options || [])];
       for (const o of options) {
         if ([...select.options].some((x) => x.value === o.value)) continue;
