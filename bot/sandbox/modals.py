@@ -181,7 +181,9 @@ class Views:
 
     # -- building ------------------------------------------------------------------------------
 
-    def _stored(self, view: dict[str, Any], view_id: str, root: str | None, previous: str | None):
+    def _stored(
+        self, view: dict[str, Any], view_id: str, root: str | None, previous: str | None
+    ) -> dict[str, Any]:
         ident = self.ws.identity
         kind = view["type"]
         stored: dict[str, Any] = {
