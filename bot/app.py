@@ -22,7 +22,7 @@ from bot.core.catalog import Catalog
 from bot.core.config import CoreConfig
 from bot.core.local_model import LocalModelServer
 from bot.core.prompts import Prompts
-from bot.core.store import ClaimStore, Database, ReplyLog, ThreadStore
+from bot.core.store import ClaimStore, Database, ThreadStore, UsageLog
 from bot.settings import Settings
 from bot.slack.client import build_session, build_web_client
 from bot.slack.context import BotIdentity, ThreadReader
@@ -59,7 +59,9 @@ def load_catalog(settings: Settings) -> Catalog:
     return Catalog.load(settings.seeds_dir / "models.yml")
 
 
-async def start_agent(settings: Settings) -> tuple[AgentService, LocalModelServer | None]:
+async def start_agent(
+    settings: Settings, db: Database | None = None
+) -> tuple[AgentService, LocalModelServer | None]:
     """The agent service, and the embedded model's server when the chosen model is the
     embedded one and no running server was named with TEAMMATE_LOCAL_MODEL_URL."""
     catalog = load_catalog(settings)
@@ -69,7 +71,8 @@ async def start_agent(settings: Settings) -> tuple[AgentService, LocalModelServe
         local = LocalModelServer(settings.data_dir / "local-model.log")
         local_url = await local.start()
     prompts = Prompts.load(settings.seeds_dir / "prompts")
-    return AgentService(core_config(settings, local_url), catalog, prompts), local
+    usage = UsageLog(db) if db is not None else None
+    return AgentService(core_config(settings, local_url), catalog, prompts, usage=usage), local
 
 
 @dataclass
@@ -95,7 +98,7 @@ class Runtime:
         client = build_web_client(token, settings.slack_api_url, session)
         auth = await client.auth_test()
         identity = BotIdentity(auth["user_id"], auth.get("bot_id") or "", auth.get("team") or "")
-        agent, local_model = await start_agent(settings)
+        agent, local_model = await start_agent(settings, db)
         claims = ClaimStore(db, _owner_id(), settings.claim_lease_seconds)
         await claims.purge()
         threads = ThreadStore(db)
@@ -103,7 +106,6 @@ class Runtime:
             agent,
             claims,
             threads,
-            ReplyLog(db),
             ThreadReader(identity, Directory()),
             stream_interval=settings.stream_interval,
         )

@@ -25,6 +25,7 @@ from tests.core.helpers import (
     ScriptedProviders,
     ask,
     collect,
+    scope,
     terminal,
     text_of,
     thinking_of,
@@ -98,9 +99,7 @@ async def test_the_model_gets_history_speakers_and_the_system_prompt(
             Turn("assistant", "Yes, at 10:02."),
             Turn("user", "Which version?", "Dana"),
         ],
-        workspace="Acme",
-        channel="deploys",
-        user="Dana",
+        scope=scope("Acme", "deploys", "Dana"),
         model="claude-sonnet-4-6",
     )
     events = await collect(service, conversation)
