@@ -37,22 +37,10 @@ log = logging.getLogger("teammate.app")
 DRAIN_SECONDS = 25.0
 
 
-def core_config(settings: Settings, local_base_url: str | None = None) -> CoreConfig:
-    def secret(value) -> str | None:  # type: ignore[no-untyped-def]
-        return value.get_secret_value() if value else None
-
-    return CoreConfig(
-        anthropic_api_key=secret(settings.anthropic_api_key),
-        anthropic_base_url=settings.anthropic_base_url,
-        openai_api_key=secret(settings.openai_api_key),
-        openai_base_url=settings.openai_base_url,
-        model=settings.model,
-        fallback_model=settings.fallback_model,
-        retry_attempts=settings.retry_attempts,
-        retry_max_wait=settings.retry_max_wait,
-        retry_backoff=settings.retry_backoff,
-        local_base_url=local_base_url or settings.local_model_url,
-    )
+def core_config(settings: Settings, local_model_url: str | None = None) -> CoreConfig:
+    """The core's configuration: every field read by name from the settings; the embedded
+    model's URL is the server this process started, when it started one."""
+    return CoreConfig.from_attributes(settings, local_model_url=local_model_url)
 
 
 def load_catalog(settings: Settings) -> Catalog:
