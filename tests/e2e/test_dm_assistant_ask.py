@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.core.store.schema import UsageRow
-from tests.fakes import Text
+from bot.testkit.fakes import Text
 
 
 async def test_direct_message_is_answered_in_its_thread(stack) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.store import UsageLog
-from tests.fakes import Text
+from bot.testkit.fakes import Text
 
 ANSWER = " ".join(f"word{i}" for i in range(60)) + "."
 

@@ -14,7 +14,7 @@ from bot.app import Runtime
 from bot.sandbox import Sandbox
 from bot.server import build_web_app
 from bot.settings import Settings
-from tests.fakes import FakeAnthropic
+from bot.testkit.fakes import FakeAnthropic
 
 MODEL = "anthropic:claude-haiku-4-5"
 
