@@ -13,7 +13,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from bot.resources import SEEDS_DIR
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
 Mode = Literal["http", "socket", "doctor"]
@@ -49,7 +50,7 @@ class Settings(BaseSettings):
     fallback_model: str | None = Field(None, validation_alias=_env("TEAMMATE_FALLBACK_MODEL"))
     data_dir: Path = Field(Path(".teammate"), validation_alias=_env("TEAMMATE_DATA_DIR"))
     database_url: str | None = Field(None, validation_alias=_env("TEAMMATE_DATABASE_URL"))
-    seeds_dir: Path = Field(PROJECT_ROOT / "seeds", validation_alias=_env("TEAMMATE_SEEDS_DIR"))
+    seeds_dir: Path = Field(SEEDS_DIR, validation_alias=_env("TEAMMATE_SEEDS_DIR"))
     log_level: str = Field("INFO", validation_alias=_env("TEAMMATE_LOG_LEVEL"))
     claim_lease_seconds: float = Field(
         30.0, gt=0, validation_alias=_env("TEAMMATE_CLAIM_LEASE_SECONDS")
