@@ -6,9 +6,11 @@ the repository, where people edit them. pyproject.toml maps that folder onto the
 ``teammate_data/manifest.yml``, and an editable install maps the package onto the checkout. So
 the import system finds them, installed or editable, and nothing counts parent folders.
 
-The folder is read from the package's import spec rather than ``importlib.resources.files()``:
-on Python 3.11 that refuses the package in an editable install (setuptools adds a placeholder
-entry to a namespace package's path, which the 3.11 reader takes for a missing folder).
+``teammate_data`` is a namespace package (the folder it maps is the repository's top, which has
+no ``__init__.py``), so its folder is read from its import spec rather than through
+``importlib.resources.files()``: on Python 3.11 that refuses the package in an editable install
+(setuptools adds a placeholder entry to a namespace package's path, which the 3.11 reader takes
+for a missing folder).
 """
 
 from __future__ import annotations
