@@ -25,7 +25,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from bot.resources import SEEDS_DIR
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 CONFIG_VARIABLE = "TEAMMATE_CONFIG"
 DEFAULT_CONFIG_FILE = Path("teammate.yml")
@@ -64,7 +65,7 @@ class Settings(BaseSettings):
     fallback_model: str | None = Field(None, validation_alias=_env("TEAMMATE_FALLBACK_MODEL"))
     data_dir: Path = Field(Path(".teammate"), validation_alias=_env("TEAMMATE_DATA_DIR"))
     database_url: str | None = Field(None, validation_alias=_env("TEAMMATE_DATABASE_URL"))
-    seeds_dir: Path = Field(PROJECT_ROOT / "seeds", validation_alias=_env("TEAMMATE_SEEDS_DIR"))
+    seeds_dir: Path = Field(SEEDS_DIR, validation_alias=_env("TEAMMATE_SEEDS_DIR"))
     log_level: str = Field("INFO", validation_alias=_env("TEAMMATE_LOG_LEVEL"))
     claim_lease_seconds: float = Field(
         30.0, gt=0, validation_alias=_env("TEAMMATE_CLAIM_LEASE_SECONDS")
