@@ -24,7 +24,7 @@ from bench.procs import answer_until_stopped
 from bot.manifest import MANIFEST_PATH
 from bot.sandbox import Sandbox, ids, payloads
 from bot.sandbox.lookup import require_channel, require_user
-from tests.fakes import FakeAnthropic, Text
+from bot.testkit.fakes import FakeAnthropic, Text
 
 PEOPLE = ("alice", "bob", "carol")
 CHANNELS = ("general", "random")

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import Sandbox
-from tests.e2e.harness import Stack, bot_settings, running_bot
-from tests.fakes import FakeAnthropic
+from bot.testkit.fakes import FakeAnthropic
+from bot.testkit.stack import Stack, bot_settings, running_bot
 
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 

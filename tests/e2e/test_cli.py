@@ -9,7 +9,7 @@ import sys
 import yaml
 
 from bot import manifest
-from tests.e2e.harness import bot_environment
+from bot.testkit.stack import bot_environment
 
 CREDENTIALS = (
     "SLACK_BOT_TOKEN",
