@@ -21,7 +21,7 @@ import httpx2
 
 from bench.report import Result, Row, to_text
 from bench.stats import ms, percentile
-from bot.manifest import MANIFEST_PATH
+from bot.resources import MANIFEST_PATH
 from bot.sandbox import Sandbox
 from bot.testkit.stack import bot_settings, running_bot
 

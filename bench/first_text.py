@@ -27,7 +27,7 @@ from bench.report import Result, Row, to_text
 from bench.servers import DEFAULT_STREAM_INTERVAL
 from bench.stats import ms, percentile
 from bench.timed_model import TimedAnthropic
-from bot.manifest import MANIFEST_PATH
+from bot.resources import MANIFEST_PATH
 from bot.sandbox import Sandbox
 from bot.testkit.fakes import Text
 from bot.testkit.stack import bot_settings, running_bot

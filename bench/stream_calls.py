@@ -22,7 +22,7 @@ from typing import Any
 
 from bench.report import Result, Row, to_text
 from bench.servers import DEFAULT_STREAM_INTERVAL
-from bot.manifest import MANIFEST_PATH
+from bot.resources import MANIFEST_PATH
 from bot.sandbox import Sandbox
 from bot.testkit.fakes import FakeAnthropic, Text
 from bot.testkit.fakes.script import split_pieces

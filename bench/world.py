@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bench.procs import answer_until_stopped
-from bot.manifest import MANIFEST_PATH
+from bot.resources import MANIFEST_PATH
 from bot.sandbox import Sandbox, ids, payloads
 from bot.sandbox.lookup import require_channel, require_user
 from bot.testkit.fakes import FakeAnthropic, Text
