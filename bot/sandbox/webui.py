@@ -20,19 +20,30 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
+from bot.sandbox.app_manifest import AppManifest
+from bot.sandbox.changes import ChangeFeed
+from bot.sandbox.modals import Views
 from bot.sandbox.shapes import assistant_view, ephemeral_view, message_view
-
-if TYPE_CHECKING:
-    from bot.sandbox.server import Sandbox
+from bot.sandbox.state import Workspace
 
 WEB_DIR = Path(__file__).with_name("web")
 PING_SECONDS = 15.0
 _ASSETS = ("index.html", "app.css", "app.js")
 _CLOSED: dict[str, Any] = {"kind": "_closed"}
+
+
+class Drawn(Protocol):
+    """What the page is drawn from: the workspace, the open views, the app's manifest and the
+    change feed (a Sandbox is one)."""
+
+    ws: Workspace
+    feed: ChangeFeed
+    views: Views
+    manifest: AppManifest
 
 
 def _read_page() -> str:
@@ -45,8 +56,8 @@ def _read_page() -> str:
 class WebUi:
     """Serves the page, the snapshot and the live stream for one sandbox."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
-        self.sandbox = sandbox
+    def __init__(self, source: Drawn) -> None:
+        self.source = source
         self._streams: set[asyncio.Queue[dict[str, Any]]] = set()
         self._closing = False
 
@@ -54,7 +65,7 @@ class WebUi:
 
     def snapshot(self) -> dict[str, Any]:
         """Everything the page needs to draw the workspace as it is now."""
-        ws = self.sandbox.ws
+        ws = self.source.ws
         ident = ws.identity
         users = [
             {
@@ -87,7 +98,7 @@ class WebUi:
                 )
             messages[room.id] = [self._message(m) for m in room.messages.values()]
         return {
-            "seq": self.sandbox.feed.seq,
+            "seq": self.source.feed.seq,
             "team": {"id": ident.team_id, "name": ident.team_name, "domain": ident.team_domain},
             "bot": {
                 "user_id": ident.bot_user_id,
@@ -104,12 +115,12 @@ class WebUi:
             },
             "assistant": [assistant_view(t) for t in ws.assistant.values()],
             "home": dict(ws.home),
-            "modals": self.sandbox.views.snapshot(),
-            "slash_commands": self.sandbox.manifest.command_views(),
+            "modals": self.source.views.snapshot(),
+            "slash_commands": self.source.manifest.command_views(),
         }
 
     def _message(self, message: Any) -> dict[str, Any]:
-        data = message_view(message, self.sandbox.ws)
+        data = message_view(message, self.source.ws)
         data["markdown"] = message.markdown
         data.pop("metadata", None)
         return data
@@ -160,10 +171,10 @@ class WebUi:
         await response.prepare(request)
         if self._closing:
             return response
-        async with self.sandbox.subscribe() as changes:
+        async with self.source.feed.subscribe() as changes:
             self._streams.add(changes.queue)
             try:
-                hello = json.dumps({"kind": "hello", "seq": self.sandbox.feed.seq})
+                hello = json.dumps({"kind": "hello", "seq": self.source.feed.seq})
                 await response.write(f"retry: 1000\ndata: {hello}\n\n".encode())
                 while True:
                     try:
