@@ -1,7 +1,7 @@
 """The sandbox's browser UI: a local Slack in one page, fed live by the sandbox itself.
 
     GET /                     the page (bot/sandbox/web/index.html)
-    GET /static/{file}        its stylesheet and script
+    GET /static/{file}        its stylesheet and scripts (ES modules: app.js imports markup.js)
     GET /_sandbox/snapshot    everything the page draws, as one JSON document
     GET /_sandbox/stream      the change feed as Server-Sent Events (one record per event)
 
@@ -32,7 +32,7 @@ from bot.sandbox.state import Workspace
 
 WEB_DIR = Path(__file__).with_name("web")
 PING_SECONDS = 15.0
-_ASSETS = ("index.html", "app.css", "app.js")
+_ASSETS = ("index.html", "app.css", "app.js", "markup.js")
 _CLOSED: dict[str, Any] = {"kind": "_closed"}
 
 
@@ -44,6 +44,12 @@ class Drawn(Protocol):
     feed: ChangeFeed
     views: Views
     manifest: AppManifest
+
+
+async def _revalidate_static(request: web.Request, response: web.StreamResponse) -> None:
+    """Modules the script imports carry no version stamp: the browser asks each time."""
+    if request.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "no-cache"
 
 
 def _read_page() -> str:
@@ -140,6 +146,7 @@ class WebUi:
         """Adds the routes, and ends open streams when the server shuts down."""
         app.add_routes(self.routes())
         app.on_shutdown.append(self._on_shutdown)
+        app.on_response_prepare.append(_revalidate_static)
 
     async def _on_shutdown(self, app: web.Application) -> None:
         self.close()
