@@ -1,7 +1,7 @@
 """The sandbox's browser UI: a local Slack in one page, fed live by the sandbox itself.
 
     GET /                     the page (bot/sandbox/web/index.html)
-    GET /static/{file}        its stylesheet and scripts (ES modules: app.js imports markup.js)
+    GET /static/{file}        its stylesheet and scripts (ES modules: app.js, blocks.js, markup.js)
     GET /_sandbox/snapshot    everything the page draws, as one JSON document
     GET /_sandbox/stream      the change feed as Server-Sent Events (one record per event)
 
@@ -32,7 +32,7 @@ from bot.sandbox.state import Workspace
 
 WEB_DIR = Path(__file__).with_name("web")
 PING_SECONDS = 15.0
-_ASSETS = ("index.html", "app.css", "app.js", "markup.js")
+_ASSETS = ("index.html", "app.css", "app.js", "blocks.js", "markup.js")
 _CLOSED: dict[str, Any] = {"kind": "_closed"}
 
 

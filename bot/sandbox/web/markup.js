@@ -2,7 +2,7 @@
  * objects), the Markdown that streamed answers and markdown blocks use, and the small helpers
  * both need. Pure functions of their input; mentions are drawn by the page (useNames), which
  * knows the workspace. All text is escaped before it is drawn: markup is only ever produced
- * here and by the Block Kit renderer. */
+ * here and by the Block Kit renderer (blocks.js). */
 
 const HTML_ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 const esc = (value) => String(value ?? "").replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
@@ -57,6 +57,8 @@ const names = {
 };
 /** How to draw <@U…> and <#C…> (each gets the id and the label the sequence carried). */
 function useNames(drawers) { Object.assign(names, drawers); }
+const userMention = (id) => names.user(id);
+const channelRef = (id) => names.channel(id);
 
 const link = (url, text) => {
   const label = esc(text ?? url);
@@ -290,4 +292,6 @@ function parseTable(lines, start) {
   return { html: `<table class="md-table"><thead><tr>${th}</tr></thead><tbody>${tb}</tbody></table>`, next: i };
 }
 
-export { SAFE_URL, decode, emoji, emojiNames, esc, link, markdown, mrkdwn, useNames };
+export {
+  SAFE_URL, channelRef, decode, emoji, emojiNames, esc, link, markdown, mrkdwn, useNames, userMention,
+};
