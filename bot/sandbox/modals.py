@@ -6,8 +6,9 @@ Slack's rules, as an app meets them:
   * `views.push` adds a view on top of an open modal (at most 3 in the stack), `views.update`
     replaces any of them by view_id or external_id (with `hash`, only if nobody changed it
     since), and the ack of a view_submission can answer errors, update, push or clear;
-  * each view keeps what the person entered so far, and every payload about the view carries
-    it as `view.state.values`.
+  * each view keeps what the person entered so far (an update keeps it where the block and
+    action ids stay the same), and every payload about the view carries it as
+    `view.state.values`.
 """
 
 from __future__ import annotations
@@ -166,6 +167,17 @@ def _with_ids(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return result
 
 
+def _still_there(chosen: blockstate.Chosen, blocks: list[dict[str, Any]]) -> blockstate.Chosen:
+    """What a person entered survives an update where the block and action ids are the same."""
+    kept: blockstate.Chosen = {}
+    for block_id, entries in chosen.items():
+        for action_id, choice in entries.items():
+            found = blockstate.find_element(blocks, action_id)
+            if found is not None and found["block_id"] == block_id:
+                kept.setdefault(block_id, {})[action_id] = choice
+    return kept
+
+
 def view_hash() -> str:
     return f"{int(time.time())}.{secrets.token_hex(4)}"
 
@@ -289,7 +301,8 @@ class Views:
         root = target.view.get("root_view_id")
         previous = target.view.get("previous_view_id")
         target.view = self._stored(view, target.id, root, previous)
-        target.chosen, target.errors = {}, {}
+        target.chosen = _still_there(target.chosen, target.view["blocks"])
+        target.errors = {}
         if target.view["type"] == "home":
             self.ws.set_home(target.user, target.view)
         self._changed(target.user)

@@ -260,3 +260,17 @@ async def test_an_external_select_asks_the_app_for_options(
     )
     submitted = receiver.requests[-1].body["view"]["state"]["values"]
     assert submitted["repo"]["find"] == {"type": "external_select", "selected_option": option}
+
+
+async def test_an_update_keeps_what_was_entered_where_the_ids_stay(
+    sandbox: Sandbox, receiver: Receiver, client: AsyncWebClient
+) -> None:
+    view = (await client.views_open(trigger_id=await trigger(sandbox), view=modal()))["view"]
+    await sandbox.act_in_view("alice", view["id"], "value", "Ada")
+    kept = modal("Step 2")
+    updated = (await client.views_update(view_id=view["id"], view=kept))["view"]
+    assert updated["state"]["values"]["name"]["value"]["value"] == "Ada"
+    renamed = modal("Step 3")
+    renamed["blocks"][0]["block_id"] = "full-name"
+    cleared = (await client.views_update(view_id=view["id"], view=renamed))["view"]
+    assert cleared["state"]["values"]["full-name"]["value"]["value"] is None

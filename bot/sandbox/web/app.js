@@ -467,7 +467,7 @@ import { emoji, esc, markdown, mrkdwn, useNames } from "./markup.js";
     document.body.classList.toggle("with-modal", Boolean(view));
     if (!view) {
       root.hidden = true;
-      if (root._html) { root.innerHTML = ""; root._html = ""; root._hash = ""; }
+      if (root._html) { root.innerHTML = ""; root._html = ""; root._viewId = ""; }
       return;
     }
     const ctx = { ts: view.id, channel: "", view: view.id, values: (view.state || {}).values, errors: view.errors || {} };
@@ -484,10 +484,11 @@ import { emoji, esc, markdown, mrkdwn, useNames } from "./markup.js";
       (view.submit ? `<button type="button" class="bk-button primary${busy ? " pending" : ""}" data-modal-submit="1"${busy ? " disabled" : ""}>${plainText(view.submit)}</button>` : "") +
       "</div></div>";
     if (root._html !== html) {
-      const typed = root._hash === view.hash ? modalValues(root) : null;
+      // What the person typed stays where the block and action ids stay (as in Slack).
+      const typed = root._viewId === view.id ? modalValues(root) : null;
       root.innerHTML = html;
       root._html = html;
-      root._hash = view.hash;
+      root._viewId = view.id;
       if (typed) restoreValues(root, typed);
     }
     root.hidden = false;
