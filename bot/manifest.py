@@ -130,7 +130,3 @@ def http_variant(manifest: dict, base_url: str) -> dict:
     for command in variant.get("features", {}).get("slash_commands", []):
         command["url"] = url
     return variant
-
-
-def slash_commands(manifest: dict) -> list[dict]:
-    return list(manifest.get("features", {}).get("slash_commands", []))

@@ -55,7 +55,7 @@ class AppManifest:
     commands: tuple[SlashCommand, ...] | None = None
     bot_events: frozenset[str] | None = None
     scopes: tuple[str, ...] | None = None
-    home_tab: bool = True
+    home_tab: bool = True  # the permissive app has one
     source: str = ""
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 

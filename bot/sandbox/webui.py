@@ -111,6 +111,7 @@ class WebUi:
                 "bot_id": ident.bot_id,
                 "app_id": ident.app_id,
                 "name": ident.bot_real_name,
+                "home_tab": self.source.manifest.home_tab,
             },
             "users": users,
             "channels": channels,

@@ -91,6 +91,7 @@ def test_slash_commands_come_from_the_manifest() -> None:
         {"command": "/teammate", "description": "Help", "usage_hint": ""},
     ]
     assert box.webui.snapshot()["bot"]["name"] == "Helper"
+    assert box.webui.snapshot()["bot"]["home_tab"] is False  # the manifest has no app_home
 
 
 async def test_stream_sends_change_records_and_ends_when_the_sandbox_stops() -> None:

@@ -19,6 +19,7 @@ MANIFEST = {
     "display_information": {"name": "Pollster"},
     "features": {
         "bot_user": {"display_name": "Pollster"},
+        "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True},
         "slash_commands": [
             {"command": "/poll", "description": "Start a poll", "usage_hint": "[topic]"}
         ],

@@ -334,7 +334,7 @@ import { emoji, esc, markdown, mrkdwn, useNames } from "./markup.js";
       const dm = dmOf(state.me);
       renderHeader(`<div class="view-title"><span class="side-avatar bot big">${esc(botInitial())}</span>${esc(state.snap.bot.name)}<span class="app-badge">APP</span></div>` +
         '<div class="view-topic">Ask it anything, here or in any channel it is in.</div>');
-      const tabHtml = ["home", "messages"].map((t) =>
+      const tabHtml = (state.snap.bot.home_tab ? ["home", "messages"] : ["messages"]).map((t) =>
         `<button type="button" class="tab${(v.tab || "messages") === t ? " active" : ""}" data-tab="${t}">${t === "home" ? "Home" : "Messages"}</button>`).join("");
       if (tabs._html !== tabHtml) { tabs.innerHTML = tabHtml; tabs._html = tabHtml; }
       if (v.tab === "home") {
@@ -568,6 +568,7 @@ import { emoji, esc, markdown, mrkdwn, useNames } from "./markup.js";
     if (!state.snap) return;
     if (!state.me || !user(state.me)) state.me = (people()[0] || {}).id || "";
     if (!state.view || (state.view.kind === "channel" && !isMember(channel(state.view.id)))) state.view = defaultView();
+    if (state.view.tab === "home" && !state.snap.bot.home_tab) state.view = { ...state.view, tab: "messages" };
     renderPersonPicker();
     renderSidebar();
     renderMain(force);
