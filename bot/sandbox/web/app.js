@@ -38,6 +38,7 @@ import { emoji, esc, markdown, mrkdwn, useNames } from "./markup.js";
     assistant: {}, // user id -> {channel, thread_ts} of the chat open in the panel
     pending: new Set(), // buttons whose click is being delivered
     errors: {}, // composer id -> message
+    typed: {}, // view id -> what the person typed in its inputs, not yet submitted
   };
   const params = new URLSearchParams(window.location.search);
 
@@ -468,6 +469,7 @@ import { emoji, esc, markdown, mrkdwn, useNames } from "./markup.js";
     if (!view) {
       root.hidden = true;
       if (root._html) { root.innerHTML = ""; root._html = ""; root._viewId = ""; }
+      state.typed = {};
       return;
     }
     const ctx = { ts: view.id, channel: "", view: view.id, values: (view.state || {}).values, errors: view.errors || {} };
@@ -484,12 +486,13 @@ import { emoji, esc, markdown, mrkdwn, useNames } from "./markup.js";
       (view.submit ? `<button type="button" class="bk-button primary${busy ? " pending" : ""}" data-modal-submit="1"${busy ? " disabled" : ""}>${plainText(view.submit)}</button>` : "") +
       "</div></div>";
     if (root._html !== html) {
-      // What the person typed stays where the block and action ids stay (as in Slack).
-      const typed = root._viewId === view.id ? modalValues(root) : null;
+      // What the person typed is kept per view, as Slack's client keeps it: through an
+      // update (where the block and action ids stay) and under a pushed view.
+      if (root._viewId) state.typed[root._viewId] = modalValues(root);
       root.innerHTML = html;
       root._html = html;
       root._viewId = view.id;
-      if (typed) restoreValues(root, typed);
+      if (state.typed[view.id]) restoreValues(root, state.typed[view.id]);
     }
     root.hidden = false;
   }
