@@ -10,6 +10,7 @@ import yaml
 
 from bot import manifest
 from tests.e2e.harness import bot_environment
+from tests.fakes import FakeOpenAI
 
 CREDENTIALS = (
     "SLACK_BOT_TOKEN",
@@ -71,7 +72,7 @@ async def test_doctor_names_a_wrong_token_and_a_missing_secret(sandbox, model, t
 async def test_start_without_a_token_is_one_line_naming_it(tmp_path) -> None:
     code, out = await teammate("serve", env={"TEAMMATE_DATA_DIR": str(tmp_path)}, cwd=tmp_path)
     assert code == 2
-    assert out.strip().count("\n") == 0 and "SLACK_BOT_TOKEN is missing" in out
+    assert "SLACK_BOT_TOKEN is missing" in one_line(out)
 
 
 async def test_manifest_command_prints_the_http_variant(tmp_path) -> None:
@@ -96,3 +97,88 @@ async def test_doctor_for_socket_mode_checks_the_app_token(sandbox, model, tmp_p
     env["SLACK_APP_TOKEN"] = "xapp-1-wrong"
     code, out = await teammate("doctor", env=env, cwd=tmp_path)
     assert code == 1 and "SLACK_APP_TOKEN was refused by Slack (invalid_auth)" in out
+
+
+def one_line(out: str) -> str:
+    """The output, which must be a single line with no traceback."""
+    assert out.strip().count("\n") == 0 and "Traceback" not in out, out
+    return out.strip()
+
+
+async def test_manifest_with_a_bad_url_is_one_line_naming_the_fix(tmp_path) -> None:
+    code, out = await teammate("manifest", "--http-url", "not-a-url", env={}, cwd=tmp_path)
+    assert code == 2
+    assert "--http-url" in one_line(out) and "https://teammate.example.com" in out
+
+
+async def test_serve_and_run_name_every_missing_setting_at_once(tmp_path) -> None:
+    env = {"TEAMMATE_DATA_DIR": str(tmp_path)}
+    code, out = await teammate("serve", env=env, cwd=tmp_path)
+    assert code == 2
+    line = one_line(out)
+    assert "SLACK_BOT_TOKEN is missing" in line and "SLACK_SIGNING_SECRET is missing" in line
+    code, out = await teammate("run", env=env, cwd=tmp_path)
+    assert code == 2
+    line = one_line(out)
+    assert "SLACK_BOT_TOKEN is missing" in line and "SLACK_APP_TOKEN is missing" in line
+
+
+async def test_start_when_slack_refuses_the_token_is_one_line(sandbox, model, tmp_path) -> None:
+    env = bot_environment(sandbox, model, tmp_path, SLACK_BOT_TOKEN="xoxb-wrong")
+    code, out = await teammate("serve", "--port", "0", env=env, cwd=tmp_path)
+    assert code == 2
+    assert "SLACK_BOT_TOKEN was refused by Slack (invalid_auth)" in one_line(out)
+    assert "xoxb-wrong" not in out
+    env = bot_environment(sandbox, model, tmp_path, SLACK_APP_TOKEN="xapp-1-wrong")
+    code, out = await teammate("run", env=env, cwd=tmp_path)
+    assert code == 2 and "SLACK_APP_TOKEN was refused by Slack" in one_line(out)
+
+
+async def test_start_when_slack_cannot_be_reached_is_one_line(model, tmp_path) -> None:
+    for api_url, why in (
+        ("http://127.0.0.1:9/api/", "the connection was refused"),
+        ("http://teammate-test.invalid/api/", "its host name was not found"),
+    ):
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "secret",
+            "SLACK_API_URL": api_url,
+            "TEAMMATE_DATA_DIR": str(tmp_path),
+        }
+        code, out = await teammate("serve", "--port", "0", env=env, cwd=tmp_path)
+        assert code == 2
+        line = one_line(out)
+        assert f"Slack could not be reached at {api_url} ({why})" in line
+        assert "SLACK_API_URL" in line
+
+
+async def test_doctor_prints_a_model_failure_once_with_the_keyless_way(
+    sandbox, model, tmp_path
+) -> None:
+    env = doctor_env(sandbox, model, tmp_path, ANTHROPIC_API_KEY="")
+    code, out = await teammate("doctor", env=env, cwd=tmp_path)
+    assert code == 1
+    assert "ERROR" not in out and "Traceback" not in out, out
+    [failure] = [line for line in out.splitlines() if "ANTHROPIC_API_KEY" in line]
+    assert failure.startswith("✗") and "TEAMMATE_MODEL=local" in failure
+    reference = failure.split("reference ")[1][:8]
+    assert reference in (tmp_path / "doctor.log").read_text()  # the detail behind the line
+
+
+async def test_with_no_model_set_the_keys_choose_it(sandbox, model, tmp_path) -> None:
+    env = doctor_env(sandbox, model, tmp_path, TEAMMATE_MODEL="")
+    code, out = await teammate("doctor", env=env, cwd=tmp_path)
+    assert code == 0, out
+    assert "Claude Haiku 4.5" in out and "chosen because ANTHROPIC_API_KEY is set" in out
+    async with FakeOpenAI(models=("served-model",)) as engine:
+        env = doctor_env(
+            sandbox,
+            model,
+            tmp_path,
+            TEAMMATE_MODEL="",
+            ANTHROPIC_API_KEY="",
+            OPENAI_BASE_URL=engine.v1_url,
+        )
+        code, out = await teammate("doctor", env=env, cwd=tmp_path)
+    assert code == 0, out
+    assert "openai:served-model" in out and "chosen because OPENAI_BASE_URL is set" in out
