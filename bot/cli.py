@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             from bot.doctor import run_doctor
 
             return asyncio.run(run_doctor(settings, choice, log_path))
-        _require_slack_accepts(settings, SLACK_MODES[args.command])
+        _require_slack_accepts(settings)
         log.info("answering with %s (%s)", choice.ref, choice.reason)
         if args.command == "serve":
             return _serve(settings, args.host, args.port)
@@ -84,12 +84,12 @@ def _configure_logs(settings: Settings, to_file: bool) -> Path | None:
     return path
 
 
-def _require_slack_accepts(settings: Settings, mode: Mode) -> None:
-    from bot.doctor import slack_start_problems
+def _require_slack_accepts(settings: Settings) -> None:
+    from bot.doctor import slack_start_problem
 
-    problems = asyncio.run(slack_start_problems(settings, mode))
-    if problems:
-        raise SettingsProblem("; ".join(problems))
+    problem = asyncio.run(slack_start_problem(settings))
+    if problem:
+        raise SettingsProblem(problem)
 
 
 def _serve(settings: Settings, host: str, port: int) -> int:
@@ -107,8 +107,10 @@ def _serve(settings: Settings, host: str, port: int) -> int:
 
 async def _socket_mode(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+    from slack_sdk.errors import SlackApiError
 
     from bot.app import Runtime
+    from bot.doctor import app_token_refused
 
     runtime = await Runtime.start(settings)
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
@@ -118,6 +120,12 @@ async def _socket_mode(settings: Settings) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
+        try:  # the first URL asked here, so a refused token stops the start (slack-sdk's
+            # connect would retry it forever); apps.connections.open allows about one a minute
+            opened = await handler.client.web_client.apps_connections_open(app_token=app_token)
+        except SlackApiError as exc:
+            raise SettingsProblem(app_token_refused(exc)) from None
+        handler.client.wss_uri = opened["url"]
         await handler.connect_async()
         await stop.wait()
     finally:

@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from bot.app import start_agent
 from bot.core.store import Database
 from bot.model_choice import ModelChoice
-from bot.settings import Mode, Settings, _secret
+from bot.settings import Settings, _secret
 from bot.slack.client import build_session, build_web_client
 
 OK, FAIL, NOTE = "✓", "✗", "–"
@@ -62,15 +62,12 @@ async def run_doctor(
     return 1 if failures else 0
 
 
-async def slack_start_problems(settings: Settings, mode: Mode) -> list[str]:
-    """What keeps ``mode`` from starting on Slack's side: a refused token, an unreachable
-    Slack. Empty when Slack accepts the credentials."""
+async def slack_start_problem(settings: Settings) -> str | None:
+    """What keeps the bot from starting on Slack's side (a refused token, an unreachable
+    Slack), or None. The app-level token is not asked here: apps.connections.open allows about
+    one call a minute, and Socket Mode's own connect is that call (see app_token_refused)."""
     works, line = await bot_token_status(settings)
-    problems = [] if works else [line]
-    if works and mode == "socket":
-        works, line = await app_token_status(settings)
-        problems += [] if works else [line]
-    return problems
+    return None if works else line
 
 
 async def bot_token_status(settings: Settings) -> tuple[bool, str]:
@@ -99,13 +96,17 @@ async def app_token_status(settings: Settings) -> tuple[bool, str]:
         try:
             await client.apps_connections_open(app_token=_secret(settings.slack_app_token))
         except SlackApiError as exc:
-            return False, (
-                f"SLACK_APP_TOKEN was refused by Slack ({exc.response.get('error')}): create an "
-                "app-level token with connections:write under Basic Information > App-Level Tokens"
-            )
+            return False, app_token_refused(exc)
         except Exception as exc:  # noqa: BLE001
             return False, _unreachable(settings, exc)
     return True, "SLACK_APP_TOKEN works (Socket Mode available)"
+
+
+def app_token_refused(exc: SlackApiError) -> str:
+    return (
+        f"SLACK_APP_TOKEN was refused by Slack ({exc.response.get('error')}): create an "
+        "app-level token with connections:write under Basic Information > App-Level Tokens"
+    )
 
 
 def _unreachable(settings: Settings, exc: Exception) -> str:

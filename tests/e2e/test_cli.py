@@ -130,8 +130,9 @@ async def test_start_when_slack_refuses_the_token_is_one_line(sandbox, model, tm
     assert "SLACK_BOT_TOKEN was refused by Slack (invalid_auth)" in one_line(out)
     assert "xoxb-wrong" not in out
     env = bot_environment(sandbox, model, tmp_path, SLACK_APP_TOKEN="xapp-1-wrong")
-    code, out = await teammate("run", env=env, cwd=tmp_path)
-    assert code == 2 and "SLACK_APP_TOKEN was refused by Slack" in one_line(out)
+    code, out = await teammate("run", env=env, cwd=tmp_path)  # start logs, then the one line
+    assert code == 2 and "Traceback" not in out and "ERROR" not in out, out
+    assert "SLACK_APP_TOKEN was refused by Slack (invalid_auth)" in out.splitlines()[-1]
 
 
 async def test_start_when_slack_cannot_be_reached_is_one_line(model, tmp_path) -> None:
