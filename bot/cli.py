@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from bot import logs
 from bot.core.local_model import LocalModelError
-from bot.model_choice import with_chosen_model
+from bot.model_choice import require_startable, with_chosen_model
 from bot.settings import Mode, Settings, SettingsProblem, load_settings
 
 log = logging.getLogger("teammate.cli")
@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
         if mode:
             settings.require_slack(mode)
         settings, choice = asyncio.run(with_chosen_model(settings))
+        if args.command != "doctor":  # doctor reports it as a failed check instead
+            require_startable(settings, choice)
         if args.command == "dev":
             from bot.dev import run_dev
 

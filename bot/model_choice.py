@@ -12,7 +12,10 @@ from dataclasses import dataclass
 
 import httpx2
 
-from bot.settings import Settings
+from bot.app import load_catalog
+from bot.core.catalog import CatalogError
+from bot.core.local_model import INSTALL_HINT, model_path, server_available
+from bot.settings import Settings, SettingsProblem
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,22 @@ async def with_chosen_model(settings: Settings) -> tuple[Settings, ModelChoice]:
     choice = await choose_model(settings)
     chosen = settings.model_copy(update={"model": choice.ref})
     return chosen, choice
+
+
+def require_startable(settings: Settings, choice: ModelChoice) -> None:
+    """Fail at start, in one line, when the chosen model is not in the catalog or is the
+    embedded one and it is not installed (rather than a traceback, or a failure per answer)."""
+    try:
+        spec = load_catalog(settings).resolve(choice.ref)
+    except CatalogError as exc:
+        raise SettingsProblem(f"TEAMMATE_MODEL is not valid: {exc}") from None
+    if spec.provider == "local" and not settings.local_model_url:
+        if not server_available():
+            raise SettingsProblem(
+                f"the embedded model answers ({choice.reason}) but llama-cpp-python is not "
+                f"installed: {INSTALL_HINT}; or set ANTHROPIC_API_KEY or OPENAI_BASE_URL"
+            )
+        model_path()
 
 
 async def _first_served_model(settings: Settings) -> str:

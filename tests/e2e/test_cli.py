@@ -183,3 +183,10 @@ async def test_with_no_model_set_the_keys_choose_it(sandbox, model, tmp_path) ->
         code, out = await teammate("doctor", env=env, cwd=tmp_path)
     assert code == 0, out
     assert "openai:served-model" in out and "chosen because OPENAI_BASE_URL is set" in out
+
+
+async def test_start_with_an_unknown_model_is_one_line(sandbox, model, tmp_path) -> None:
+    env = bot_environment(sandbox, model, tmp_path, TEAMMATE_MODEL="bogus-model")
+    code, out = await teammate("serve", "--port", "0", env=env, cwd=tmp_path)
+    assert code == 2
+    assert "TEAMMATE_MODEL is not valid: unknown model `bogus-model`" in one_line(out)
