@@ -87,7 +87,7 @@ class ThreadReader:
         if not text.strip() or message.get("subtype") in {"channel_join", "channel_leave"}:
             return None
         if self.is_ours(message):
-            return Turn("assistant", text, "Teammate", message.get("ts"))
+            return Turn("assistant", message_format.decode(text), "Teammate", message.get("ts"))
         if message.get("bot_id"):
             speaker = (message.get("bot_profile") or {}).get("name") or message.get(
                 "username", "a bot"
@@ -99,16 +99,11 @@ class ThreadReader:
     async def _readable(self, client: AsyncWebClient, text: str) -> str:
         """The text as the person wrote it; a leading mention of Teammate itself is dropped."""
         text = message_format.without_leading_mention(text, self.identity.user_id)
-        names = {"user": {self.identity.user_id: "Teammate"}, "channel": {}}
+        users = {self.identity.user_id: "Teammate"}
+        channels: dict[str, str] = {}
         for mention in message_format.mentions(text):
-            known = names[mention.kind]
-            if mention.id not in known:
-                lookup = (
-                    self.directory.user_name
-                    if mention.kind == "user"
-                    else (self.directory.channel_name)
-                )
-                known[mention.id] = await lookup(client, mention.id)
-        return message_format.decode(
-            text, names["user"].__getitem__, names["channel"].__getitem__
-        ).strip()
+            if mention.kind == "user" and mention.id not in users:
+                users[mention.id] = await self.directory.user_name(client, mention.id)
+            elif mention.kind == "channel":
+                channels[mention.id] = await self.directory.channel_name(client, mention.id)
+        return message_format.decode(text, users.__getitem__, channels.__getitem__).strip()
