@@ -52,12 +52,15 @@ serve: $(STAMP)
 
 test: $(LOCAL_STAMP) browser
 	$(BIN)/ruff check bot handlers tests bench
-	$(BIN)/mypy bot/core
+	$(BIN)/lint-imports --no-cache --no-logo
+	$(BIN)/mypy bot handlers
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers tests bench
 	$(BIN)/ruff format --check bot handlers tests bench
+	$(BIN)/lint-imports --no-cache --no-logo
+	$(BIN)/mypy bot handlers
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

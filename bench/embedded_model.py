@@ -22,7 +22,7 @@ import httpx2
 from bench.report import Result, Row, to_text
 from bench.stats import ms, percentile
 from bot.sandbox import Sandbox
-from tests.e2e.harness import bot_settings, running_bot
+from bot.testkit.stack import bot_settings, running_bot
 
 QUESTIONS = (
     "What is the capital of France?",

@@ -28,8 +28,8 @@ from bench.servers import DEFAULT_STREAM_INTERVAL
 from bench.stats import ms, percentile
 from bench.timed_model import TimedAnthropic
 from bot.sandbox import Sandbox
-from tests.e2e.harness import bot_settings, running_bot
-from tests.fakes import Text
+from bot.testkit.fakes import Text
+from bot.testkit.stack import bot_settings, running_bot
 
 RUNS = 60
 FIRST_TOKEN_DELAY = 0.5

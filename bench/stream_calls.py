@@ -23,9 +23,9 @@ from typing import Any
 from bench.report import Result, Row, to_text
 from bench.servers import DEFAULT_STREAM_INTERVAL
 from bot.sandbox import Sandbox
-from tests.e2e.harness import bot_settings, running_bot
-from tests.fakes import FakeAnthropic, Text
-from tests.fakes.script import split_pieces
+from bot.testkit.fakes import FakeAnthropic, Text
+from bot.testkit.fakes.script import split_pieces
+from bot.testkit.stack import bot_settings, running_bot
 
 TOKENS = 2000
 TOKEN_DELAY = 0.01

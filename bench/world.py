@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 from bench.procs import answer_until_stopped
 from bot.sandbox import Sandbox, ids, payloads
 from bot.sandbox.lookup import require_channel, require_user
-from tests.fakes import FakeAnthropic, Text
+from bot.testkit.fakes import FakeAnthropic, Text
 
 PEOPLE = ("alice", "bob", "carol")
 CHANNELS = ("general", "random")

@@ -1,20 +1,35 @@
-"""All settings in one pydantic-settings model, read from the environment and `.env`.
+"""All settings in one pydantic-settings model: the environment, `.env`, and a config file.
 
 The environment names are a contract (other tools drive the product through them), so every
 field carries its exact variable name as an alias. A missing or malformed setting raises
 `SettingsProblem` with one line that names the variable and the fix; the CLI prints that line.
+
+An optional YAML file sits beside the environment for what does not fit in a variable (MCP
+servers, budgets): `TEAMMATE_CONFIG` names it, else `teammate.yml` in the working directory is
+read when it exists. Its keys are the settings' names (`model: deep`, `retry_attempts: 3`) or
+their variable names; the environment and `.env` win over the file.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
+import yaml
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from bot.resources import SEEDS_DIR
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+CONFIG_VARIABLE = "TEAMMATE_CONFIG"
+DEFAULT_CONFIG_FILE = Path("teammate.yml")
 
 Mode = Literal["http", "socket", "doctor"]
 
@@ -32,6 +47,7 @@ class Settings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
     )
 
+    config_file: Path | None = Field(None, validation_alias=_env(CONFIG_VARIABLE))
     slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_signing_secret: SecretStr | None = Field(
         None, validation_alias=_env("SLACK_SIGNING_SECRET")
@@ -51,7 +67,7 @@ class Settings(BaseSettings):
     fallback_model: str | None = Field(None, validation_alias=_env("TEAMMATE_FALLBACK_MODEL"))
     data_dir: Path = Field(Path(".teammate"), validation_alias=_env("TEAMMATE_DATA_DIR"))
     database_url: str | None = Field(None, validation_alias=_env("TEAMMATE_DATABASE_URL"))
-    seeds_dir: Path = Field(PROJECT_ROOT / "seeds", validation_alias=_env("TEAMMATE_SEEDS_DIR"))
+    seeds_dir: Path = Field(SEEDS_DIR, validation_alias=_env("TEAMMATE_SEEDS_DIR"))
     log_level: str = Field("INFO", validation_alias=_env("TEAMMATE_LOG_LEVEL"))
     claim_lease_seconds: float = Field(
         30.0, gt=0, validation_alias=_env("TEAMMATE_CLAIM_LEASE_SECONDS")
@@ -59,8 +75,27 @@ class Settings(BaseSettings):
     retry_attempts: int = Field(4, ge=1, le=10, validation_alias=_env("TEAMMATE_RETRY_ATTEMPTS"))
     retry_max_wait: float = Field(20.0, ge=0, validation_alias=_env("TEAMMATE_RETRY_MAX_WAIT"))
     retry_backoff: float = Field(0.5, ge=0, validation_alias=_env("TEAMMATE_RETRY_BACKOFF"))
+    request_timeout: float = Field(60.0, gt=0, validation_alias=_env("TEAMMATE_REQUEST_TIMEOUT"))
+    stream_idle_timeout: float = Field(
+        30.0, gt=0, validation_alias=_env("TEAMMATE_STREAM_IDLE_TIMEOUT")
+    )
     stream_interval: float = Field(1.2, ge=0, validation_alias=_env("TEAMMATE_STREAM_INTERVAL"))
     max_answers: int = Field(100, ge=1, validation_alias=_env("TEAMMATE_MAX_ANSWERS"))
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources = [init_settings, env_settings, dotenv_settings]
+        config_file = _config_file()
+        if config_file is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        return (*sources, file_secret_settings)
 
     @field_validator("slack_api_url", "anthropic_base_url", "openai_base_url", "local_model_url")
     @classmethod
@@ -124,6 +159,20 @@ class Settings(BaseSettings):
         return problems
 
 
+def _config_file() -> Path | None:
+    """The config file to read: the one TEAMMATE_CONFIG names (it must exist), or
+    ``teammate.yml`` in the working directory when there is one."""
+    named = os.environ.get(CONFIG_VARIABLE) or os.environ.get(CONFIG_VARIABLE.lower())
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            raise SettingsProblem(
+                f"{CONFIG_VARIABLE} names {path}, which is not a file: fix the path or unset it"
+            )
+        return path
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
 def _secret(value: SecretStr | None) -> str:
     return value.get_secret_value().strip() if value else ""
 
@@ -134,6 +183,13 @@ def load_settings(**overrides: object) -> Settings:
         settings = Settings(**overrides)  # type: ignore[arg-type]
         settings.resolved_database_url  # noqa: B018 - validates the URL early
         return settings
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        raise SettingsProblem(
+            f"the config file {_config_file()} is not valid YAML{line}: fix it or set "
+            f"{CONFIG_VARIABLE} to another file"
+        ) from None
     except ValidationError as exc:
         problems = []
         for error in exc.errors():

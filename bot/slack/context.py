@@ -1,9 +1,11 @@
-"""Builds the `Conversation` the model answers from a Slack thread.
+"""Builds the `Conversation` the model answers from a Slack thread, with its `Scope`.
 
 Every message of the thread becomes a turn with its speaker's display name; Teammate's own
 messages become the assistant's turns. People's text is read back from Slack's format
-(bot.slack.message_format): mentions as names, links as Markdown, escapes undone. Fitting the
-thread into the model's window is the core's job (it knows the window); nothing is cut here.
+(bot.slack.message_format): mentions as names, links as Markdown, escapes undone. The scope
+tells the core where it answers and for whom: team, channel and its kind, thread, person.
+Fitting the thread into the model's window is the core's job (it knows the window); nothing is
+cut here.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.conversation import Conversation, Turn
+from bot.core.conversation import Conversation, Scope, Turn
 from bot.slack import message_format
 from bot.slack.directory import Directory
 
@@ -33,27 +35,40 @@ class ThreadReader:
         self.directory = directory
 
     async def conversation(
-        self, client: AsyncWebClient, channel: str, thread_ts: str, asker: str
+        self, client: AsyncWebClient, channel: str, thread_ts: str, asker: str, team_id: str
     ) -> Conversation:
         messages = await self.messages(client, channel, thread_ts)
         turns = [turn for m in messages if (turn := await self._turn(client, m)) is not None]
-        return Conversation(
-            turns=turns,
-            workspace=self.identity.team_name,
-            channel=await self.directory.channel_name(client, channel),
-            user=await self.directory.user_name(client, asker),
-        )
+        scope = await self.scope(client, channel, thread_ts, asker, team_id)
+        return Conversation(turns=turns, scope=scope)
 
     async def question(
-        self, client: AsyncWebClient, channel: str, asker: str, text: str
+        self,
+        client: AsyncWebClient,
+        channel: str,
+        thread_ts: str,
+        asker: str,
+        team_id: str,
+        text: str,
     ) -> Conversation:
         """A conversation of one question (a slash command, where there is no thread yet)."""
-        name = await self.directory.user_name(client, asker)
-        return Conversation(
-            turns=[Turn("user", await self._readable(client, text), name)],
-            workspace=self.identity.team_name,
-            channel=await self.directory.channel_name(client, channel),
-            user=name,
+        scope = await self.scope(client, channel, thread_ts, asker, team_id)
+        turn = Turn("user", await self._readable(client, text), scope.user_name)
+        return Conversation(turns=[turn], scope=scope)
+
+    async def scope(
+        self, client: AsyncWebClient, channel: str, thread_ts: str, asker: str, team_id: str
+    ) -> Scope:
+        info = await self.directory.channel(client, channel)
+        return Scope(
+            team_id=team_id,
+            channel_id=channel,
+            channel_kind=info.kind,
+            thread_ts=thread_ts,
+            user_id=asker,
+            team_name=self.identity.team_name,
+            channel_name=info.name,
+            user_name=await self.directory.user_name(client, asker),
         )
 
     def is_ours(self, message: dict) -> bool:

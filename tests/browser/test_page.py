@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from playwright.async_api import expect
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.testkit.fakes import Hang, Text
 from tests.browser.conftest import ROOT
-from tests.fakes import Hang, Text
 
 if TYPE_CHECKING:
     from playwright.async_api import Page

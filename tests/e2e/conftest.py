@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from bot.sandbox import Sandbox
-from tests.e2e.harness import Stack, bot_settings, running_bot
-from tests.fakes import FakeAnthropic
+from bot.testkit.fakes import FakeAnthropic
+from bot.testkit.stack import Stack, bot_settings, running_bot
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import sys
 import yaml
 
 from bot import manifest
-from tests.e2e.harness import bot_environment
-from tests.fakes import FakeOpenAI
+from bot.testkit.fakes import FakeOpenAI
+from bot.testkit.stack import bot_environment
 
 CREDENTIALS = (
     "SLACK_BOT_TOKEN",

@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from bot.sandbox import payloads
-from tests.fakes import Text
+from bot.testkit.fakes import Text
 
 
 def home_text(sandbox, user: str) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fakes import Text, last_user_text
+from bot.testkit.fakes import Text, last_user_text
 
 
 def user_id(sandbox, name: str) -> str:

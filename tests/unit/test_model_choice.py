@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.model_choice import choose_model, with_chosen_model
 from bot.settings import Settings
-from tests.fakes import FakeOpenAI
+from bot.testkit.fakes import FakeOpenAI
 
 
 def make(**values: object) -> Settings:
