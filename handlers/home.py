@@ -16,7 +16,7 @@ async def home_opened(services: Services, event: dict, client: AsyncWebClient) -
     user = event["user"]
     model = services.responder.agent.resolve()
     threads = await recent_threads(client, services.threads, user)
-    view = home_view(model.label, model.provider == "local", threads)
+    view = home_view(model.label, model.note, threads)
     await client.views_publish(user_id=user, view=view)
 
 

@@ -52,14 +52,10 @@ async def recent_threads(
     ]
 
 
-def home_view(model_label: str, embedded: bool, threads: list[RecentThread]) -> dict:
-    """The Home tab view for views.publish."""
-    model = f"I answer with *{model_label}*."
-    if embedded:
-        model += (
-            " It is a small model running on this server, with no key and no network: fine "
-            "for trying me out, often wrong on facts and arithmetic."
-        )
+def home_view(model_label: str, model_note: str | None, threads: list[RecentThread]) -> dict:
+    """The Home tab view for views.publish; ``model_note`` is the catalog's word on the model
+    (the embedded model's says what it cannot do)."""
+    model = f"I answer with *{model_label}*." + (f" {model_note}" if model_note else "")
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Teammate"}},
         _text(
