@@ -19,7 +19,7 @@ HOW_TO_ASK = (
     "• *Message me* here in Messages, or open me in the assistant panel.\n"
     '• `/ask <question>` from any channel I\'m in; add `--deep` (or say "think hard") for '
     "harder problems.\n"
-    "• `/teammate help` shows this list in any channel."
+    "• `/teammate help` shows what I can do, in any channel."
 )
 
 
