@@ -11,7 +11,9 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from bot import logs
@@ -128,12 +130,24 @@ async def _socket_mode(settings: Settings) -> int:
         except SlackApiError as exc:
             raise SettingsProblem(app_token_refused(exc)) from None
         handler.client.wss_uri = opened["url"]
-        await handler.connect_async()
-        await stop.wait()
+        await _until_stopped(handler.connect_async(), stop)
     finally:
         await handler.close_async()
         await runtime.close()
     return 0
+
+
+async def _until_stopped(connect: Coroutine[Any, Any, None], stop: asyncio.Event) -> None:
+    """Connect, then wait for a stop signal; a signal while still connecting (slack-sdk keeps
+    retrying a connection that fails) stops too, rather than being ignored."""
+    connecting = asyncio.ensure_future(connect)
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not connecting.done():
+        connecting.cancel()
+        return
+    connecting.result()  # a failed connect raises here
+    await stopping
 
 
 def _manifest(http_url: str | None) -> int:

@@ -190,3 +190,54 @@ async def test_start_with_an_unknown_model_is_one_line(sandbox, model, tmp_path)
     code, out = await teammate("serve", "--port", "0", env=env, cwd=tmp_path)
     assert code == 2
     assert "TEAMMATE_MODEL is not valid: unknown model `bogus-model`" in one_line(out)
+
+
+async def test_run_stops_on_sigterm_while_it_cannot_connect(tmp_path) -> None:
+    """Slack accepts the tokens but its WebSocket cannot be reached: SIGTERM still stops it."""
+    from aiohttp import web
+
+    async def api(request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        if method == "apps.connections.open":
+            return web.json_response({"ok": True, "url": "ws://127.0.0.1:9/link"})
+        user = {"user_id": "U0BOT", "user": "teammate", "team": "Acme", "bot_id": "B0BOT"}
+        return web.json_response({"ok": True, **(user if method == "auth.test" else {})})
+
+    app = web.Application()
+    app.router.add_post("/api/{method}", api)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in CREDENTIALS},
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_APP_TOKEN": "xapp-1",
+        "SLACK_API_URL": f"http://127.0.0.1:{port}/api/",
+        "ANTHROPIC_API_KEY": "test-key",
+        "TEAMMATE_MODEL": "anthropic:claude-haiku-4-5",
+        "TEAMMATE_DATA_DIR": str(tmp_path),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        async for line in process.stdout:  # type: ignore[union-attr]
+            if b"ready as teammate" in line:
+                break
+        await asyncio.sleep(1.0)  # connecting, and failing
+        process.terminate()
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await runner.cleanup()
