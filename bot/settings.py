@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
     openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
 
+    # Unset, the commands choose by the keys that are set (bot.model_choice); "fast" is only
+    # what code building Settings by hand gets.
     model: str = Field("fast", validation_alias=_env("TEAMMATE_MODEL"))
     local_model_url: str | None = Field(None, validation_alias=_env("TEAMMATE_LOCAL_MODEL_URL"))
     fallback_model: str | None = Field(None, validation_alias=_env("TEAMMATE_FALLBACK_MODEL"))
@@ -121,31 +123,40 @@ class Settings(BaseSettings):
         )
 
     def require_slack(self, mode: Mode) -> None:
-        """Fail with one clear line when a Slack credential the mode needs is missing or wrong."""
+        """Fail with one line naming every Slack credential the mode needs that is missing or
+        wrong (all of them at once, so one edit of the environment fixes the start)."""
+        problems = self.slack_problems(mode)
+        if problems:
+            raise SettingsProblem("; ".join(problems))
+
+    def slack_problems(self, mode: Mode) -> list[str]:
+        """Each missing or wrong Slack credential for ``mode``, as a short fix."""
+        problems = []
         token = _secret(self.slack_bot_token)
         if not token:
-            raise SettingsProblem(
+            problems.append(
                 "SLACK_BOT_TOKEN is missing: set it to the app's Bot User OAuth Token (xoxb-...) "
                 "from api.slack.com/apps > OAuth & Permissions"
             )
-        if not token.startswith("xoxb-"):
-            raise SettingsProblem(
+        elif not token.startswith("xoxb-"):
+            problems.append(
                 "SLACK_BOT_TOKEN does not look like a bot token: it should start with xoxb-"
             )
         if mode == "http" and not _secret(self.slack_signing_secret):
-            raise SettingsProblem(
+            problems.append(
                 "SLACK_SIGNING_SECRET is missing: copy it from api.slack.com/apps > "
                 "Basic Information > Signing Secret (without it every request is refused)"
             )
         if mode == "socket":
             app_token = _secret(self.slack_app_token)
             if not app_token:
-                raise SettingsProblem(
+                problems.append(
                     "SLACK_APP_TOKEN is missing: Socket Mode needs an app-level token (xapp-...) "
                     "with connections:write, from Basic Information > App-Level Tokens"
                 )
-            if not app_token.startswith("xapp-"):
-                raise SettingsProblem("SLACK_APP_TOKEN should start with xapp-")
+            elif not app_token.startswith("xapp-"):
+                problems.append("SLACK_APP_TOKEN should start with xapp-")
+        return problems
 
 
 def _config_file() -> Path | None:
@@ -180,10 +191,11 @@ def load_settings(**overrides: object) -> Settings:
             f"{CONFIG_VARIABLE} to another file"
         ) from None
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field = str(error["loc"][0]) if error["loc"] else "a setting"
-        name = _env_name(field)
-        raise SettingsProblem(f"{name} is malformed: {error['msg']}") from None
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "a setting"
+            problems.append(f"{_env_name(field)} is malformed: {error['msg']}")
+        raise SettingsProblem("; ".join(problems)) from None
 
 
 def _env_name(field: str) -> str:

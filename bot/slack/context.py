@@ -1,22 +1,23 @@
 """Builds the `Conversation` the model answers from a Slack thread, with its `Scope`.
 
 Every message of the thread becomes a turn with its speaker's display name; Teammate's own
-messages become the assistant's turns. Mentions are written as names. The scope tells the core
-where it answers and for whom: team, channel and its kind, thread, person. Fitting the thread
-into the model's window is the core's job (it knows the window); nothing is cut here.
+messages become the assistant's turns. People's text is read back from Slack's format
+(bot.slack.message_format): mentions as names, links as Markdown, escapes undone. The scope
+tells the core where it answers and for whom: team, channel and its kind, thread, person.
+Fitting the thread into the model's window is the core's job (it knows the window); nothing is
+cut here.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.conversation import Conversation, Scope, Turn
+from bot.slack import message_format
 from bot.slack.directory import Directory
 
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _MAX_MESSAGES = 1000
 QUESTION_EVENT = "teammate_question"
 
@@ -96,11 +97,12 @@ class ThreadReader:
             payload = metadata.get("event_payload") or {}
             asker = payload.get("user", "")
             name = await self.directory.user_name(client, asker) if asker else "someone"
-            return Turn("user", payload.get("question", text), name, message.get("ts"))
+            question = await self._readable(client, payload.get("question", text))
+            return Turn("user", question, name, message.get("ts"))
         if not text.strip() or message.get("subtype") in {"channel_join", "channel_leave"}:
             return None
         if self.is_ours(message):
-            return Turn("assistant", text, "Teammate", message.get("ts"))
+            return Turn("assistant", message_format.decode(text), "Teammate", message.get("ts"))
         if message.get("bot_id"):
             speaker = (message.get("bot_profile") or {}).get("name") or message.get(
                 "username", "a bot"
@@ -110,13 +112,13 @@ class ThreadReader:
         return Turn("user", await self._readable(client, text), speaker, message.get("ts"))
 
     async def _readable(self, client: AsyncWebClient, text: str) -> str:
-        """Mentions become @Name; a leading mention of Teammate itself is dropped."""
-        text = re.sub(rf"^\s*<@{self.identity.user_id}(?:\|[^>]*)?>[\s,:]*", "", text)
-        for user_id in set(_MENTION.findall(text)):
-            name = (
-                "Teammate"
-                if user_id == self.identity.user_id
-                else await self.directory.user_name(client, user_id)
-            )
-            text = re.sub(rf"<@{user_id}(?:\|[^>]*)?>", f"@{name}", text)
-        return text.strip()
+        """The text as the person wrote it; a leading mention of Teammate itself is dropped."""
+        text = message_format.without_leading_mention(text, self.identity.user_id)
+        users = {self.identity.user_id: "Teammate"}
+        channels: dict[str, str] = {}
+        for mention in message_format.mentions(text):
+            if mention.kind == "user" and mention.id not in users:
+                users[mention.id] = await self.directory.user_name(client, mention.id)
+            elif mention.kind == "channel":
+                channels[mention.id] = await self.directory.channel_name(client, mention.id)
+        return message_format.decode(text, users.__getitem__, channels.__getitem__).strip()

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -67,8 +68,9 @@ class Listeners:
         self._provides = dict(provides or {})
         self.assistant = AsyncAssistant()
 
-    def event(self, name: str) -> Callable[[Handler], Handler]:
-        """An Events API event (Bolt acknowledges events itself)."""
+    def event(self, name: str | re.Pattern[str]) -> Callable[[Handler], Handler]:
+        """An Events API event, by type or a pattern of types (Bolt acknowledges events
+        itself)."""
         return lambda handler: self._on(self.app.event(name), handler, ack=None)
 
     def command(self, name: str, ack: AckText | None = None) -> Callable[[Handler], Handler]:
