@@ -45,10 +45,11 @@ from bench.stream_calls import answer_text
 from bench.timed_model import TimedAnthropic
 from bot import logs
 from bot.app import Runtime
+from bot.resources import MANIFEST_PATH
 from bot.sandbox import Sandbox
 from bot.server import build_web_app
 from bot.slack.render.limiter import SlackLimiter, install
-from tests.fakes import Dynamic, Text, last_user_text
+from bot.testkit.fakes import Dynamic, Text, last_user_text
 
 SCALE = 0.1
 FIRST_TOKEN_DELAY = 0.5
@@ -81,7 +82,7 @@ async def _world(conn: Connection) -> None:
         return Text(answer_for(n, tokens["n"]), delay=TOKEN_DELAY)
 
     async with (
-        Sandbox(rate_limits=True, rate_scale=SCALE) as box,
+        Sandbox(rate_limits=True, rate_scale=SCALE, manifest=MANIFEST_PATH) as box,
         TimedAnthropic(first_token_delay=FIRST_TOKEN_DELAY, default=Dynamic(reply)) as model,
     ):
         conn.send(

@@ -12,8 +12,9 @@ from pathlib import Path
 from string import Template
 
 from bot.core.conversation import Conversation
+from bot.resources import SEEDS_DIR
 
-DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parents[2] / "seeds" / "prompts"
+DEFAULT_PROMPTS_DIR = SEEDS_DIR / "prompts"
 
 
 class PromptError(ValueError):

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.errors import new_reference
 from bot.core.events import AgentEvent, Failed, Usage
+from bot.core.references import new_reference
 from bot.slack.client import without_rate_limit_retries
 from bot.slack.render.limiter import SlackLimiter, shared_limiter
 from bot.slack.render.view import AnswerView

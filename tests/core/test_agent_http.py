@@ -10,9 +10,9 @@ import pytest
 
 from bot.core.agent import AgentService, ModelCheckError
 from bot.core.events import Done, Failed, Notice
+from bot.testkit.fakes import Drop, FakeAnthropic, FakeOpenAI, Hang, Status, StreamError, Text
+from bot.testkit.fakes.script import PARTIAL_TEXT
 from tests.core.helpers import TEST_KEY, ask, collect, terminal, text_of, thinking_of
-from tests.fakes import Drop, FakeAnthropic, FakeOpenAI, Hang, Status, StreamError, Text
-from tests.fakes.script import PARTIAL_TEXT
 
 MakeService = Callable[..., AgentService]
 

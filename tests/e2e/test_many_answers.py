@@ -8,7 +8,7 @@ import re
 import pytest
 
 from bot.slack.render.limiter import SlackLimiter, install
-from tests.fakes import Dynamic, Text, last_user_text
+from bot.testkit.fakes import Dynamic, Text, last_user_text
 
 PEOPLE = 10
 SCALE = 0.1  # Slack's minute shrunk to 6 s, for the sandbox and the bot alike

@@ -7,7 +7,7 @@ import aiohttp
 import pytest
 
 from bot.sandbox import Sandbox
-from tests.e2e.harness import Stack, bot_settings, running_bot
+from bot.testkit.stack import Stack, bot_settings, running_bot
 
 QUESTION = "@teammate What is the capital of France?"
 
