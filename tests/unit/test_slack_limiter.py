@@ -40,6 +40,14 @@ async def test_no_minute_holds_more_than_the_tiers_share() -> None:
     assert times[-1] - times[0] < 400 / (100 * HEADROOM) * 60 * 1.2  # and not much slower
 
 
+async def test_many_answers_may_all_start_at_once_within_the_minute() -> None:
+    clock = ManualClock()
+    lane = limiter(clock).lane("T1", "chat.startStream")
+    times = await turns(lane, 200, clock)
+    assert times[int(100 * HEADROOM) - 1] == times[0]  # the budget's worth goes at once
+    assert most_in_a_window(times, 60.0) <= 100 * HEADROOM
+
+
 async def test_scale_shrinks_the_minute() -> None:
     clock = ManualClock()
     lane = limiter(clock, scale=0.1).lane("T1", "chat.update")

@@ -1,13 +1,15 @@
 """Paces the Slack calls of every answer in the process within Slack's rate tiers.
 
 Slack counts calls per workspace and method (chat.postMessage: per channel), over a minute.
-Each (workspace, method) has one lane shared by all answers in flight: a token bucket whose
-burst plus a minute's refill is 90 % of the tier, so no sliding minute holds more, with
-callers served first come, first served. Starts and stops may burst (many answers beginning
-at once should all show their first words); appends are kept steady. An answer waits for
-its turn *before* it decides what to send, so when many answers stream at once each sends
-fewer, larger appends carrying its latest text. Other calls (reading a thread) meet a lane
-only after a 429 (bot.slack.client), which then queues their retries.
+Each (workspace, method) has one lane shared by all answers in flight, which allows at most
+90 % of the tier in any sliding minute (a log of its last calls, as Slack counts), callers
+served first come, first served. Starts and stops may use that budget at once (many answers
+beginning together should all show their first words); appends and updates are also spread
+by a token bucket, so that a crowd of answers gets steady, coalesced updates instead of a
+burst and then a minute's silence. An answer waits for its turn *before* it decides what to
+send, so when many answers stream at once each sends fewer, larger appends carrying its
+latest text. Other calls (reading a thread) meet a lane only after a 429 (bot.slack.client),
+which then queues their retries.
 
 A 429 closes the lane for its Retry-After (for every answer, not just the one refused) and
 halves the lane's rate (once per closing: the refusals of one burst count once); each
@@ -26,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -39,24 +42,28 @@ SLOWEST = 1 / 16
 
 @dataclass(frozen=True)
 class Tier:
+    """``burst``: calls that may go at once when a lane is steady; None: the whole budget."""
+
     per_minute: int
-    burst: int
+    burst: int | None = None
     per_channel: bool = False
 
 
 TIERS: dict[str, Tier] = {
-    "chat.startStream": Tier(100, 45),  # first words of many answers at once: a burst
-    "chat.appendStream": Tier(100, 9),  # steady: updates coalesce while they wait
-    "chat.stopStream": Tier(100, 45),
-    "chat.update": Tier(50, 4),
-    "chat.delete": Tier(50, 4),
-    "chat.postMessage": Tier(60, 2, per_channel=True),
+    "chat.startStream": Tier(100),  # the first words of many answers at once: no smoothing
+    "chat.appendStream": Tier(100, burst=9),  # steady: updates coalesce while they wait
+    "chat.stopStream": Tier(100),
+    "chat.update": Tier(50, burst=4),
+    "chat.delete": Tier(50),
+    "chat.postMessage": Tier(60, burst=2, per_channel=True),
 }
-DEFAULT_TIER = Tier(50, 4)
+DEFAULT_TIER = Tier(50)
 
 
 class Lane:
-    """One (workspace, method[, channel]) budget: a token bucket with a FIFO of waiters."""
+    """One (workspace, method[, channel]) budget, as Slack counts it: at most ``allowed``
+    calls in any sliding window (a log of the last calls), and for steady lanes a token
+    bucket on top that spreads them out. Waiters are served first come, first served."""
 
     def __init__(
         self,
@@ -65,12 +72,16 @@ class Lane:
         clock: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        window = 60.0 * scale
-        budget = tier.per_minute * HEADROOM
-        self.capacity = float(max(1, min(tier.burst, int(budget) - 1)))
-        self.full_rate = (budget - self.capacity) / window
+        self.window = 60.0 * scale
+        budget = max(1, int(tier.per_minute * HEADROOM))
+        self.budget = budget
+        self.allowed = float(budget)
+        burst = budget if tier.burst is None else max(1, min(tier.burst, budget - 1))
+        self.capacity = float(burst)
+        self.full_rate = max(budget - burst, burst) / self.window
         self.rate = self.full_rate
         self.tokens = self.capacity
+        self._log: deque[float] = deque()
         self.blocked_until = 0.0
         self.ratelimited = 0
         self._clock = clock
@@ -86,19 +97,30 @@ class Lane:
                 self._refill(now)
                 wait = self.blocked_until - now
                 if wait <= 0:
-                    if self.tokens >= 1.0 - 1e-9:
+                    log = self._log
+                    while log and log[0] <= now - self.window:
+                        log.popleft()
+                    if len(log) >= int(self.allowed):
+                        wait = log[-int(self.allowed)] + self.window - now
+                    elif self.tokens < 1.0 - 1e-9:
+                        wait = (1.0 - self.tokens) / self.rate
+                    else:
                         self.tokens = max(0.0, self.tokens - 1.0)
+                        log.append(now)
                         return
-                    wait = (1.0 - self.tokens) / self.rate
                 await self._sleep(max(wait, 0.001))
 
     def give_back(self) -> None:
         """A turn taken but not used."""
         self.tokens = min(self.capacity, self.tokens + 1.0)
+        if self._log:
+            self._log.pop()
 
     def succeeded(self) -> None:
         if self.rate < self.full_rate:
             self.rate = min(self.full_rate, self.rate + self.full_rate * RECOVERY)
+        if self.allowed < self.budget:
+            self.allowed = min(float(self.budget), self.allowed + self.budget * RECOVERY)
 
     def refused(self, retry_after: float, *, slow_down: bool = True) -> None:
         """Slack answered 429: nobody calls this method until Retry-After has passed.
@@ -108,6 +130,7 @@ class Lane:
         self.ratelimited += 1
         if slow_down and now >= self.blocked_until:  # one burst of refusals slows it once
             self.rate = max(self.full_rate * SLOWEST, self.rate / 2)
+            self.allowed = max(1.0, self.budget * SLOWEST, self.allowed / 2)
         self.blocked_until = max(self.blocked_until, now + retry_after)
         self.tokens = 0.0
 
