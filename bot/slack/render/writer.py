@@ -321,7 +321,6 @@ class StreamWriter:
             self._give_back_unused()
             lane = self._lane(method)
             await lane.turn()
-        self._last_call = asyncio.get_running_loop().time()
         try:
             response = await call(**kwargs)
         except SlackApiError as exc:
@@ -331,6 +330,8 @@ class StreamWriter:
             lane.refused(retry_after)
             log.info("%s rate limited; waiting %.1f s", method, retry_after)
             raise _Deferred() from exc
+        finally:
+            self._last_call = asyncio.get_running_loop().time()  # the interval runs from here
         lane.succeeded()
         return response
 
