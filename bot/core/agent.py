@@ -46,6 +46,7 @@ from bot.core.errors import (
 )
 from bot.core.events import AgentEvent, Done, Failed, Notice, TextDelta, ToolStarted, Usage
 from bot.core.history import Prompted, to_messages
+from bot.core.local_tokens import counted_usage
 from bot.core.model_settings import probe_settings, request_settings
 from bot.core.prompts import Prompts
 from bot.core.providers import Providers
@@ -106,7 +107,7 @@ class AgentService:
             log.error("model request failed ref=%s kind=config detail=%s", reference, exc)
             yield Failed(f"The model setting is not valid: {exc}.", reference)
             return
-        system = self._prompts.system(conversation)
+        system = self._prompts.system(conversation, name=primary.prompt)
 
         error: Exception | None = None
         try:
@@ -129,7 +130,12 @@ class AgentService:
             notice = failure.fallback_notice(primary, fallback)
             try:
                 async for event in self._answer(
-                    fallback, conversation, system, progress, fallback_from=primary, notice=notice
+                    fallback,
+                    conversation,
+                    self._prompts.system(conversation, name=fallback.prompt),
+                    progress,
+                    fallback_from=primary,
+                    notice=notice,
                 ):
                     yield event
                 return
@@ -289,7 +295,7 @@ class AgentService:
                     raise
                 started = True
                 if isinstance(event, AgentRunResultEvent):
-                    run_usage = event.result.usage
+                    run_usage = await counted_usage(model, event.result)
                     progress.input_tokens = run_usage.input_tokens
                     progress.output_tokens = run_usage.output_tokens
                     continue
