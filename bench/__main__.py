@@ -9,7 +9,7 @@ import asyncio
 import datetime
 from pathlib import Path
 
-from bench import ack_latency, embedded_model, first_text, stream_calls
+from bench import ack_latency, embedded_model, embedded_quality, first_text, stream_calls
 from bench.report import OtherWork, Result, machine, to_markdown, to_text, verdict
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -31,6 +31,7 @@ embedded model included):
 .venv/bin/python -m bench.first_text
 .venv/bin/python -m bench.stream_calls
 .venv/bin/python -m bench.embedded_model   # needs the embedded model (`make local`)
+.venv/bin/python -m bench.embedded_quality # the embedded model's answers to 30 questions
 ```
 
 This page was written by `python -m bench` on {date}. Machine: {machine}. While it ran,
@@ -53,7 +54,7 @@ def render(results: list[Result], other: str) -> str:
 def main() -> None:
     results = []
     other = OtherWork()
-    for module in (ack_latency, first_text, stream_calls, embedded_model):
+    for module in (ack_latency, first_text, stream_calls, embedded_model, embedded_quality):
         result = asyncio.run(module.run())
         print(to_text(result), end="\n\n", flush=True)
         results.append(result)
