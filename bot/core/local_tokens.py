@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from openai import APIError, AsyncOpenAI
@@ -57,7 +58,7 @@ async def counted_usage(model: Model, result: AgentRunResult[Any]) -> RunUsage:
             _without_tokenizer.add(root)
         log.info("tokens not counted: %s at %s", type(exc).__name__, root)
         return usage
-    return RunUsage(requests=usage.requests, input_tokens=input_tokens, output_tokens=output_tokens)
+    return replace(usage, input_tokens=input_tokens, output_tokens=output_tokens)
 
 
 async def _count_run(
