@@ -9,6 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCAL_STAMP := $(VENV)/.installed-local
 CHROMIUM ?= /usr/bin/chromium
+EMOJI_FONT ?= /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: dev run serve test lint install local browser clean
@@ -33,10 +34,12 @@ install: $(STAMP)
 local: $(LOCAL_STAMP)
 
 # Chromium for the browser tests, from Debian's packages (Playwright drives it; its own
-# browser download is not used).
+# browser download is not used), and the colour emoji font, checked on its own: without it
+# emoji render as empty boxes, even where Chromium was installed before.
 browser:
-	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && \
-		$(SUDO) apt-get install -y -qq chromium fonts-noto-color-emoji; }
+	@test -x $(CHROMIUM) || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	@test -f $(EMOJI_FONT) || { $(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq fonts-noto-color-emoji; }
 
 dev: $(LOCAL_STAMP)
 	$(BIN)/teammate dev
@@ -49,12 +52,15 @@ serve: $(STAMP)
 
 test: $(LOCAL_STAMP) browser
 	$(BIN)/ruff check bot handlers tests bench
-	$(BIN)/mypy bot/core
+	$(BIN)/lint-imports --no-cache --no-logo
+	$(BIN)/mypy bot handlers
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot handlers tests bench
 	$(BIN)/ruff format --check bot handlers tests bench
+	$(BIN)/lint-imports --no-cache --no-logo
+	$(BIN)/mypy bot handlers
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

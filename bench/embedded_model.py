@@ -24,8 +24,9 @@ import httpx2
 from bench.report import Result, Row, to_text
 from bench.stats import ms, percentile
 from bot.app import Runtime
+from bot.resources import MANIFEST_PATH
 from bot.sandbox import Sandbox
-from tests.e2e.harness import bot_settings, running_bot
+from bot.testkit.stack import bot_settings, running_bot
 
 QUESTIONS = (
     "What is the capital of France?",
@@ -89,7 +90,7 @@ async def model_speed(base_url: str) -> dict[str, float]:
 @contextlib.asynccontextmanager
 async def embedded_bot() -> AsyncIterator[tuple[Sandbox, Runtime]]:
     """The sandbox and a bot answering on the embedded model, as `teammate dev` runs them."""
-    async with Sandbox(rate_limits=False) as box:
+    async with Sandbox(rate_limits=False, manifest=MANIFEST_PATH) as box:
         with tempfile.TemporaryDirectory(prefix="bench-embedded-") as tmp:
             settings = bot_settings(box, None, Path(tmp), model="local", anthropic_api_key=None)
             async with running_bot(settings, box) as (runtime, _):

@@ -27,9 +27,10 @@ from bench.report import Result, Row, to_text
 from bench.servers import DEFAULT_STREAM_INTERVAL
 from bench.stats import ms, percentile
 from bench.timed_model import TimedAnthropic
+from bot.resources import MANIFEST_PATH
 from bot.sandbox import Sandbox
-from tests.e2e.harness import bot_settings, running_bot
-from tests.fakes import Text
+from bot.testkit.fakes import Text
+from bot.testkit.stack import bot_settings, running_bot
 
 RUNS = 60
 FIRST_TOKEN_DELAY = 0.5
@@ -85,7 +86,7 @@ async def one_run(box: Sandbox, model: TimedAnthropic, i: int) -> dict[str, Any]
 
 async def measure(runs: int = RUNS) -> list[dict[str, Any]]:
     async with (
-        Sandbox(rate_limits=False) as box,
+        Sandbox(rate_limits=False, manifest=MANIFEST_PATH) as box,
         TimedAnthropic(first_token_delay=FIRST_TOKEN_DELAY) as model,
     ):
         with tempfile.TemporaryDirectory(prefix="bench-first-text-") as tmp:

@@ -22,10 +22,11 @@ from typing import Any
 
 from bench.report import Result, Row, to_text
 from bench.servers import DEFAULT_STREAM_INTERVAL
+from bot.resources import MANIFEST_PATH
 from bot.sandbox import Sandbox
-from tests.e2e.harness import bot_settings, running_bot
-from tests.fakes import FakeAnthropic, Text
-from tests.fakes.script import split_pieces
+from bot.testkit.fakes import FakeAnthropic, Text
+from bot.testkit.fakes.script import split_pieces
+from bot.testkit.stack import bot_settings, running_bot
 
 TOKENS = 2000
 TOKEN_DELAY = 0.01
@@ -119,7 +120,7 @@ async def answered(box: Sandbox, runtime: Any, start: int, thread_ts: str) -> No
 
 async def measure() -> dict[str, Any]:
     text = answer_text()
-    async with Sandbox(rate_limits=True) as box, FakeAnthropic() as model:
+    async with Sandbox(rate_limits=True, manifest=MANIFEST_PATH) as box, FakeAnthropic() as model:
         with tempfile.TemporaryDirectory(prefix="bench-stream-") as tmp:
             settings = bot_settings(box, model, Path(tmp), stream_interval=DEFAULT_STREAM_INTERVAL)
             async with running_bot(settings, box) as (runtime, _):

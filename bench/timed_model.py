@@ -14,9 +14,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from tests.fakes import FakeAnthropic, last_user_text
-from tests.fakes.base import SSEOut
-from tests.fakes.script import Block
+from bot.testkit.fakes import FakeAnthropic, last_user_text
+from bot.testkit.fakes.base import SSEOut
+from bot.testkit.fakes.script import Block
 
 
 class TimedAnthropic(FakeAnthropic):

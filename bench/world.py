@@ -21,9 +21,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bench.procs import answer_until_stopped
+from bot.resources import MANIFEST_PATH
 from bot.sandbox import Sandbox, ids, payloads
 from bot.sandbox.lookup import require_channel, require_user
-from tests.fakes import FakeAnthropic, Text
+from bot.testkit.fakes import FakeAnthropic, Text
 
 PEOPLE = ("alice", "bob", "carol")
 CHANNELS = ("general", "random")
@@ -81,7 +82,10 @@ def world_main(conn: Connection, mentions: int, asks: int, answer: str) -> None:
 
 
 async def _world(conn: Connection, mentions: int, asks: int, answer: str) -> None:
-    async with Sandbox(rate_limits=False) as box, FakeAnthropic(default=Text(answer)) as model:
+    async with (
+        Sandbox(rate_limits=False, manifest=MANIFEST_PATH) as box,
+        FakeAnthropic(default=Text(answer)) as model,
+    ):
         ready = {
             "api_url": box.api_url,
             "bot_token": box.bot_token,

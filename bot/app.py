@@ -22,7 +22,7 @@ from bot.core.catalog import Catalog
 from bot.core.config import CoreConfig
 from bot.core.local_model import LocalModelServer
 from bot.core.prompts import Prompts
-from bot.core.store import ClaimStore, Database, ReplyLog, ThreadStore
+from bot.core.store import ClaimStore, Database, ThreadStore, UsageLog
 from bot.settings import Settings
 from bot.slack.client import build_session, build_web_client
 from bot.slack.context import BotIdentity, ThreadReader
@@ -37,29 +37,19 @@ log = logging.getLogger("teammate.app")
 DRAIN_SECONDS = 25.0
 
 
-def core_config(settings: Settings, local_base_url: str | None = None) -> CoreConfig:
-    def secret(value) -> str | None:  # type: ignore[no-untyped-def]
-        return value.get_secret_value() if value else None
-
-    return CoreConfig(
-        anthropic_api_key=secret(settings.anthropic_api_key),
-        anthropic_base_url=settings.anthropic_base_url,
-        openai_api_key=secret(settings.openai_api_key),
-        openai_base_url=settings.openai_base_url,
-        model=settings.model,
-        fallback_model=settings.fallback_model,
-        retry_attempts=settings.retry_attempts,
-        retry_max_wait=settings.retry_max_wait,
-        retry_backoff=settings.retry_backoff,
-        local_base_url=local_base_url or settings.local_model_url,
-    )
+def core_config(settings: Settings, local_model_url: str | None = None) -> CoreConfig:
+    """The core's configuration: every field read by name from the settings; the embedded
+    model's URL is the server this process started, when it started one."""
+    return CoreConfig.from_attributes(settings, local_model_url=local_model_url)
 
 
 def load_catalog(settings: Settings) -> Catalog:
     return Catalog.load(settings.seeds_dir / "models.yml")
 
 
-async def start_agent(settings: Settings) -> tuple[AgentService, LocalModelServer | None]:
+async def start_agent(
+    settings: Settings, db: Database | None = None
+) -> tuple[AgentService, LocalModelServer | None]:
     """The agent service, and the embedded model's server when the chosen model is the
     embedded one and no running server was named with TEAMMATE_LOCAL_MODEL_URL."""
     catalog = load_catalog(settings)
@@ -69,7 +59,8 @@ async def start_agent(settings: Settings) -> tuple[AgentService, LocalModelServe
         local = LocalModelServer(settings.data_dir / "local-model.log")
         local_url = await local.start()
     prompts = Prompts.load(settings.seeds_dir / "prompts")
-    return AgentService(core_config(settings, local_url), catalog, prompts), local
+    usage = UsageLog(db) if db is not None else None
+    return AgentService(core_config(settings, local_url), catalog, prompts, usage=usage), local
 
 
 @dataclass
@@ -95,7 +86,7 @@ class Runtime:
         client = build_web_client(token, settings.slack_api_url, session)
         auth = await client.auth_test()
         identity = BotIdentity(auth["user_id"], auth.get("bot_id") or "", auth.get("team") or "")
-        agent, local_model = await start_agent(settings)
+        agent, local_model = await start_agent(settings, db)
         claims = ClaimStore(db, _owner_id(), settings.claim_lease_seconds)
         await claims.purge()
         threads = ThreadStore(db)
@@ -103,7 +94,6 @@ class Runtime:
             agent,
             claims,
             threads,
-            ReplyLog(db),
             ThreadReader(identity, Directory()),
             stream_interval=settings.stream_interval,
         )

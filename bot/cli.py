@@ -1,37 +1,59 @@
-"""`teammate run | serve | dev | doctor | manifest` — the one entry point (also `python -m bot`)."""
+"""`teammate run | serve | dev | doctor | manifest` — the one entry point (also `python -m bot`).
+
+Whatever stops a start (a missing or wrong setting, a refused token, an unreachable Slack, the
+embedded model not installed) ends it with one line that says what to fix, and exit status 2.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from bot import logs
-from bot.settings import Settings, SettingsProblem, load_settings
+from bot.core.local_model import LocalModelError
+from bot.model_choice import require_startable, with_chosen_model
+from bot.settings import Mode, Settings, SettingsProblem, load_settings
+
+log = logging.getLogger("teammate.cli")
+SLACK_MODES: dict[str, Mode] = {"serve": "http", "run": "socket"}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "manifest":
-        return _manifest(args.http_url)
     try:
+        if args.command == "manifest":
+            return _manifest(args.http_url)
         settings = load_settings()
-        logs.configure(settings.log_level)
+        log_path = _configure_logs(settings, to_file=args.command == "doctor")
+        mode = SLACK_MODES.get(args.command)
+        if mode:
+            settings.require_slack(mode)
+        settings, choice = asyncio.run(with_chosen_model(settings))
+        if args.command != "doctor":  # doctor reports it as a failed check instead
+            require_startable(settings, choice)
         if args.command == "dev":
             from bot.dev import run_dev
 
-            return asyncio.run(run_dev(settings, args.port, open_browser=not args.no_browser))
+            return asyncio.run(
+                run_dev(settings, choice, args.port, open_browser=not args.no_browser)
+            )
         if args.command == "doctor":
             from bot.doctor import run_doctor
 
-            return asyncio.run(run_doctor(settings))
+            return asyncio.run(run_doctor(settings, choice, log_path))
+        _require_slack_accepts(settings)
+        log.info("answering with %s (%s)", choice.ref, choice.reason)
         if args.command == "serve":
-            settings.require_slack("http")
             return _serve(settings, args.host, args.port)
-        settings.require_slack("socket")
         return asyncio.run(_socket_mode(settings))
-    except SettingsProblem as problem:
+    except (SettingsProblem, LocalModelError) as problem:
         print(f"teammate: {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -54,6 +76,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _configure_logs(settings: Settings, to_file: bool) -> Path | None:
+    """Logs go to stderr; doctor's go to a file, so its report is the only thing printed
+    (a failed check's line carries a reference to the detail in that file)."""
+    if not to_file:
+        logs.configure(settings.log_level)
+        return None
+    path = settings.data_dir / "doctor.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    logs.configure(settings.log_level, path.open("a", encoding="utf-8"))
+    return path
+
+
+def _require_slack_accepts(settings: Settings) -> None:
+    from bot.doctor import slack_start_problem
+
+    problem = asyncio.run(slack_start_problem(settings))
+    if problem:
+        raise SettingsProblem(problem)
+
+
 def _serve(settings: Settings, host: str, port: int) -> int:
     from aiohttp import web
 
@@ -69,8 +111,10 @@ def _serve(settings: Settings, host: str, port: int) -> int:
 
 async def _socket_mode(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+    from slack_sdk.errors import SlackApiError
 
     from bot.app import Runtime
+    from bot.doctor import app_token_refused
 
     runtime = await Runtime.start(settings)
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
@@ -80,26 +124,58 @@ async def _socket_mode(settings: Settings) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await handler.connect_async()
-        await stop.wait()
+        try:  # the first URL asked here, so a refused token stops the start (slack-sdk's
+            # connect would retry it forever); apps.connections.open allows about one a minute
+            opened = await handler.client.web_client.apps_connections_open(app_token=app_token)
+        except SlackApiError as exc:
+            raise SettingsProblem(app_token_refused(exc)) from None
+        handler.client.wss_uri = opened["url"]
+        await _until_stopped(handler.connect_async(), stop)
     finally:
         await handler.close_async()
         await runtime.close()
     return 0
 
 
+async def _until_stopped(connect: Coroutine[Any, Any, None], stop: asyncio.Event) -> None:
+    """Connect, then wait for a stop signal; a signal while still connecting (slack-sdk keeps
+    retrying a connection that fails) stops too, rather than being ignored."""
+    connecting = asyncio.ensure_future(connect)
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not connecting.done():
+        connecting.cancel()
+        return
+    connecting.result()  # a failed connect raises here
+    await stopping
+
+
 def _manifest(http_url: str | None) -> int:
     import yaml
+    from pydantic import ValidationError
 
     from bot import manifest
 
     data = manifest.load()
     if http_url:
+        _require_base_url(http_url)
         data = manifest.http_variant(data, http_url)
-    manifest.check(data)
+    try:
+        manifest.check(data)
+    except ValidationError as exc:
+        where = ".".join(str(part) for part in exc.errors()[0]["loc"])
+        raise SettingsProblem(
+            f"manifest.yml is not a manifest Slack accepts ({where}: {exc.errors()[0]['msg']}): "
+            "fix that field"
+        ) from None
     print(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), end="")
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def _require_base_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsProblem(
+            f"--http-url {url!r} is not a URL: give the bot's public base URL, "
+            "such as https://teammate.example.com (Slack will POST to /slack/events there)"
+        )

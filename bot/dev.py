@@ -1,10 +1,10 @@
 """`teammate dev`: a local Slack in the browser, wired to the real bot, with no workspace.
 
 The sandbox serves the page and emulates Slack; the bot runs in HTTP mode against it with a
-generated signing secret and tokens, exactly as it would against Slack. The model is Claude
-when ANTHROPIC_API_KEY is set, an OpenAI-compatible engine when OPENAI_BASE_URL is set, and
-otherwise the embedded model, so it works with no key and no network. State (the sandbox's
-conversations and the bot's database) lives in the data directory and survives a restart.
+generated signing secret and tokens, exactly as it would against Slack. The model is chosen as
+for every command (bot.model_choice): with no key set it is the embedded model, so it works
+with no key and no network. State (the sandbox's conversations and the bot's database) lives
+in the data directory and survives a restart.
 """
 
 from __future__ import annotations
@@ -18,52 +18,32 @@ import time
 import webbrowser
 from collections.abc import Callable
 
-import httpx2
 from aiohttp import web
 from pydantic import SecretStr
 
 from bot import manifest
 from bot.app import Runtime
+from bot.model_choice import ModelChoice
 from bot.sandbox import Sandbox
 from bot.server import build_web_app
 from bot.settings import Settings
 
 
-async def choose_model(settings: Settings) -> tuple[str, str]:
-    """(model reference, how it was chosen) for this dev session."""
-    if "model" in settings.model_fields_set:
-        return settings.model, "TEAMMATE_MODEL"
-    if settings.anthropic_api_key:
-        return "fast", "ANTHROPIC_API_KEY is set"
-    if settings.openai_base_url:
-        return f"openai:{await _first_served_model(settings)}", "OPENAI_BASE_URL is set"
-    return "local", "no API key is set"
-
-
-async def _first_served_model(settings: Settings) -> str:
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "none"
-    url = settings.openai_base_url.rstrip("/") + "/models"  # type: ignore[union-attr]
-    with contextlib.suppress(Exception):
-        async with httpx2.AsyncClient(timeout=5) as client:
-            listed = (await client.get(url, headers={"Authorization": f"Bearer {key}"})).json()
-            return str(listed["data"][0]["id"])
-    return "default"
-
-
 async def run_dev(
     settings: Settings,
+    choice: ModelChoice,
     port: int = 3000,
     open_browser: bool = True,
     say: Callable[[str], None] = print,
 ) -> int:
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    model, reason = await choose_model(settings)
+    model, reason = choice.ref, choice.reason
     say(f"Teammate dev: a local Slack in your browser (data in {data_dir})")
 
     sandbox = Sandbox(
         state_path=data_dir / "sandbox.json",
-        slash_commands=manifest.slash_commands(manifest.load()),
+        manifest=manifest.load(),
     )
     await sandbox.start(port=port)
     say(f"• Slack sandbox on {sandbox.url}")
@@ -72,7 +52,6 @@ async def run_dev(
             "slack_bot_token": SecretStr(sandbox.bot_token),
             "slack_signing_secret": SecretStr(sandbox.signing_secret),
             "slack_api_url": sandbox.api_url,
-            "model": model,
             "data_dir": data_dir,
         }
     )

@@ -1,23 +1,18 @@
 """Logging setup: one line per record, with secrets redacted before anything is written.
 
 Tokens and keys can reach a log through an exception message or a request dump; the filter
-rewrites every record's message, arguments included, so none survives to the output.
+rewrites every record's message, arguments included, so none survives to the output. The
+redactor is the core's (:mod:`bot.core.redact`), the same one that cleans error details.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import IO
 
-_SECRET = re.compile(
-    r"(xox[abposre]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|sk-ant-[A-Za-z0-9_-]+|sk-[A-Za-z0-9_-]{16,}"
-    r"|(?i:bearer)\s+[A-Za-z0-9._~+/=-]{8,}|v0=[0-9a-f]{64})"
-)
+from bot.core.redact import redact
 
-
-def redact(text: str) -> str:
-    return _SECRET.sub("[redacted]", text)
+__all__ = ["RedactingFilter", "configure", "redact"]
 
 
 class RedactingFilter(logging.Filter):

@@ -14,9 +14,8 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from bot.settings import PROJECT_ROOT
+from bot.resources import MANIFEST_PATH
 
-MANIFEST_PATH = PROJECT_ROOT / "manifest.yml"
 HttpUrl = Annotated[str, StringConstraints(pattern=r"^https?://", max_length=3500)]
 
 
@@ -131,7 +130,3 @@ def http_variant(manifest: dict, base_url: str) -> dict:
     for command in variant.get("features", {}).get("slash_commands", []):
         command["url"] = url
     return variant
-
-
-def slash_commands(manifest: dict) -> list[dict]:
-    return list(manifest.get("features", {}).get("slash_commands", []))

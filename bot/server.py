@@ -15,7 +15,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_sdk.signature import SignatureVerifier
 
 from bot.app import Runtime
-from bot.core.errors import new_reference
+from bot.core.references import new_reference
 
 log = logging.getLogger("teammate.server")
 

@@ -1,20 +1,35 @@
-"""All settings in one pydantic-settings model, read from the environment and `.env`.
+"""All settings in one pydantic-settings model: the environment, `.env`, and a config file.
 
 The environment names are a contract (other tools drive the product through them), so every
 field carries its exact variable name as an alias. A missing or malformed setting raises
 `SettingsProblem` with one line that names the variable and the fix; the CLI prints that line.
+
+An optional YAML file sits beside the environment for what does not fit in a variable (MCP
+servers, budgets): `TEAMMATE_CONFIG` names it, else `teammate.yml` in the working directory is
+read when it exists. Its keys are the settings' names (`model: deep`, `retry_attempts: 3`) or
+their variable names; the environment and `.env` win over the file.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
+import yaml
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from bot.resources import SEEDS_DIR
+
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+CONFIG_VARIABLE = "TEAMMATE_CONFIG"
+DEFAULT_CONFIG_FILE = Path("teammate.yml")
 
 Mode = Literal["http", "socket", "doctor"]
 
@@ -32,6 +47,7 @@ class Settings(BaseSettings):
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
     )
 
+    config_file: Path | None = Field(None, validation_alias=_env(CONFIG_VARIABLE))
     slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_signing_secret: SecretStr | None = Field(
         None, validation_alias=_env("SLACK_SIGNING_SECRET")
@@ -44,12 +60,14 @@ class Settings(BaseSettings):
     openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
     openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
 
+    # Unset, the commands choose by the keys that are set (bot.model_choice); "fast" is only
+    # what code building Settings by hand gets.
     model: str = Field("fast", validation_alias=_env("TEAMMATE_MODEL"))
     local_model_url: str | None = Field(None, validation_alias=_env("TEAMMATE_LOCAL_MODEL_URL"))
     fallback_model: str | None = Field(None, validation_alias=_env("TEAMMATE_FALLBACK_MODEL"))
     data_dir: Path = Field(Path(".teammate"), validation_alias=_env("TEAMMATE_DATA_DIR"))
     database_url: str | None = Field(None, validation_alias=_env("TEAMMATE_DATABASE_URL"))
-    seeds_dir: Path = Field(PROJECT_ROOT / "seeds", validation_alias=_env("TEAMMATE_SEEDS_DIR"))
+    seeds_dir: Path = Field(SEEDS_DIR, validation_alias=_env("TEAMMATE_SEEDS_DIR"))
     log_level: str = Field("INFO", validation_alias=_env("TEAMMATE_LOG_LEVEL"))
     claim_lease_seconds: float = Field(
         30.0, gt=0, validation_alias=_env("TEAMMATE_CLAIM_LEASE_SECONDS")
@@ -57,8 +75,27 @@ class Settings(BaseSettings):
     retry_attempts: int = Field(4, ge=1, le=10, validation_alias=_env("TEAMMATE_RETRY_ATTEMPTS"))
     retry_max_wait: float = Field(20.0, ge=0, validation_alias=_env("TEAMMATE_RETRY_MAX_WAIT"))
     retry_backoff: float = Field(0.5, ge=0, validation_alias=_env("TEAMMATE_RETRY_BACKOFF"))
+    request_timeout: float = Field(60.0, gt=0, validation_alias=_env("TEAMMATE_REQUEST_TIMEOUT"))
+    stream_idle_timeout: float = Field(
+        30.0, gt=0, validation_alias=_env("TEAMMATE_STREAM_IDLE_TIMEOUT")
+    )
     stream_interval: float = Field(1.2, ge=0, validation_alias=_env("TEAMMATE_STREAM_INTERVAL"))
     max_answers: int = Field(100, ge=1, validation_alias=_env("TEAMMATE_MAX_ANSWERS"))
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources = [init_settings, env_settings, dotenv_settings]
+        config_file = _config_file()
+        if config_file is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=config_file))
+        return (*sources, file_secret_settings)
 
     @field_validator("slack_api_url", "anthropic_base_url", "openai_base_url", "local_model_url")
     @classmethod
@@ -86,31 +123,54 @@ class Settings(BaseSettings):
         )
 
     def require_slack(self, mode: Mode) -> None:
-        """Fail with one clear line when a Slack credential the mode needs is missing or wrong."""
+        """Fail with one line naming every Slack credential the mode needs that is missing or
+        wrong (all of them at once, so one edit of the environment fixes the start)."""
+        problems = self.slack_problems(mode)
+        if problems:
+            raise SettingsProblem("; ".join(problems))
+
+    def slack_problems(self, mode: Mode) -> list[str]:
+        """Each missing or wrong Slack credential for ``mode``, as a short fix."""
+        problems = []
         token = _secret(self.slack_bot_token)
         if not token:
-            raise SettingsProblem(
+            problems.append(
                 "SLACK_BOT_TOKEN is missing: set it to the app's Bot User OAuth Token (xoxb-...) "
                 "from api.slack.com/apps > OAuth & Permissions"
             )
-        if not token.startswith("xoxb-"):
-            raise SettingsProblem(
+        elif not token.startswith("xoxb-"):
+            problems.append(
                 "SLACK_BOT_TOKEN does not look like a bot token: it should start with xoxb-"
             )
         if mode == "http" and not _secret(self.slack_signing_secret):
-            raise SettingsProblem(
+            problems.append(
                 "SLACK_SIGNING_SECRET is missing: copy it from api.slack.com/apps > "
                 "Basic Information > Signing Secret (without it every request is refused)"
             )
         if mode == "socket":
             app_token = _secret(self.slack_app_token)
             if not app_token:
-                raise SettingsProblem(
+                problems.append(
                     "SLACK_APP_TOKEN is missing: Socket Mode needs an app-level token (xapp-...) "
                     "with connections:write, from Basic Information > App-Level Tokens"
                 )
-            if not app_token.startswith("xapp-"):
-                raise SettingsProblem("SLACK_APP_TOKEN should start with xapp-")
+            elif not app_token.startswith("xapp-"):
+                problems.append("SLACK_APP_TOKEN should start with xapp-")
+        return problems
+
+
+def _config_file() -> Path | None:
+    """The config file to read: the one TEAMMATE_CONFIG names (it must exist), or
+    ``teammate.yml`` in the working directory when there is one."""
+    named = os.environ.get(CONFIG_VARIABLE) or os.environ.get(CONFIG_VARIABLE.lower())
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            raise SettingsProblem(
+                f"{CONFIG_VARIABLE} names {path}, which is not a file: fix the path or unset it"
+            )
+        return path
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
 
 
 def _secret(value: SecretStr | None) -> str:
@@ -123,11 +183,19 @@ def load_settings(**overrides: object) -> Settings:
         settings = Settings(**overrides)  # type: ignore[arg-type]
         settings.resolved_database_url  # noqa: B018 - validates the URL early
         return settings
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        raise SettingsProblem(
+            f"the config file {_config_file()} is not valid YAML{line}: fix it or set "
+            f"{CONFIG_VARIABLE} to another file"
+        ) from None
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field = str(error["loc"][0]) if error["loc"] else "a setting"
-        name = _env_name(field)
-        raise SettingsProblem(f"{name} is malformed: {error['msg']}") from None
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "a setting"
+            problems.append(f"{_env_name(field)} is malformed: {error['msg']}")
+        raise SettingsProblem("; ".join(problems)) from None
 
 
 def _env_name(field: str) -> str:

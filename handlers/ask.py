@@ -1,16 +1,17 @@
 """`/ask <question>`: post the question in the channel and answer it in that thread.
 
-Acked at once (Slack allows 3 s); the work runs after. In a channel Teammate is not in, the
-asker alone is told how to invite it.
+Acknowledged at once (with the usage line when there is no question); the work runs after. In
+a channel Teammate is not in, the asker alone is told how to invite it.
 """
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.context import QUESTION_EVENT
+from bot.slack.exactly_once import Listeners, Work
 from bot.slack.parsing import parse_question
 from bot.slack.reply import ReplyTarget
 from bot.slack.services import Services
@@ -22,34 +23,35 @@ NOT_IN_CHANNEL = (
 )
 
 
-def register(app: AsyncApp, services: Services) -> None:
-    @app.command("/ask")
-    async def ask(
-        ack: AsyncAck, respond: AsyncRespond, command: dict, context: dict, client: AsyncWebClient
-    ) -> None:
-        question, deep = parse_question(command.get("text", ""))
-        if not question:
-            await ack(text=USAGE)
-            await services.skip(context)
-            return
-        await ack()
-        if await services.claimed(context) is None:
-            return
-        user, channel = command["user_id"], command["channel_id"]
-        try:
-            posted = await client.chat_postMessage(
-                channel=channel,
-                text=f"<@{user}> asked: {question}",
-                metadata={
-                    "event_type": QUESTION_EVENT,
-                    "event_payload": {"user": user, "question": question},
-                },
-            )
-        except SlackApiError as exc:
-            if exc.response.get("error") not in {"not_in_channel", "channel_not_found"}:
-                raise
-            await respond(text=NOT_IN_CHANNEL, response_type="ephemeral")
-            await services.skip(context)
-            return
-        target = ReplyTarget(channel, posted["ts"], command.get("team_id", ""), user)
-        await services.answer(context, client, target, text=question, deep=deep)
+async def acknowledge(command: dict) -> str | None:
+    question, _ = parse_question(command.get("text", ""))
+    return None if question else USAGE
+
+
+async def ask(
+    work: Work, services: Services, respond: AsyncRespond, command: dict, client: AsyncWebClient
+) -> None:
+    question, deep = parse_question(command.get("text", ""))
+    if not question:
+        return
+    user, channel = command["user_id"], command["channel_id"]
+    try:
+        posted = await client.chat_postMessage(
+            channel=channel,
+            text=f"<@{user}> asked: {question}",
+            metadata={
+                "event_type": QUESTION_EVENT,
+                "event_payload": {"user": user, "question": question},
+            },
+        )
+    except SlackApiError as exc:
+        if exc.response.get("error") not in {"not_in_channel", "channel_not_found"}:
+            raise
+        await respond(text=NOT_IN_CHANNEL, response_type="ephemeral")
+        return
+    target = ReplyTarget(channel, posted["ts"], command.get("team_id", ""), user)
+    await services.answer(work, client, target, text=question, deep=deep)
+
+
+def register(on: Listeners) -> None:
+    on.command("/ask", ack=acknowledge)(ask)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
-
-from bot.slack.services import Services
+from bot.slack.exactly_once import Listeners
 
 HELP = """*Teammate* answers in threads, with the thread as context.
 • *Mention me* in a channel: `@Teammate how do I rotate the API keys?` — I answer in the thread, \
@@ -15,8 +13,13 @@ for harder problems.
 • `/teammate help` — this message."""
 
 
-def register(app: AsyncApp, services: Services) -> None:
-    @app.command("/teammate")
-    async def teammate(ack: AsyncAck, command: dict, context: dict) -> None:
-        await ack(text=HELP)
-        await services.skip(context)
+async def help_text() -> str:
+    return HELP
+
+
+async def teammate() -> None:
+    """Nothing to do after the help is shown."""
+
+
+def register(on: Listeners) -> None:
+    on.command("/teammate", ack=help_text)(teammate)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.exactly_once import Listeners, Work
 from bot.slack.services import Services
 
 
-def register(app: AsyncApp, services: Services) -> None:
-    @app.event("app_mention")
-    async def on_mention(body: dict, event: dict, context: dict, client: AsyncWebClient) -> None:
-        await services.answer_message(context, client, body, event)
+async def on_mention(
+    work: Work, services: Services, body: dict, event: dict, client: AsyncWebClient
+) -> None:
+    await services.answer_message(work, client, body, event)
+
+
+def register(on: Listeners) -> None:
+    on.event("app_mention")(on_mention)

@@ -7,27 +7,21 @@ are ignored. DM messages inside a thread go to the assistant handler (Bolt route
 
 from __future__ import annotations
 
-from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.exactly_once import Listeners, Work
 from bot.slack.services import Services
 
 
-def register(app: AsyncApp, services: Services) -> None:
-    @app.event("message")
-    async def on_message(body: dict, event: dict, context: dict, client: AsyncWebClient) -> None:
-        if event.get("subtype") or event.get("bot_id"):
-            return
-        channel, thread_ts = event["channel"], event.get("thread_ts")
-        is_dm = event.get("channel_type") == "im"
-        mentioned = f"<@{services.identity.user_id}>" in event.get("text", "")
-        follow_up = (
-            not is_dm
-            and thread_ts is not None
-            and not mentioned
-            and await services.threads.is_member(channel, thread_ts, event["ts"])
-        )
-        if not (follow_up or (is_dm and thread_ts is None)):
-            await services.skip(context)
-            return
-        await services.answer_message(context, client, body, event)
+async def on_message(
+    work: Work, services: Services, body: dict, event: dict, client: AsyncWebClient
+) -> None:
+    if event.get("subtype") or event.get("bot_id"):
+        return
+    direct = event.get("channel_type") == "im" and event.get("thread_ts") is None
+    if direct or await services.is_follow_up(event):
+        await services.answer_message(work, client, body, event)
+
+
+def register(on: Listeners) -> None:
+    on.event("message")(on_message)

@@ -1,16 +1,20 @@
 """The agent service: answers a :class:`Conversation` as a stream of :mod:`bot.core.events`.
 
-It picks the model from the catalog, fits the thread into the model's window, streams the answer
-through pydantic-ai, retries a stream that broke before the user saw anything, falls back to
-another model when the first is overloaded, and turns every failure into one short ``Failed``
-event whose reference id matches an ERROR log line. Callers see only core events.
+One pydantic-ai run per answer. The run is given its deps (the conversation's
+:class:`~bot.core.conversation.Scope` and the answer's models) and the toolsets the
+:class:`~bot.core.tools.Toolbox` offers in that scope; the :class:`RequestPolicy` capability
+sets each request's settings, retries a request that broke before it showed anything and hands
+a failing model's requests to the fallback — per request, so a tool call is never repeated.
+The service fits the thread into the model's window, maps the run's events to core events,
+ends a stream that goes quiet, turns every failure into one short ``Failed`` event whose
+reference id matches an ERROR log line, and records each answer's usage with its scope.
 
 Consume :meth:`AgentService.stream` to the end, or close it with ``contextlib.aclosing`` when
 stopping early, so the model request is torn down in the caller's task.
 
 Usage::
 
-    service = AgentService(config, Catalog.load(), Prompts.load())
+    service = AgentService(config, Catalog.load(), Prompts.load(), usage=UsageLog(db))
     async with aclosing(service.stream(conversation)) as events:
         async for event in events:
             ...
@@ -24,51 +28,50 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Protocol
 
 from pydantic_ai import Agent, AgentRunResultEvent
 from pydantic_ai.direct import model_request
 from pydantic_ai.exceptions import UnexpectedModelBehavior
 from pydantic_ai.messages import ModelRequest
-from pydantic_ai.models import Model
-from pydantic_ai.settings import ModelSettings
 
+from bot.core import wording
 from bot.core.catalog import Catalog, CatalogError, ModelSpec
 from bot.core.config import CoreConfig
-from bot.core.conversation import Conversation
-from bot.core.errors import (
-    Failure,
-    StreamStalled,
-    classify,
-    log_failure,
-    new_reference,
-    stream_failure_is_transient,
-)
+from bot.core.conversation import Conversation, Scope
+from bot.core.deps import AnswerDeps, AnswerState
 from bot.core.events import AgentEvent, Done, Failed, Notice, TextDelta, ToolStarted, Usage
-from bot.core.history import Prompted, to_messages
+from bot.core.failures import StreamStalled, classify, log_failure
+from bot.core.history import to_messages
 from bot.core.local_tokens import counted_usage
-from bot.core.model_settings import probe_settings, request_settings
+from bot.core.model_settings import probe_settings
 from bot.core.prompts import Prompts
 from bot.core.providers import Providers
-from bot.core.retry import RESPONSE_WATCH, ResponseWatch, stream_retrying
+from bot.core.references import new_reference
+from bot.core.request_policy import RequestPolicy
 from bot.core.stream_map import EventMapper
+from bot.core.tools import NoTools, Toolbox
 from bot.core.window import fit_turns, input_budget
 
 log = logging.getLogger("teammate.core")
-_T = TypeVar("_T")
 
 
 class ModelCheckError(Exception):
     """The model check failed; the message is one line: the cause and the fix."""
 
 
+class UsageRecorder(Protocol):
+    async def record(
+        self, scope: Scope, usage: Usage, status: str, reference: str | None = None
+    ) -> None: ...
+
+
 @dataclass(slots=True)
-class _Progress:
-    """What one answer has shown so far, across retries and the fallback."""
+class _Shown:
+    """What one answer has shown so far."""
 
     visible: bool = False
     notices: list[str] = field(default_factory=list)
-    watch: ResponseWatch = field(default_factory=ResponseWatch)
     input_tokens: int = 0
     output_tokens: int = 0
 
@@ -77,6 +80,7 @@ class AgentService:
     """Answers conversations with the catalog's models.
 
     ``providers`` is for tests that substitute models; the default builds them from ``config``.
+    ``toolbox`` chooses the tools per scope (default: none); ``usage`` records each answer.
     """
 
     def __init__(
@@ -86,12 +90,21 @@ class AgentService:
         prompts: Prompts,
         *,
         providers: Providers | None = None,
+        toolbox: Toolbox | None = None,
+        usage: UsageRecorder | None = None,
     ) -> None:
         self._config = config
         self._catalog = catalog
         self._prompts = prompts
         self._providers = providers if providers is not None else Providers(config)
-        self._agent: Agent[None, str] = Agent(output_type=str, name="teammate")
+        self._toolbox: Toolbox = toolbox if toolbox is not None else NoTools()
+        self._usage = usage
+        self._agent: Agent[AnswerDeps, str] = Agent(
+            output_type=str,
+            deps_type=AnswerDeps,
+            name="teammate",
+            capabilities=[RequestPolicy(config)],
+        )
 
     def resolve(self, ref: str | None = None) -> ModelSpec:
         """The catalog entry ``ref`` (default: the configured model) names."""
@@ -99,50 +112,27 @@ class AgentService:
 
     async def stream(self, conversation: Conversation) -> AsyncIterator[AgentEvent]:
         """Answer ``conversation``: deltas, notices, ``Usage``, then one ``Done`` or ``Failed``."""
-        progress = _Progress()
+        scope = conversation.scope
         try:
             primary = self.resolve(conversation.model)
         except CatalogError as exc:
             reference = new_reference()
             log.error("model request failed ref=%s kind=config detail=%s", reference, exc)
-            yield Failed(f"The model setting is not valid: {exc}.", reference)
+            yield Failed(wording.bad_model_setting(exc), reference)
             return
-        system = self._prompts.system(conversation, name=primary.prompt)
-
-        error: Exception | None = None
+        shown = _Shown()
+        answer: AnswerState | None = None
         try:
-            async for event in self._answer(primary, conversation, system, progress):
+            answer = self._answer_state(primary, conversation.deep)
+            async for event in self._run(conversation, answer, shown):
                 yield event
-            return
         except Exception as exc:  # noqa: BLE001 - every failure becomes a Failed event
-            error = exc
-        failure = classify(error, primary, self._providers.host(primary))
-
-        fallback = self._fallback_for(primary)
-        if fallback is not None and failure.fallback_ok and not progress.visible:
-            log.warning(
-                "model %s failed (%s: %s); answering with fallback %s",
-                primary.ref,
-                failure.kind,
-                type(error).__name__,
-                fallback.ref,
-            )
-            notice = failure.fallback_notice(primary, fallback)
-            try:
-                async for event in self._answer(
-                    fallback,
-                    conversation,
-                    self._prompts.system(conversation, name=fallback.prompt),
-                    progress,
-                    fallback_from=primary,
-                    notice=notice,
-                ):
-                    yield event
-                return
-            except Exception as exc:  # noqa: BLE001
-                error, primary = exc, fallback
-                failure = classify(error, fallback, self._providers.host(fallback))
-        yield self._failed(error, primary, failure, progress)
+            spec = answer.serving if answer is not None else primary
+            failed = self._failed(exc, spec, shown)
+            await self._record(scope, spec, shown, "failed", failed.reference)
+            yield failed
+            return
+        await self._record(scope, answer.serving, shown, "done")
 
     async def check_model(self, ref: str | None = None) -> str:
         """Send a one-token request; return a one-line OK or raise :class:`ModelCheckError`."""
@@ -173,6 +163,23 @@ class AgentService:
         """Close the HTTP clients."""
         await self._providers.aclose()
 
+    def _answer_state(self, primary: ModelSpec, deep: bool) -> AnswerState:
+        fallback = self._fallback_for(primary)
+        fallback_model = None
+        if fallback is not None:
+            try:
+                fallback_model = self._providers.model(fallback)
+            except Exception as exc:  # noqa: BLE001 - a broken fallback must not stop the answer
+                log.warning("fallback model %s ignored: %s", fallback.ref, exc)
+                fallback = None
+        return AnswerState(
+            primary=primary,
+            primary_model=self._providers.model(primary),
+            fallback=fallback,
+            fallback_model=fallback_model,
+            deep=deep,
+        )
+
     def _fallback_for(self, primary: ModelSpec) -> ModelSpec | None:
         ref = self._config.fallback_model
         if not ref:
@@ -184,32 +191,17 @@ class AgentService:
             return None
         return None if fallback.ref == primary.ref else fallback
 
-    def _failed(
-        self, error: Exception, spec: ModelSpec, failure: Failure, progress: _Progress
-    ) -> Failed:
-        reference = new_reference()
-        phase = "mid-answer" if progress.visible else "before-answer"
-        log_failure(reference, spec, error, failure, self._config.secrets(), phase=phase)
-        message = failure.cut_off_message() if progress.visible else failure.message
-        return Failed(message, reference)
-
-    async def _answer(
-        self,
-        spec: ModelSpec,
-        conversation: Conversation,
-        system: str,
-        progress: _Progress,
-        *,
-        fallback_from: ModelSpec | None = None,
-        notice: str | None = None,
+    async def _run(
+        self, conversation: Conversation, answer: AnswerState, shown: _Shown
     ) -> AsyncIterator[AgentEvent]:
-        """One model's answer, retried whole while no text or tool call has been shown.
-
-        Thinking streamed before a failed try may stream again on the retry; the renderer shows
-        thinking only on request, so the answer itself is never doubled.
-        """
-        budget = input_budget(spec.context_window, spec.max_output, system)
-        fitted = fit_turns(conversation.turns, budget, spec.label)
+        """The answer's one agent run, its events mapped; raises what the run could not survive."""
+        spec = answer.primary
+        system = self._prompts.system(conversation, name=spec.prompt)
+        fitted = fit_turns(
+            conversation.turns,
+            input_budget(spec.context_window, spec.max_output, system),
+            spec.label,
+        )
         if fitted.dropped or fitted.question_chars_cut:
             log.info(
                 "conversation trimmed for %s: %d turns dropped, %d characters cut",
@@ -218,97 +210,87 @@ class AgentService:
                 fitted.question_chars_cut,
             )
         for text in fitted.notices:
-            if text not in progress.notices:
-                progress.notices.append(text)
-                yield Notice(text)
+            shown.notices.append(text)
+            yield Notice(text)
         prompted = to_messages(fitted.turns)
-        settings = request_settings(spec, conversation.deep)
-        model = self._providers.model(spec)
-
-        def retryable(exc: BaseException) -> bool:
-            return not progress.visible and stream_failure_is_transient(exc, progress.watch.started)
-
-        async for attempt in stream_retrying(self._config, retryable):
-            failure: Exception | None = None
-            try:
-                async for event in self._attempt(model, prompted, system, settings, progress):
-                    yield event
-            except Exception as exc:  # noqa: BLE001 - judged by the retry policy below
-                failure = exc
-            with attempt:
-                if failure is not None:
-                    raise failure
-
-        usage = Usage(
-            model=spec.key,
-            input_tokens=progress.input_tokens,
-            output_tokens=progress.output_tokens,
-            cost_usd=spec.cost_usd(progress.input_tokens, progress.output_tokens),
-        )
-        if notice:
-            yield Notice(notice)
-        if spec.note:
-            yield Notice(spec.note)
-        yield usage
-        yield Done(
-            model_label=spec.label,
-            usage=usage,
-            fallback_from=fallback_from.label if fallback_from else None,
-        )
-
-    async def _attempt(
-        self,
-        model: Model,
-        prompted: Prompted,
-        system: str,
-        settings: ModelSettings,
-        progress: _Progress,
-    ) -> AsyncIterator[AgentEvent]:
-        """One request: map its events; raise :class:`StreamStalled` if it goes quiet."""
         mapper = EventMapper()
         idle = self._config.stream_idle_timeout
-        started = False
-        progress.watch = ResponseWatch()
+        deps = AnswerDeps(scope=conversation.scope, answer=answer)
         async with self._agent.run_stream_events(
             prompted.prompt,
             message_history=prompted.history,
-            model=model,
+            model=answer.primary_model,
+            deps=deps,
             instructions=system,
-            model_settings=settings,
+            toolsets=self._toolbox.toolsets(conversation.scope),
         ) as run:
             events = aiter(run)
+            started = False
             while True:
                 # Before the first event the HTTP timeouts apply (and retries may be waiting);
                 # while a tool runs, silence is expected.
                 limit = idle if started and not mapper.tool_running else None
                 try:
-                    async with asyncio.timeout(limit) as scope:
-                        if started:
-                            event = await anext(events)
-                        else:
-                            event = await self._first_event(events, progress.watch)
+                    async with asyncio.timeout(limit) as deadline:
+                        event = await anext(events)
                 except StopAsyncIteration:
                     break
                 except TimeoutError:
-                    if scope.expired():
+                    if deadline.expired():
                         raise StreamStalled(idle) from None
                     raise
                 started = True
                 if isinstance(event, AgentRunResultEvent):
-                    run_usage = await counted_usage(model, event.result)
-                    progress.input_tokens = run_usage.input_tokens
-                    progress.output_tokens = run_usage.output_tokens
+                    model = answer.fallback_model if answer.on_fallback else answer.primary_model
+                    run_usage = await counted_usage(model or answer.primary_model, event.result)
+                    shown.input_tokens = run_usage.input_tokens
+                    shown.output_tokens = run_usage.output_tokens
                     continue
                 for out in mapper.map(event):
                     if isinstance(out, TextDelta | ToolStarted):
-                        progress.visible = True
+                        shown.visible = True
                     yield out
+        served = answer.serving
+        if answer.fallback_kind is not None and answer.fallback is not None:
+            yield Notice(wording.fallback_notice(spec.label, answer.fallback_kind, served.label))
+        if served.note:
+            yield Notice(served.note)
+        usage = self._usage_of(served, shown)
+        yield usage
+        yield Done(
+            model_label=served.label,
+            usage=usage,
+            fallback_from=spec.label if served is not spec else None,
+        )
 
     @staticmethod
-    async def _first_event(events: AsyncIterator[_T], watch: ResponseWatch) -> _T:
-        """The first event; the run starts here, in a task that inherits ``watch``."""
-        token = RESPONSE_WATCH.set(watch)
+    def _usage_of(spec: ModelSpec, shown: _Shown) -> Usage:
+        return Usage(
+            model=spec.key,
+            input_tokens=shown.input_tokens,
+            output_tokens=shown.output_tokens,
+            cost_usd=spec.cost_usd(shown.input_tokens, shown.output_tokens),
+        )
+
+    def _failed(self, error: Exception, spec: ModelSpec, shown: _Shown) -> Failed:
+        failure = classify(error, spec, self._providers.host(spec))
+        reference = new_reference()
+        phase = "mid-answer" if shown.visible else "before-answer"
+        log_failure(reference, spec, error, failure, self._config.secrets(), phase=phase)
+        message = failure.cut_off_message() if shown.visible else failure.message
+        return Failed(message, reference)
+
+    async def _record(
+        self,
+        scope: Scope,
+        spec: ModelSpec,
+        shown: _Shown,
+        status: str,
+        reference: str | None = None,
+    ) -> None:
+        if self._usage is None:
+            return
         try:
-            return await anext(events)
-        finally:
-            RESPONSE_WATCH.reset(token)
+            await self._usage.record(scope, self._usage_of(spec, shown), status, reference)
+        except Exception:  # noqa: BLE001 - a lost usage row must not lose the answer
+            log.warning("could not record usage for %s", scope.channel_id, exc_info=True)

@@ -14,13 +14,15 @@ from typing import Any, Literal, cast, get_args
 
 import yaml
 
+from bot.resources import SEEDS_DIR
+
 Provider = Literal["anthropic", "openai", "local"]
 ThinkingStyle = Literal["none", "budget", "adaptive", "always", "effort"]
 
 PROVIDERS: tuple[str, ...] = get_args(Provider)
 THINKING_STYLES: tuple[str, ...] = get_args(ThinkingStyle)
 
-DEFAULT_CATALOG_PATH = Path(__file__).resolve().parents[2] / "seeds" / "models.yml"
+DEFAULT_CATALOG_PATH = SEEDS_DIR / "models.yml"
 
 # What a model we know nothing about gets: small enough to fit any modern server.
 ADHOC_CONTEXT_WINDOW = 32_768

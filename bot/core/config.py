@@ -1,12 +1,17 @@
 """The core's configuration: a plain frozen object the app builds from its settings.
 
 The core never reads the environment or ``bot.settings`` itself, so tests and tools can run it
-with exactly the values they pass.
+with exactly the values they pass. :meth:`CoreConfig.from_attributes` reads every field by its
+name from any settings object, so a new setting reaches the core by being named the same on
+both sides, never by a line copying it over.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
+
+from pydantic import SecretStr
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +23,7 @@ class CoreConfig:
     ``retry_backoff`` seconds with jitter, and no wait (a ``retry-after`` included) is longer than
     ``retry_max_wait``. ``request_timeout`` bounds connecting and each read from the provider;
     ``stream_idle_timeout`` bounds the silence between two pieces of a streaming answer.
-    ``local_base_url`` is where the embedded model's OpenAI-compatible server listens.
+    ``local_model_url`` is where the embedded model's OpenAI-compatible server listens.
     """
 
     anthropic_api_key: str | None = None
@@ -32,7 +37,21 @@ class CoreConfig:
     retry_backoff: float = 0.5
     request_timeout: float = 60.0
     stream_idle_timeout: float = 30.0
-    local_base_url: str | None = None
+    local_model_url: str | None = None
+
+    @classmethod
+    def from_attributes(cls, source: object, **overrides: Any) -> CoreConfig:
+        """The fields of this config that ``source`` has, by name (secrets unwrapped), then
+        ``overrides``; the rest keep their defaults. A ``None`` override is ignored."""
+        values: dict[str, Any] = {}
+        for item in fields(cls):
+            if hasattr(source, item.name):
+                value = getattr(source, item.name)
+                values[item.name] = (
+                    value.get_secret_value() if isinstance(value, SecretStr) else value
+                )
+        values.update({name: value for name, value in overrides.items() if value is not None})
+        return cls(**values)
 
     def secrets(self) -> tuple[str, ...]:
         """The values that must never reach a log line or a message."""

@@ -17,10 +17,11 @@ from pathlib import Path
 from string import Template
 
 from bot.core.conversation import Conversation
+from bot.resources import SEEDS_DIR
 
 log = logging.getLogger("teammate.core.prompts")
 
-DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parents[2] / "seeds" / "prompts"
+DEFAULT_PROMPTS_DIR = SEEDS_DIR / "prompts"
 DEFAULT_PROMPT = "system.md"
 
 

@@ -87,7 +87,7 @@ class Providers:
             return self._config.anthropic_base_url
         if provider == "openai":
             return self._config.openai_base_url
-        return self._config.local_base_url
+        return self._config.local_model_url
 
     def _new_client(self, provider: Provider) -> _Client:
         config = self._config

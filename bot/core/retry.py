@@ -1,24 +1,30 @@
-"""When and how long to retry a model request, for the HTTP transport and for whole streams.
+"""When and how long to retry a model request: in the HTTP transport, and per streamed request.
 
 Retries go through tenacity: the HTTP layer uses pydantic-ai's ``AsyncHTTPX2TenacityTransport``
-(the SDKs' own retries are off, so the layers do not multiply), and the agent retries a whole
-streamed request with the same wait strategy and attempt count when a stream fails before any
-answer text was shown. ``retry-after`` is honoured but capped: a provider asking for an hour
-must not park an answer for an hour.
+(the SDKs' own retries are off, so the layers do not multiply) for everything that fails before
+a response starts. What breaks an open stream before it showed anything (an ``error`` event, a
+connection dropped mid-body) the transport cannot see; the agent's request policy tries that one
+model request again, with the same tenacity wait strategy and attempt count — never the whole
+run, so a tool call is never repeated. ``retry-after`` is honoured but capped: a provider asking
+for an hour must not park an answer for an hour.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from contextvars import ContextVar
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
 
 import httpx2
-from pydantic_ai.exceptions import ModelAPIError
+from pydantic_ai.exceptions import (
+    ModelAPIError,
+    ModelQuotaExceededError,
+    ModelRateLimitError,
+    ModelServerError,
+    ModelUnavailableError,
+)
 from pydantic_ai.retries import AsyncHTTPX2TenacityTransport, RetryConfig, wait_retry_after
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
 from bot.core.config import CoreConfig
@@ -35,20 +41,13 @@ HTTP_LIMITS = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
 WaitFn = Callable[[RetryCallState], float]
 
 
-@dataclass(slots=True)
-class ResponseWatch:
-    """Set by the transport when a provider starts a successful response.
+class StreamDropped(httpx2.ReadError):
+    """The connection broke while a successful response's body was being read.
 
-    Put it in :data:`RESPONSE_WATCH` while a request starts: an error after ``started`` broke an
-    open stream (the transport could not retry it); an error before it was already retried.
+    Raised by the transport in place of the underlying transport error (it is one, so the SDKs
+    handle it as before): it tells a stream that broke mid-way, which the transport could not
+    retry, from a request that never got a response, which it already did.
     """
-
-    started: bool = False
-
-
-RESPONSE_WATCH: ContextVar[ResponseWatch | None] = ContextVar(
-    "teammate_response_watch", default=None
-)
 
 
 def is_spend_limit(body: object) -> bool:
@@ -133,7 +132,7 @@ def http_retry_config(config: CoreConfig) -> RetryConfig:
 
 class _ReadErrorBodies(httpx2.AsyncBaseTransport):
     """Reads the (small) body of an error response before the retry policy looks at it, and
-    tells a :class:`ResponseWatch` when a successful response starts.
+    marks a connection that breaks inside a successful body as :class:`StreamDropped`.
 
     The policy needs the body to tell a spend limit from a rate limit, and the error raised when
     retries run out keeps the body, so the SDK and the log still say what the provider said.
@@ -146,12 +145,57 @@ class _ReadErrorBodies(httpx2.AsyncBaseTransport):
         response = await self._wrapped.handle_async_request(request)
         if response.status_code >= 400:
             await response.aread()
-        elif (watch := RESPONSE_WATCH.get()) is not None:
-            watch.started = True
+        elif isinstance(response.stream, httpx2.AsyncByteStream):
+            response.stream = _MarkDrops(response.stream)
         return response
 
     async def aclose(self) -> None:
         await self._wrapped.aclose()
+
+
+class _MarkDrops(httpx2.AsyncByteStream):
+    def __init__(self, wrapped: httpx2.AsyncByteStream) -> None:
+        self._wrapped = wrapped
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._wrapped:
+                yield chunk
+        except httpx2.TransportError as exc:
+            if isinstance(exc, httpx2.TimeoutException):
+                raise
+            raise StreamDropped(str(exc) or type(exc).__name__) from exc
+
+    async def aclose(self) -> None:
+        await self._wrapped.aclose()
+
+
+def worth_another_attempt(exc: BaseException) -> bool:
+    """Whether a streamed request that failed before showing anything should be sent again.
+
+    Yes for a transient error the provider reported inside the stream, and for a connection
+    that broke mid-body (:class:`StreamDropped`). No for what the transport already retried
+    (statuses, failures before a response), for a spend limit, and for a read timeout (trying
+    again would only double the wait before the person hears anything).
+    """
+    if isinstance(exc, ModelQuotaExceededError):
+        return False
+    if isinstance(exc, ModelAPIError) and exc.in_stream:
+        if isinstance(exc, ModelRateLimitError) and is_spend_limit(exc.body):
+            return False
+        return isinstance(exc, ModelRateLimitError | ModelUnavailableError | ModelServerError)
+    return _caused_by(exc, StreamDropped)
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _raise_if_retryable(response: httpx2.Response) -> None:
@@ -169,14 +213,10 @@ def retrying_transport(config: CoreConfig) -> httpx2.AsyncBaseTransport:
     )
 
 
-def stream_retrying(
-    config: CoreConfig, retryable: Callable[[BaseException], bool]
-) -> AsyncRetrying:
-    """A tenacity controller for retrying a whole streamed request (same waits and attempts)."""
-    return AsyncRetrying(
-        retry=retry_if_exception(retryable),
-        wait=retry_wait(config),
-        stop=stop_after_attempt(max(1, config.retry_attempts)),
-        before_sleep=_log_retry,
-        reraise=True,
-    )
+def wait_before_attempt(config: CoreConfig, attempt: int, error: BaseException) -> float:
+    """Seconds to wait before attempt ``attempt + 1`` of a request that failed with ``error``:
+    the same tenacity strategy the transport uses (``retry-after`` first, capped)."""
+    state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
+    state.attempt_number = attempt
+    state.set_exception((type(error), error, error.__traceback__))
+    return retry_wait(config)(state)

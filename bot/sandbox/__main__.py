@@ -1,9 +1,12 @@
 """Runs the sandbox on its own:
 
-    python -m bot.sandbox --port 3001 --request-url http://127.0.0.1:3000/slack/events
+    python -m bot.sandbox --port 3001 --request-url http://127.0.0.1:3000/slack/events \
+        --manifest manifest.yml --state sandbox.json
 
 prints the URLs and the secrets to give the bot, then serves until interrupted. A bot in
-Socket Mode needs no request URL: it connects with the SLACK_APP_TOKEN printed.
+Socket Mode needs no request URL: it connects with the SLACK_APP_TOKEN printed. With
+--manifest the sandbox treats the app as Slack would (its events, commands and name); with
+--state the workspace and the secrets survive a restart.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import argparse
 import asyncio
 import contextlib
 import signal
+import sys
 
+from bot.sandbox.app_manifest import ManifestError
 from bot.sandbox.server import Sandbox
 
 
@@ -21,6 +26,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=3001)
     parser.add_argument("--request-url", help="where the bot receives events (its /slack/events)")
+    parser.add_argument(
+        "--manifest", help="the app's manifest (YAML or JSON): its events, commands and name"
+    )
+    parser.add_argument("--state", help="keep the workspace and the secrets in this JSON file")
     parser.add_argument("--signing-secret", help="use this secret instead of a generated one")
     parser.add_argument("--bot-token", help="use this xoxb- token instead of a generated one")
     parser.add_argument("--app-token", help="use this xapp- token instead of a generated one")
@@ -47,6 +56,7 @@ def banner(sandbox: Sandbox) -> str:
             f"  SLACK_SIGNING_SECRET={sandbox.signing_secret}",
             f"  SLACK_APP_TOKEN={sandbox.app_token}   (Socket Mode: teammate run)",
             f"  team {sandbox.team_id}, bot user {sandbox.bot_user_id}, app {sandbox.app_id}",
+            f"  app manifest         {sandbox.manifest.source or '(none: all events, commands)'}",
         ]
     )
 
@@ -62,6 +72,8 @@ async def serve(args: argparse.Namespace) -> None:
         retry_schedule=schedule,
         ack_timeout=args.ack_timeout,
         rate_scale=args.rate_scale,
+        manifest=args.manifest,
+        state_path=args.state,
     )
     await sandbox.start(args.host, args.port)
     print(banner(sandbox), flush=True)
@@ -77,7 +89,10 @@ async def serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    asyncio.run(serve(parse_args(argv)))
+    try:
+        asyncio.run(serve(parse_args(argv)))
+    except ManifestError as exc:
+        sys.exit(f"python -m bot.sandbox: {exc}; give --manifest the app's manifest.yml")
 
 
 if __name__ == "__main__":

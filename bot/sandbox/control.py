@@ -89,9 +89,39 @@ def routes(sandbox: Sandbox) -> list[web.RouteDef]:
         return await sandbox.run_command(user, channel, command, body.get("text", ""))
 
     async def click(request: web.Request) -> Any:
+        """On a message ({channel, message_ts}) or in a view ({view_id}, "home" for Home)."""
         body = await _body(request)
-        user, channel, ts, action_id = _need(body, "user", "channel", "message_ts", "action_id")
+        user, action_id = _need(body, "user", "action_id")
+        if body.get("view_id"):
+            return await sandbox.act_in_view(user, body["view_id"], action_id, body.get("value"))
+        channel, ts = _need(body, "channel", "message_ts")
         return await sandbox.click(user, channel, ts, action_id, body.get("value"))
+
+    async def modals(request: web.Request) -> Any:
+        (user,) = _need(dict(request.query), "user")
+        return {"views": sandbox.modals(user)}
+
+    async def submit_view(request: web.Request) -> Any:
+        body = await _body(request)
+        user, view_id = _need(body, "user", "view_id")
+        values = body.get("values") or {}
+        if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
+            raise ControlError("values must be {block_id: {action_id: value}}")
+        return await sandbox.submit_view(user, view_id, values)
+
+    async def close_view(request: web.Request) -> Any:
+        body = await _body(request)
+        user, view_id = _need(body, "user", "view_id")
+        return await sandbox.close_view(user, view_id, clear=bool(body.get("clear", False)))
+
+    async def view_options(request: web.Request) -> Any:
+        body = await _body(request)
+        user, action_id = _need(body, "user", "action_id")
+        where = {k: body[k] for k in ("view_id", "channel", "message_ts") if body.get(k)}
+        return await sandbox.suggest(user, action_id, str(body.get("query", "")), **where)
+
+    async def manifest(request: web.Request) -> Any:
+        return sandbox.manifest.view()
 
     async def open_assistant(request: web.Request) -> Any:
         body = await _body(request)
@@ -246,6 +276,11 @@ def routes(sandbox: Sandbox) -> list[web.RouteDef]:
         ("POST", "/messages/delete", delete_message),
         ("POST", "/commands", run_command),
         ("POST", "/actions", click),
+        ("GET", "/views", modals),
+        ("POST", "/views/submit", submit_view),
+        ("POST", "/views/close", close_view),
+        ("POST", "/views/options", view_options),
+        ("GET", "/manifest", manifest),
         ("POST", "/assistant/threads", open_assistant),
         ("GET", "/assistant", assistant),
         ("POST", "/home/open", open_home),

@@ -217,7 +217,7 @@ class Delivery:
         payload = sent.ack.result()
         record["ok"] = True
         record["outcome"] = "ok"
-        record["body"] = json.dumps(payload)[:_BODY_KEEP] if payload else ""
+        record["body"] = _kept(json.dumps(payload), out) if payload else ""
 
     # -- over HTTP -----------------------------------------------------------------------------
 
@@ -259,7 +259,7 @@ class Delivery:
             record["status"] = status
             record["ok"] = 200 <= status < 300
             record["outcome"] = "ok" if record["ok"] else "http_error"
-            record["body"] = text[:_BODY_KEEP]
+            record["body"] = _kept(text, out)
             if no_retry:
                 record["no_retry"] = True
 
@@ -274,6 +274,11 @@ class Delivery:
         if self._on_record is not None:
             self._on_record(record)
         return record
+
+
+def _kept(body: str, out: Outgoing) -> str:
+    """The ack's body for the log; whole when Slack acts on it (a view can be long)."""
+    return body if out.accepts_response_payload else body[:_BODY_KEEP]
 
 
 def _late_status(record: dict[str, Any], done: asyncio.Task[Any]) -> None:

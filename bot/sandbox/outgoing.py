@@ -37,6 +37,7 @@ class Outgoing:
     payload: dict[str, Any]
     body: bytes
     content_type: str
+    reads_reply: bool = False
 
     @classmethod
     def event(cls, envelope: dict[str, Any], body: bytes | None = None) -> Outgoing:
@@ -48,12 +49,20 @@ class Outgoing:
     @classmethod
     def command(cls, trigger_id: str, fields: dict[str, str]) -> Outgoing:
         """A slash command: form fields over HTTP, the same fields as an object over a socket."""
-        return cls("command", trigger_id, fields["command"], fields, form_body(fields), FORM_TYPE)
+        body = form_body(fields)
+        return cls("command", trigger_id, fields["command"], fields, body, FORM_TYPE, True)
 
     @classmethod
-    def action(cls, trigger_id: str, label: str, payload: dict[str, Any]) -> Outgoing:
-        """An interaction: `payload=<json>` in a form over HTTP, the object over a socket."""
-        return cls("action", trigger_id, label, payload, interaction_body(payload), FORM_TYPE)
+    def action(
+        cls, id: str, label: str, payload: dict[str, Any], *, reads_reply: bool = False
+    ) -> Outgoing:
+        """An interaction: `payload=<json>` in a form over HTTP, the object over a socket.
+
+        reads_reply: Slack acts on the ack's body (a view_submission's response_action, a
+        block_suggestion's options); for clicks it ignores it.
+        """
+        body = interaction_body(payload)
+        return cls("action", id, label, payload, body, FORM_TYPE, reads_reply)
 
     @property
     def socket_type(self) -> str:
@@ -61,8 +70,8 @@ class Outgoing:
 
     @property
     def accepts_response_payload(self) -> bool:
-        """Slack reads an ack's payload only for commands (and view submissions, not emulated)."""
-        return self.kind == "command"
+        """Slack reads an ack's payload for commands, view submissions and option requests."""
+        return self.reads_reply
 
     @property
     def retried(self) -> bool:

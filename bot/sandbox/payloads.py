@@ -1,4 +1,4 @@
-"""The exact bodies Slack sends to an app: event envelopes, slash command forms, block actions.
+"""The exact bodies Slack sends to an app: event envelopes, slash command forms, interactions.
 
 Pure functions from the model to dicts, so the shapes can be read (and tested) in one place.
 """
@@ -209,22 +209,23 @@ def command_form(
     }
 
 
-def block_actions_payload(
-    *,
-    ws: Workspace,
-    verification_token: str,
-    user: User,
-    channel: Channel,
-    message: dict[str, Any] | None,
-    message_ts: str,
-    thread_ts: str | None,
-    is_ephemeral: bool,
-    action: dict[str, Any],
-    response_url: str,
-    trigger_id: str,
-) -> dict[str, Any]:
-    """The `payload` of a block_actions interaction (a button click)."""
+def _interaction(kind: str, ws: Workspace, verification_token: str, user: User) -> dict[str, Any]:
+    """What every interaction payload starts with: its type, who acted, which app and team."""
     ident = ws.identity
+    return {
+        "type": kind,
+        "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": ident.team_id},
+        "api_app_id": ident.app_id,
+        "token": verification_token,
+        "team": {"id": ident.team_id, "domain": ident.team_domain},
+        "enterprise": None,
+        "is_enterprise_install": False,
+    }
+
+
+def message_container(
+    channel: Channel, message_ts: str, thread_ts: str | None, is_ephemeral: bool
+) -> dict[str, Any]:
     container: dict[str, Any] = {
         "type": "message",
         "message_ts": message_ts,
@@ -233,52 +234,109 @@ def block_actions_payload(
     }
     if thread_ts:
         container["thread_ts"] = thread_ts
-    payload: dict[str, Any] = {
-        "type": "block_actions",
-        "user": {"id": user.id, "username": user.name, "name": user.name, "team_id": ident.team_id},
-        "api_app_id": ident.app_id,
-        "token": verification_token,
-        "container": container,
-        "trigger_id": trigger_id,
-        "team": {"id": ident.team_id, "domain": ident.team_domain},
-        "enterprise": None,
-        "is_enterprise_install": False,
-        "channel": {"id": channel.id, "name": "directmessage" if channel.is_im else channel.name},
-        "state": {"values": {}},
-        "response_url": response_url,
-        "actions": [action],
-    }
+    return container
+
+
+def channel_ref(channel: Channel) -> dict[str, str]:
+    return {"id": channel.id, "name": "directmessage" if channel.is_im else channel.name}
+
+
+def message_actions_payload(
+    *,
+    ws: Workspace,
+    verification_token: str,
+    user: User,
+    channel: Channel,
+    container: dict[str, Any],
+    message: dict[str, Any] | None,
+    state_values: dict[str, Any],
+    action: dict[str, Any],
+    response_url: str,
+    trigger_id: str,
+) -> dict[str, Any]:
+    """The `payload` of a block_actions interaction on a message (a click, a choice)."""
+    payload = _interaction("block_actions", ws, verification_token, user)
+    payload.update(
+        {
+            "container": container,
+            "trigger_id": trigger_id,
+            "channel": channel_ref(channel),
+            "state": {"values": state_values},
+            "response_url": response_url,
+            "actions": [action],
+        }
+    )
     if message is not None:
         payload["message"] = message
     return payload
 
 
-def find_action(blocks: list[dict[str, Any]] | None, action_id: str) -> dict[str, Any] | None:
-    """The interactive element with this action_id, with the id of the block holding it."""
-    for block in blocks or []:
-        candidates = list(block.get("elements") or []) if block.get("type") == "actions" else []
-        if isinstance(block.get("accessory"), dict):
-            candidates.append(block["accessory"])
-        for element in candidates:
-            if isinstance(element, dict) and element.get("action_id") == action_id:
-                return {"element": element, "block_id": block.get("block_id", "")}
-    return None
+def view_actions_payload(
+    *,
+    ws: Workspace,
+    verification_token: str,
+    user: User,
+    view: dict[str, Any],
+    action: dict[str, Any],
+    trigger_id: str,
+) -> dict[str, Any]:
+    """The `payload` of a block_actions interaction in a modal or the Home tab."""
+    payload = _interaction("block_actions", ws, verification_token, user)
+    payload.update(
+        {
+            "container": {"type": "view", "view_id": view["id"]},
+            "trigger_id": trigger_id,
+            "view": view,
+            "actions": [action],
+        }
+    )
+    return payload
 
 
-def action_record(found: dict[str, Any], value: str | None) -> dict[str, Any]:
-    """The entry in `actions` for a click on the found element."""
-    element = found["element"]
-    action: dict[str, Any] = {
-        "action_id": element.get("action_id"),
-        "block_id": found["block_id"],
-        "type": element.get("type", "button"),
-        "action_ts": f"{time.time():.6f}",
-    }
-    if isinstance(element.get("text"), dict):
-        action["text"] = element["text"]
-    chosen = value if value is not None else element.get("value")
-    if chosen is not None:
-        action["value"] = chosen
-    if element.get("style"):
-        action["style"] = element["style"]
-    return action
+def view_submission_payload(
+    *, ws: Workspace, verification_token: str, user: User, view: dict[str, Any], trigger_id: str
+) -> dict[str, Any]:
+    """The `payload` of a view_submission (the person pressed the modal's submit button)."""
+    payload = _interaction("view_submission", ws, verification_token, user)
+    payload.update({"trigger_id": trigger_id, "view": view, "response_urls": []})
+    return payload
+
+
+def view_closed_payload(
+    *, ws: Workspace, verification_token: str, user: User, view: dict[str, Any], is_cleared: bool
+) -> dict[str, Any]:
+    """The `payload` of a view_closed (sent only for views with notify_on_close)."""
+    payload = _interaction("view_closed", ws, verification_token, user)
+    payload.update({"view": view, "is_cleared": is_cleared})
+    return payload
+
+
+def block_suggestion_payload(
+    *,
+    ws: Workspace,
+    verification_token: str,
+    user: User,
+    container: dict[str, Any],
+    found: dict[str, Any],
+    query: str,
+    view: dict[str, Any] | None = None,
+    channel: Channel | None = None,
+    message: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The `payload` asking an app for an external select's options (what was typed so far)."""
+    payload = _interaction("block_suggestion", ws, verification_token, user)
+    payload.update(
+        {
+            "container": container,
+            "action_id": found["element"].get("action_id"),
+            "block_id": found["block_id"],
+            "value": query,
+        }
+    )
+    if view is not None:
+        payload["view"] = view
+    if channel is not None:
+        payload["channel"] = channel_ref(channel)
+    if message is not None:
+        payload["message"] = message
+    return payload

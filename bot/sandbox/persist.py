@@ -380,8 +380,10 @@ class StateFile:
         owner.ws.observers.append(self.changed)
 
     def changed(self, kind: str, data: dict[str, Any]) -> None:
-        """A workspace change: save within `delay` seconds (once, however many follow)."""
-        if not self._running or self._timer is not None:
+        """A workspace change: save within `delay` seconds (once, however many follow).
+
+        Open modals are not saved: like Slack's, they do not outlive the session."""
+        if not self._running or self._timer is not None or kind == "modal":
             return
         try:
             loop = asyncio.get_running_loop()

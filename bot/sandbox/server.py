@@ -12,8 +12,12 @@ everything is delivered over it rather than to the request URL.
 With `state_path`, the workspace and the secrets live in that JSON file and survive a
 restart (see persist.py); without it, everything is forgotten when the process ends.
 
-The same port serves a browser page at / (see webui.py) where a person can chat with the bot;
-`slash_commands` (manifest-style {command, description, usage_hint}) feed its completion.
+With `manifest` (the app's manifest file, or its parsed content), the sandbox behaves as
+Slack would for that app: only subscribed events are delivered, only declared slash commands
+reach it, and the bot carries the manifest's name (see app_manifest.py).
+
+The same port serves a browser page at / (see webui.py) where a person can chat with the bot,
+complete the manifest's slash commands, press buttons, pick options and fill in modals.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox import control, ids
+from bot.sandbox import app_manifest, control, ids
+from bot.sandbox.app_manifest import AppManifest
 from bot.sandbox.calllog import CallLog
 from bot.sandbox.changes import ChangeFeed, Predicate, Subscription
 from bot.sandbox.config import SandboxConfig
@@ -33,6 +38,7 @@ from bot.sandbox.events import EventEmitter
 from bot.sandbox.interactions import Interactions
 from bot.sandbox.lookup import ControlError, require_channel, require_user
 from bot.sandbox.methods import ApiContext
+from bot.sandbox.modals import Triggers, Views
 from bot.sandbox.people import People
 from bot.sandbox.persist import StateFile
 from bot.sandbox.rates import RateLimiter
@@ -71,7 +77,7 @@ class Sandbox:
         verification_token: str | None = None,
         app_token: str | None = None,
         state_path: str | Path | None = None,
-        slash_commands: list[dict[str, Any]] | None = None,
+        manifest: str | Path | dict[str, Any] | AppManifest | None = None,
     ) -> None:
         self.config = SandboxConfig(
             request_url=request_url,
@@ -90,6 +96,9 @@ class Sandbox:
             saved = self.state_file.load(self.ws, keep_identity=identity is not None)
         if saved is None:
             seed(self.ws)
+        self.manifest = app_manifest.load(manifest)
+        if manifest is not None:
+            self._name_the_bot()
         kept = saved or {}
         self._signing_secret = signing_secret or kept.get("signing_secret") or ids.signing_secret()
         self._bot_token = bot_token or kept.get("bot_token") or ids.bot_token()
@@ -108,22 +117,38 @@ class Sandbox:
         )
         self.limiter = RateLimiter()
         self._sync_limiter()
-        self.events = EventEmitter(self.ws, self.delivery, self.config, self.verification_token)
+        self.events = EventEmitter(
+            self.ws, self.delivery, self.config, self.verification_token, self.manifest
+        )
         self.hooks = ResponseUrls(self.ws, self.events, lambda: self.url)
         self.people = People(self.ws, self.events)
+        self.views = Views(self.ws, Triggers())
         self.interactions = Interactions(
-            self.ws, self.delivery, self.hooks, self.verification_token
+            self.ws, self.delivery, self.hooks, self.verification_token, self.views, self.manifest
         )
-        context = ApiContext(self.ws, self.config, self.events, lambda: self.url, self.sockets)
+        context = ApiContext(
+            self.ws, self.config, self.events, lambda: self.url, self.sockets, self.views
+        )
         self.webapi = WebApi(
             context,
             self.limiter,
             self.calls_log,
             lambda: self._bot_token,
             lambda: self._app_token,
+            self.manifest.scopes,
         )
-        self.webui = WebUi(self, slash_commands)
+        self.webui = WebUi(self)
         self._runner: web.AppRunner | None = None
+
+    def _name_the_bot(self) -> None:
+        """The bot user is called what the manifest calls it (ids stay fixed)."""
+        ident = self.ws.identity
+        ident.bot_name = self.manifest.bot_name
+        ident.bot_real_name = self.manifest.bot_display_name
+        bot = self.ws.users.get(ident.bot_user_id)
+        if bot is not None:
+            bot.name = ident.bot_name
+            bot.real_name = bot.display_name = ident.bot_real_name
 
     # -- identity and secrets ------------------------------------------------------------------
 
@@ -184,6 +209,7 @@ class Sandbox:
             "app_id": self.app_id,
             "sockets": self.sockets.connections(),
             "config": self.config.to_json(),
+            "manifest": self.manifest.view(),
         }
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -249,6 +275,8 @@ class Sandbox:
         """
         self.ws.clear()
         seed(self.ws)
+        self.views.reset()
+        self.interactions.clear()
         self.calls_log.clear()
         self.delivery.clear()
         self.limiter.reset()
@@ -289,8 +317,30 @@ class Sandbox:
         action_id: str,
         value: str | None = None,
     ) -> dict[str, Any]:
-        """Clicks a button; returns {status, elapsed_ms, trigger_id, failed, note}."""
+        """Clicks a button, or picks `value` in a select, menu or picker, on a message;
+        returns {status, elapsed_ms, trigger_id, failed, note, action}."""
         return await self.interactions.click(user, channel, message_ts, action_id, value)
+
+    async def act_in_view(
+        self, user: str, view_id: str, action_id: str, value: Any = None
+    ) -> dict[str, Any]:
+        """The same in a modal or the Home tab (view_id "home" is the user's Home tab)."""
+        return await self.interactions.act_in_view(user, view_id, action_id, value)
+
+    async def submit_view(
+        self, user: str, view_id: str, values: dict[str, dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """Fills in inputs ({block_id: {action_id: choice}}) and presses the modal's submit."""
+        return await self.interactions.submit_view(user, view_id, values)
+
+    async def close_view(self, user: str, view_id: str, *, clear: bool = False) -> dict[str, Any]:
+        """Presses the modal's close button (clear: closes the whole stack)."""
+        return await self.interactions.close_view(user, view_id, clear=clear)
+
+    async def suggest(self, user: str, action_id: str, query: str = "", **where: Any) -> dict:
+        """The options the app offers for an external select (view_id=, or channel= and
+        message_ts=)."""
+        return await self.interactions.suggest(user, action_id, query, **where)
 
     def open_assistant_thread(
         self, user: str, context_channel: str | None = None
@@ -347,6 +397,15 @@ class Sandbox:
 
     def home(self, user: str) -> dict[str, Any] | None:
         return self.ws.home.get(require_user(self.ws, user).id)
+
+    def modals(self, user: str) -> list[dict[str, Any]]:
+        """The user's open modal stack, bottom first, each with its state and errors."""
+        return self.views.snapshot().get(require_user(self.ws, user).id, [])
+
+    def modal(self, user: str) -> dict[str, Any] | None:
+        """The modal on top of the user's stack, or None."""
+        stack = self.modals(user)
+        return stack[-1] if stack else None
 
     def calls(self, method: str | None = None) -> list[dict[str, Any]]:
         """The Web API call log (tokens removed), optionally for one method."""

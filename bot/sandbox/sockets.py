@@ -4,7 +4,9 @@
 `hello`. From then on Slack sends every event, command and click as an envelope on one of the
 open connections (taking turns when there are several) and waits for an ack carrying the same
 envelope_id; a command's ack may carry the immediate reply in `payload`. A `disconnect`
-message asks the app to open a fresh connection, as Slack does before it recycles one.
+message asks the app to open a fresh connection, as Slack does before it recycles one; the
+apps.connections.open call that follows is owed to the app and never rate limited (Slack
+would not ask an app to reconnect and then refuse it).
 
 The hub only moves envelopes and acks. Whether a missing ack is a failure, and whether to try
 again, is decided by delivery, in the same place as for HTTP.
@@ -85,6 +87,7 @@ class SocketHub:
         self._tickets: dict[str, None] = {}
         self._connections: dict[str, Connection] = {}
         self._turn = itertools.count()
+        self._refreshes_owed = 0
         self.used = False
 
     def routes(self) -> list[web.RouteDef]:
@@ -159,6 +162,13 @@ class SocketHub:
             data = {"event": what, "connection": conn.id, "open": len(self._connections)}
             self._on_change("socket", data)
 
+    def take_refresh(self) -> bool:
+        """True (once per connection asked or made to go) for a reconnect Slack asked for."""
+        if self._refreshes_owed <= 0:
+            return False
+        self._refreshes_owed -= 1
+        return True
+
     # -- looking -------------------------------------------------------------------------------
 
     @property
@@ -216,11 +226,13 @@ class SocketHub:
                 asked += 1
             except (ConnectionError, RuntimeError):
                 continue
+        self._refreshes_owed += asked
         return asked
 
     async def close(self, code: int = WSCloseCode.GOING_AWAY) -> None:
         """Closes every connection from Slack's side (the app may reconnect)."""
         conns = [c for c in self._connections.values() if not c.ws.closed]
+        self._refreshes_owed += len(conns)
         await asyncio.gather(*(c.ws.close(code=code) for c in conns), return_exceptions=True)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.sandbox import payloads, scopes
 from bot.sandbox.calllog import CallLog
 from bot.sandbox.methods import METHODS, ApiContext, ApiError, Call
 from bot.sandbox.rates import RateLimiter
@@ -82,8 +83,11 @@ class WebApi:
         calls: CallLog,
         bot_token: Callable[[], str],
         app_token: Callable[[], str] = lambda: "",
+        granted: tuple[str, ...] | None = None,
     ) -> None:
+        """granted: the bot scopes of the app's manifest (None: every scope)."""
         self.ctx = ctx
+        self.granted = frozenset(granted) if granted is not None else None
         self.limiter = limiter
         self.calls = calls
         self._bot_token = bot_token
@@ -107,7 +111,14 @@ class WebApi:
         refused = token_error(method, token, self._bot_token(), self._app_token())
         if refused is not None:
             return self._answer(method, args, error=refused)
-        retry_after = self.limiter.check(method, self._channel_key(args.get("channel")))
+        needed = self._missing_scope(method, args)
+        if needed:
+            provided = ",".join(sorted(self.granted or ()))
+            extra = {"needed": ",".join(needed), "provided": provided}
+            return self._answer(method, args, error="missing_scope", extra=extra)
+        retry_after = None
+        if not self._owed_reconnect(method):
+            retry_after = self.limiter.check(method, self._channel_key(args.get("channel")))
         if retry_after is not None:
             return self._answer(method, args, error="ratelimited", retry_after=retry_after)
         call = Call(method, args)
@@ -119,6 +130,19 @@ class WebApi:
             log.exception("sandbox method %s failed", method)
             return self._answer(method, args, error="internal_error", notes=call.notes)
         return self._answer(method, args, data=data, notes=call.notes)
+
+    def _missing_scope(self, method: str, args: dict[str, Any]) -> tuple[str, ...]:
+        if self.granted is None:
+            return ()
+        ref = args.get("channel") or args.get("channel_id")
+        channel = self.ctx.ws.find_channel(ref) if isinstance(ref, str) else None
+        kind = payloads.channel_type(channel) if channel is not None else None
+        return scopes.missing(method, kind, self.granted)
+
+    def _owed_reconnect(self, method: str) -> bool:
+        """A Socket Mode reconnect that the sandbox itself asked for passes every limit."""
+        sockets = self.ctx.sockets
+        return method in APP_LEVEL_METHODS and sockets is not None and sockets.take_refresh()
 
     def _channel_key(self, ref: Any) -> str | None:
         """The channel id a rate bucket is kept under, whatever name the caller used."""
@@ -137,6 +161,7 @@ class WebApi:
         detail: str | None = None,
         notes: list[str] | None = None,
         retry_after: int | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> web.Response:
         status = 429 if retry_after is not None else 200
         notes = list(notes or [])
@@ -146,7 +171,7 @@ class WebApi:
         if error is None:
             body: dict[str, Any] = {"ok": True, **(data or {})}
         else:
-            body = {"ok": False, "error": error}
+            body = {"ok": False, "error": error, **(extra or {})}
             if detail:
                 body["response_metadata"] = {"messages": [f"[ERROR] {detail}"]}
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None

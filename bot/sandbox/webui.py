@@ -1,13 +1,14 @@
 """The sandbox's browser UI: a local Slack in one page, fed live by the sandbox itself.
 
     GET /                     the page (bot/sandbox/web/index.html)
-    GET /static/{file}        its stylesheet and script
+    GET /static/{file}        its stylesheet and scripts (ES modules: app.js, blocks.js, markup.js)
     GET /_sandbox/snapshot    everything the page draws, as one JSON document
     GET /_sandbox/stream      the change feed as Server-Sent Events (one record per event)
 
 The page acts as a person through the ordinary control API (/_sandbox/messages, /commands,
-/actions, /assistant/threads, /home/open), so the bot sees exactly what it would see from
-Slack. On each change it refetches the snapshot (debounced) and redraws what differs.
+/actions, /views/submit, /views/close, /assistant/threads, /home/open), so the bot sees
+exactly what it would see from Slack. On each change it refetches the snapshot (debounced)
+and redraws what differs.
 
 Written by hand rather than with a front-end framework: the page is plain JavaScript with no
 build step and no download (the machine that runs it may have no network), and most of it is
@@ -18,38 +19,37 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
+from bot.sandbox.app_manifest import AppManifest
+from bot.sandbox.changes import ChangeFeed
+from bot.sandbox.modals import Views
 from bot.sandbox.shapes import assistant_view, ephemeral_view, message_view
-
-if TYPE_CHECKING:
-    from bot.sandbox.server import Sandbox
+from bot.sandbox.state import Workspace
 
 WEB_DIR = Path(__file__).with_name("web")
 PING_SECONDS = 15.0
-_ASSETS = ("index.html", "app.css", "app.js")
+_ASSETS = ("index.html", "app.css", "app.js", "blocks.js", "markup.js")
 _CLOSED: dict[str, Any] = {"kind": "_closed"}
 
 
-def slash_command_list(commands: Iterable[dict[str, Any]] | None) -> list[dict[str, str]]:
-    """Normalises manifest-style slash commands to {command, description, usage_hint}."""
-    result = []
-    for entry in commands or ():
-        command = str(entry.get("command") or "").strip()
-        if not command:
-            continue
-        result.append(
-            {
-                "command": command if command.startswith("/") else f"/{command}",
-                "description": str(entry.get("description") or ""),
-                "usage_hint": str(entry.get("usage_hint") or ""),
-            }
-        )
-    return result
+class Drawn(Protocol):
+    """What the page is drawn from: the workspace, the open views, the app's manifest and the
+    change feed (a Sandbox is one)."""
+
+    ws: Workspace
+    feed: ChangeFeed
+    views: Views
+    manifest: AppManifest
+
+
+async def _revalidate_static(request: web.Request, response: web.StreamResponse) -> None:
+    """Modules the script imports carry no version stamp: the browser asks each time."""
+    if request.path.startswith("/static/"):
+        response.headers["Cache-Control"] = "no-cache"
 
 
 def _read_page() -> str:
@@ -62,11 +62,8 @@ def _read_page() -> str:
 class WebUi:
     """Serves the page, the snapshot and the live stream for one sandbox."""
 
-    def __init__(
-        self, sandbox: Sandbox, slash_commands: Iterable[dict[str, Any]] | None = None
-    ) -> None:
-        self.sandbox = sandbox
-        self.slash_commands = slash_command_list(slash_commands)
+    def __init__(self, source: Drawn) -> None:
+        self.source = source
         self._streams: set[asyncio.Queue[dict[str, Any]]] = set()
         self._closing = False
 
@@ -74,7 +71,7 @@ class WebUi:
 
     def snapshot(self) -> dict[str, Any]:
         """Everything the page needs to draw the workspace as it is now."""
-        ws = self.sandbox.ws
+        ws = self.source.ws
         ident = ws.identity
         users = [
             {
@@ -107,13 +104,14 @@ class WebUi:
                 )
             messages[room.id] = [self._message(m) for m in room.messages.values()]
         return {
-            "seq": self.sandbox.feed.seq,
+            "seq": self.source.feed.seq,
             "team": {"id": ident.team_id, "name": ident.team_name, "domain": ident.team_domain},
             "bot": {
                 "user_id": ident.bot_user_id,
                 "bot_id": ident.bot_id,
                 "app_id": ident.app_id,
                 "name": ident.bot_real_name,
+                "home_tab": self.source.manifest.home_tab,
             },
             "users": users,
             "channels": channels,
@@ -124,11 +122,12 @@ class WebUi:
             },
             "assistant": [assistant_view(t) for t in ws.assistant.values()],
             "home": dict(ws.home),
-            "slash_commands": self.slash_commands,
+            "modals": self.source.views.snapshot(),
+            "slash_commands": self.source.manifest.command_views(),
         }
 
     def _message(self, message: Any) -> dict[str, Any]:
-        data = message_view(message, self.sandbox.ws)
+        data = message_view(message, self.source.ws)
         data["markdown"] = message.markdown
         data.pop("metadata", None)
         return data
@@ -148,6 +147,7 @@ class WebUi:
         """Adds the routes, and ends open streams when the server shuts down."""
         app.add_routes(self.routes())
         app.on_shutdown.append(self._on_shutdown)
+        app.on_response_prepare.append(_revalidate_static)
 
     async def _on_shutdown(self, app: web.Application) -> None:
         self.close()
@@ -179,10 +179,10 @@ class WebUi:
         await response.prepare(request)
         if self._closing:
             return response
-        async with self.sandbox.subscribe() as changes:
+        async with self.source.feed.subscribe() as changes:
             self._streams.add(changes.queue)
             try:
-                hello = json.dumps({"kind": "hello", "seq": self.sandbox.feed.seq})
+                hello = json.dumps({"kind": "hello", "seq": self.source.feed.seq})
                 await response.write(f"retry: 1000\ndata: {hello}\n\n".encode())
                 while True:
                     try:

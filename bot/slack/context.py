@@ -1,21 +1,23 @@
-"""Builds the `Conversation` the model answers from a Slack thread.
+"""Builds the `Conversation` the model answers from a Slack thread, with its `Scope`.
 
 Every message of the thread becomes a turn with its speaker's display name; Teammate's own
-messages become the assistant's turns. Mentions are written as names. Fitting the thread into
-the model's window is the core's job (it knows the window); nothing is cut here.
+messages become the assistant's turns. People's text is read back from Slack's format
+(bot.slack.message_format): mentions as names, links as Markdown, escapes undone. The scope
+tells the core where it answers and for whom: team, channel and its kind, thread, person.
+Fitting the thread into the model's window is the core's job (it knows the window); nothing is
+cut here.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.conversation import Conversation, Turn
+from bot.core.conversation import Conversation, Scope, Turn
+from bot.slack import message_format
 from bot.slack.directory import Directory
 
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _MAX_MESSAGES = 1000
 QUESTION_EVENT = "teammate_question"
 
@@ -33,27 +35,40 @@ class ThreadReader:
         self.directory = directory
 
     async def conversation(
-        self, client: AsyncWebClient, channel: str, thread_ts: str, asker: str
+        self, client: AsyncWebClient, channel: str, thread_ts: str, asker: str, team_id: str
     ) -> Conversation:
         messages = await self.messages(client, channel, thread_ts)
         turns = [turn for m in messages if (turn := await self._turn(client, m)) is not None]
-        return Conversation(
-            turns=turns,
-            workspace=self.identity.team_name,
-            channel=await self.directory.channel_name(client, channel),
-            user=await self.directory.user_name(client, asker),
-        )
+        scope = await self.scope(client, channel, thread_ts, asker, team_id)
+        return Conversation(turns=turns, scope=scope)
 
     async def question(
-        self, client: AsyncWebClient, channel: str, asker: str, text: str
+        self,
+        client: AsyncWebClient,
+        channel: str,
+        thread_ts: str,
+        asker: str,
+        team_id: str,
+        text: str,
     ) -> Conversation:
         """A conversation of one question (a slash command, where there is no thread yet)."""
-        name = await self.directory.user_name(client, asker)
-        return Conversation(
-            turns=[Turn("user", await self._readable(client, text), name)],
-            workspace=self.identity.team_name,
-            channel=await self.directory.channel_name(client, channel),
-            user=name,
+        scope = await self.scope(client, channel, thread_ts, asker, team_id)
+        turn = Turn("user", await self._readable(client, text), scope.user_name)
+        return Conversation(turns=[turn], scope=scope)
+
+    async def scope(
+        self, client: AsyncWebClient, channel: str, thread_ts: str, asker: str, team_id: str
+    ) -> Scope:
+        info = await self.directory.channel(client, channel)
+        return Scope(
+            team_id=team_id,
+            channel_id=channel,
+            channel_kind=info.kind,
+            thread_ts=thread_ts,
+            user_id=asker,
+            team_name=self.identity.team_name,
+            channel_name=info.name,
+            user_name=await self.directory.user_name(client, asker),
         )
 
     def is_ours(self, message: dict) -> bool:
@@ -82,11 +97,12 @@ class ThreadReader:
             payload = metadata.get("event_payload") or {}
             asker = payload.get("user", "")
             name = await self.directory.user_name(client, asker) if asker else "someone"
-            return Turn("user", payload.get("question", text), name, message.get("ts"))
+            question = await self._readable(client, payload.get("question", text))
+            return Turn("user", question, name, message.get("ts"))
         if not text.strip() or message.get("subtype") in {"channel_join", "channel_leave"}:
             return None
         if self.is_ours(message):
-            return Turn("assistant", text, "Teammate", message.get("ts"))
+            return Turn("assistant", message_format.decode(text), "Teammate", message.get("ts"))
         if message.get("bot_id"):
             speaker = (message.get("bot_profile") or {}).get("name") or message.get(
                 "username", "a bot"
@@ -96,13 +112,13 @@ class ThreadReader:
         return Turn("user", await self._readable(client, text), speaker, message.get("ts"))
 
     async def _readable(self, client: AsyncWebClient, text: str) -> str:
-        """Mentions become @Name; a leading mention of Teammate itself is dropped."""
-        text = re.sub(rf"^\s*<@{self.identity.user_id}(?:\|[^>]*)?>[\s,:]*", "", text)
-        for user_id in set(_MENTION.findall(text)):
-            name = (
-                "Teammate"
-                if user_id == self.identity.user_id
-                else await self.directory.user_name(client, user_id)
-            )
-            text = re.sub(rf"<@{user_id}(?:\|[^>]*)?>", f"@{name}", text)
-        return text.strip()
+        """The text as the person wrote it; a leading mention of Teammate itself is dropped."""
+        text = message_format.without_leading_mention(text, self.identity.user_id)
+        users = {self.identity.user_id: "Teammate"}
+        channels: dict[str, str] = {}
+        for mention in message_format.mentions(text):
+            if mention.kind == "user" and mention.id not in users:
+                users[mention.id] = await self.directory.user_name(client, mention.id)
+            elif mention.kind == "channel":
+                channels[mention.id] = await self.directory.channel_name(client, mention.id)
+        return message_format.decode(text, users.__getitem__, channels.__getitem__).strip()

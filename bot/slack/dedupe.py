@@ -36,7 +36,7 @@ def claim_key(body: dict) -> str | None:
 
 def claim_middleware(claims: ClaimStore) -> Callable[..., Awaitable[BoltResponse | None]]:
     async def claim_once(
-        body: dict, context: dict, next: Callable[[], Awaitable[None]]
+        body: dict, context: dict, next: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse | None:
         key = claim_key(body)
         if key is not None:

@@ -1,39 +1,71 @@
-"""Names of people and channels, cached: the model sees "Alice: ..." rather than "<@U0ALICE>".
+"""Names of people and channels, and what kind of channel each is, cached.
 
-users.info and conversations.info cost rate-limited calls; names change rarely, so each is
-kept for an hour per process.
+The model sees "Alice: ..." rather than "<@U0ALICE>", and the core is told whether a channel
+is public, private, a DM or shared with another organisation. users.info and
+conversations.info cost rate-limited calls; names change rarely, so each is kept for an hour
+per process.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.conversation import ChannelKind
+
 _TTL = 3600.0
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelInfo:
+    name: str
+    kind: ChannelKind
+
+
+def channel_kind(channel: dict) -> ChannelKind:
+    """The kind of a conversations.info channel object (shared wins over private)."""
+    if channel.get("is_im"):
+        return "dm"
+    if channel.get("is_ext_shared") or channel.get("is_shared"):
+        return "shared"
+    if channel.get("is_mpim"):
+        return "group_dm"
+    if channel.get("is_private") or channel.get("is_group"):
+        return "private"
+    return "public"
 
 
 class Directory:
     def __init__(self, max_entries: int = 10_000) -> None:
-        self._names: dict[str, tuple[float, str]] = {}
+        self._entries: dict[str, tuple[float, object]] = {}
         self._max = max_entries
 
     async def user_name(self, client: AsyncWebClient, user_id: str) -> str:
-        return await self._cached(user_id, lambda: self._fetch_user(client, user_id))
+        return await self._cached(f"u:{user_id}", lambda: self._fetch_user(client, user_id))
+
+    async def channel(self, client: AsyncWebClient, channel_id: str) -> ChannelInfo:
+        return await self._cached(
+            f"c:{channel_id}", lambda: self._fetch_channel(client, channel_id)
+        )
 
     async def channel_name(self, client: AsyncWebClient, channel_id: str) -> str:
-        return await self._cached(channel_id, lambda: self._fetch_channel(client, channel_id))
+        return (await self.channel(client, channel_id)).name
 
-    async def _cached(self, key: str, fetch) -> str:  # type: ignore[no-untyped-def]
-        hit = self._names.get(key)
+    async def _cached(self, key: str, fetch: Callable[[], Awaitable[_T]]) -> _T:
+        hit = self._entries.get(key)
         if hit and hit[0] > time.monotonic():
-            return hit[1]
-        name = await fetch()
-        if len(self._names) >= self._max:
-            self._names.clear()
-        self._names[key] = (time.monotonic() + _TTL, name)
-        return name
+            return hit[1]  # type: ignore[return-value]
+        value = await fetch()
+        if len(self._entries) >= self._max:
+            self._entries.clear()
+        self._entries[key] = (time.monotonic() + _TTL, value)
+        return value
 
     @staticmethod
     async def _fetch_user(client: AsyncWebClient, user_id: str) -> str:
@@ -51,11 +83,13 @@ class Directory:
         )
 
     @staticmethod
-    async def _fetch_channel(client: AsyncWebClient, channel_id: str) -> str:
+    async def _fetch_channel(client: AsyncWebClient, channel_id: str) -> ChannelInfo:
         try:
             channel = (await client.conversations_info(channel=channel_id))["channel"]
         except SlackApiError:
-            return channel_id
-        if channel.get("is_im"):
-            return "a direct message"
-        return "#" + channel.get("name", channel_id)
+            kind: ChannelKind = "dm" if channel_id.startswith("D") else "public"
+            return ChannelInfo(channel_id, kind)
+        kind = channel_kind(channel)
+        if kind == "dm":
+            return ChannelInfo("a direct message", kind)
+        return ChannelInfo("#" + channel.get("name", channel_id), kind)

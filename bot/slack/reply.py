@@ -24,8 +24,8 @@ from markdown_to_mrkdwn import SlackMarkdownConverter
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.errors import new_reference
 from bot.core.events import AgentEvent, Done, Failed, Notice, TextDelta, Usage
+from bot.core.references import new_reference
 from bot.slack import blocks
 from bot.slack.text import open_fence, sendable_prefix, split_point
 

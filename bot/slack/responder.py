@@ -3,7 +3,8 @@
 This is where the pieces meet: under the claim taken by the dedupe middleware (held by the
 caller), the thread is read, the core agent streams its events, and `SlackReply` draws them.
 A claim taken over from a process that died mid-answer first removes the half-written
-messages it left, so the thread ends with one complete answer. Each answer's usage is logged.
+messages it left, so the thread ends with one complete answer. The core records each
+answer's usage itself.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core import wording
 from bot.core.agent import AgentService
 from bot.core.conversation import Conversation
-from bot.core.errors import new_reference
 from bot.core.events import AgentEvent, Failed
-from bot.core.store import Claim, ClaimOutcome, ClaimStore, ReplyLog, ReplyRecord, ThreadStore
+from bot.core.references import new_reference
+from bot.core.store import Claim, ClaimOutcome, ClaimStore, ThreadStore
 from bot.slack.context import ThreadReader
 from bot.slack.reply import ReplyOutcome, ReplyTarget, SlackReply
 
@@ -51,7 +53,6 @@ class Responder:
         agent: AgentService,
         claims: ClaimStore,
         threads: ThreadStore,
-        replies: ReplyLog,
         reader: ThreadReader,
         *,
         stream_interval: float = 1.0,
@@ -59,7 +60,6 @@ class Responder:
         self.agent = agent
         self.claims = claims
         self.threads = threads
-        self.replies = replies
         self.reader = reader
         self.stream_interval = stream_interval
         self.streaming = True
@@ -92,7 +92,6 @@ class Responder:
         finally:
             status.cancel()
         self.streaming = reply.streaming  # Slack clears the status itself once a reply is posted
-        await self._record(claim, target, outcome)
         return outcome
 
     async def _events(self, question: Question) -> AsyncIterator[AgentEvent]:
@@ -103,7 +102,7 @@ class Responder:
             log.error(
                 "could not read the thread ref=%s error=%s", reference, exc.response.get("error")
             )
-            yield Failed("I couldn't read this thread from Slack.", reference)
+            yield Failed(wording.THREAD_UNREADABLE, reference)
             return
         conversation.deep = question.deep
         async for event in self.agent.stream(conversation):
@@ -111,11 +110,10 @@ class Responder:
 
     async def _conversation(self, question: Question) -> Conversation:
         target, client = question.target, question.client
+        where = (client, target.channel, target.thread_ts, target.user_id, target.team_id)
         if question.text is not None:
-            return await self.reader.question(client, target.channel, target.user_id, question.text)
-        return await self.reader.conversation(
-            client, target.channel, target.thread_ts, target.user_id
-        )
+            return await self.reader.question(*where, question.text)
+        return await self.reader.conversation(*where)
 
     async def _remove_half_answer(self, question: Question) -> None:
         """Delete what a dead owner of this claim posted: the messages it recorded, and any of
@@ -144,22 +142,3 @@ class Responder:
                 ),
                 STATUS_TIMEOUT,
             )
-
-    async def _record(self, claim: Claim, target: ReplyTarget, outcome: ReplyOutcome) -> None:
-        usage = outcome.usage
-        await self.replies.record(
-            ReplyRecord(
-                claim_key=claim.key,
-                team_id=target.team_id,
-                channel=target.channel,
-                thread_ts=target.thread_ts,
-                user_id=target.user_id,
-                reply_ts=outcome.message_ts,
-                status=outcome.status,
-                model=usage.model if usage else "",
-                input_tokens=usage.input_tokens if usage else 0,
-                output_tokens=usage.output_tokens if usage else 0,
-                cost_usd=(usage.cost_usd or 0.0) if usage else 0.0,
-                error_ref=outcome.error_ref,
-            )
-        )

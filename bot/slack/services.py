@@ -1,17 +1,23 @@
-"""What handlers need, in one place, built once at start by bot.app."""
+"""What handlers may do, in one place, built once at start by bot.app.
+
+Handlers never reach past this: they answer in a thread, ask whether a message is a follow-up
+or a thread is new, and read the suggested prompts. Each call takes the :class:`Work` its
+handler was given, so only a request whose claim this process holds can be answered.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.errors import new_reference
-from bot.core.store import Claim, ClaimStore, ThreadStore
+from bot.core import wording
+from bot.core.references import new_reference
+from bot.core.store import ClaimStore, ThreadStore
 from bot.slack.context import BotIdentity
+from bot.slack.exactly_once import Work
 from bot.slack.parsing import parse_question
 from bot.slack.reply import ReplyOutcome, ReplyTarget
 from bot.slack.responder import Question, Responder
@@ -31,7 +37,7 @@ class Services:
 
     async def answer(
         self,
-        context: dict,
+        work: Work,
         client: AsyncWebClient,
         target: ReplyTarget,
         *,
@@ -39,19 +45,15 @@ class Services:
         deep: bool = False,
         asked_ts: str | None = None,
     ) -> ReplyOutcome | None:
-        """Answer in ``target``'s thread under the request's claim; None for a duplicate.
+        """Answer in ``target``'s thread.
 
         Whatever goes wrong, the person gets a short note with a reference rather than silence
         (Slack will not retry a request that was acknowledged).
         """
         try:
-            async with self.tracker.busy():
-                claim = await self.claimed(context)
-                if claim is None:
-                    return None
-                question = Question(claim, client, target, text=text, deep=deep, asked_ts=asked_ts)
-                async with self.claims.held(claim), self.tracker.slot():
-                    return await self.responder.answer(question)
+            question = Question(work.claim, client, target, text=text, deep=deep, asked_ts=asked_ts)
+            async with self.tracker.slot():
+                return await self.responder.answer(question)
         except Exception:
             reference = new_reference()
             log.exception("answer failed in %s ref=%s", target.channel, reference)
@@ -59,13 +61,12 @@ class Services:
                 await client.chat_postMessage(
                     channel=target.channel,
                     thread_ts=target.thread_ts,
-                    text=f":warning: Something went wrong on my side; please ask again. "
-                    f"(ref `{reference}`)",
+                    text=f":warning: {wording.SOMETHING_WENT_WRONG} (ref `{reference}`)",
                 )
             return None
 
     async def answer_message(
-        self, context: dict, client: AsyncWebClient, body: dict, message: dict
+        self, work: Work, client: AsyncWebClient, body: dict, message: dict
     ) -> ReplyOutcome | None:
         """Answer a Slack message event in its thread (a new thread under it when it has none);
         "--deep" or "think hard" in its text asks for deep mode."""
@@ -76,23 +77,18 @@ class Services:
             team_id=message.get("team") or body.get("team_id", ""),
             user_id=message.get("user", ""),
         )
-        return await self.answer(context, client, target, deep=deep, asked_ts=message["ts"])
+        return await self.answer(work, client, target, deep=deep, asked_ts=message["ts"])
 
-    async def claimed(self, context: dict) -> Claim | None:
-        """The request's claim once it is written, or None when another process has it."""
-        pending: asyncio.Future[Claim] | None = context.get("claim")
-        if pending is None:
-            log.warning("a request reached a handler without a claim; ignored")
-            return None
-        claim = await pending
-        if not claim.acquired:
-            log.info("dropped a duplicate of %s", claim.key)
-            return None
-        return claim
+    async def is_follow_up(self, message: dict) -> bool:
+        """A message in a channel thread Teammate was asked in, after it was asked, that does
+        not mention Teammate (a mention is answered as such)."""
+        thread_ts = message.get("thread_ts")
+        if thread_ts is None or message.get("channel_type") == "im":
+            return False
+        if f"<@{self.identity.user_id}>" in message.get("text", ""):
+            return False
+        return await self.threads.is_member(message["channel"], thread_ts, message["ts"])
 
-    async def skip(self, context: dict) -> None:
-        """Mark the request's claim done without answering (the event was not for us)."""
-        async with self.tracker.busy():
-            claim = await self.claimed(context)
-            if claim is not None:
-                await self.claims.finish(claim)
+    async def is_new_thread(self, channel: str, thread_ts: str) -> bool:
+        """Whether Teammate has not answered in this thread yet."""
+        return not await self.threads.is_member(channel, thread_ts)

@@ -1,8 +1,7 @@
 """Fixtures for tests that drive the sandbox's page in a real browser (Chromium, headless).
 
-The bot, the fake model and the sandbox are the end-to-end ones; the sandbox here also knows
-the slash commands from the app manifest, as `teammate dev` gives them, so the page can
-complete them.
+The bot, the fake model and the sandbox are the end-to-end ones, the sandbox reading
+Teammate's manifest as `teammate dev` does (so the page can complete its slash commands).
 """
 
 from __future__ import annotations
@@ -14,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from playwright.async_api import async_playwright
 
 from bot.sandbox import Sandbox
-from tests.e2e.conftest import bot_options, model, stack  # noqa: F401
+from tests.e2e.conftest import MANIFEST, bot_options, model, stack  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("TEAMMATE_CHROMIUM", "/usr/bin/chromium")
@@ -35,17 +33,12 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1280, "height": 800}
 
 
-def manifest_slash_commands() -> list[dict[str, Any]]:
-    manifest = yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
-    return list(manifest["features"]["slash_commands"])
-
-
 @pytest.fixture
 async def sandbox() -> AsyncIterator[Sandbox]:
     box = Sandbox(
         retry_schedule=(0.0, 0.5, 1.0),
         ack_timeout=3.0,
-        slash_commands=manifest_slash_commands(),
+        manifest=MANIFEST,
     )
     async with box:
         yield box

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from playwright.async_api import expect
-from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.testkit.fakes import Hang, Text
 from tests.browser.conftest import ROOT
-from tests.fakes import Hang, Text
 
 if TYPE_CHECKING:
     from playwright.async_api import Page
@@ -198,14 +197,7 @@ async def test_app_home_sends_app_home_opened_and_draws_the_published_view(
         return any(d["label"] == "app_home_opened" for d in sandbox.deliveries("event"))
 
     await sandbox.wait_for(home_opened)  # the bot was told, as Slack tells it
-    view = {
-        "type": "home",
-        "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": "Teammate settings"}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": "Model: *Claude Haiku 4.5*"}},
-        ],
-    }
-    client = AsyncWebClient(token=sandbox.bot_token, base_url=sandbox.api_url)
-    await client.views_publish(user_id="U0ALICE", view=view)  # as a bot with a Home tab would
-    await expect(page.locator("#home .bk-header")).to_have_text("Teammate settings")
-    await expect(page.locator("#home .bk-section strong")).to_have_text("Claude Haiku 4.5")
+    # and published its Home tab: how to ask, and the model it answers with
+    await expect(page.locator("#home .bk-header")).to_have_text("Teammate")
+    await expect(page.locator("#home")).to_contain_text("/ask")
+    await expect(page.locator("#home .bk-context strong")).to_have_text("Claude Haiku 4.5")

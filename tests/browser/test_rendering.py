@@ -123,9 +123,8 @@ async def test_blocks_mrkdwn_and_markdown_are_drawn_and_text_is_escaped(
     await expect(rich.locator(".bk-rich pre")).to_have_text(HOSTILE)
     await expect(rich.locator(".bk-rich blockquote")).to_have_text("wise words")
     await expect(rich.locator(".bk-image")).to_contain_text("Weekly chart")
-    await expect(rich.locator(".bk-unknown")).to_have_text(
-        ["Unsupported block: video", "static_select"]
-    )
+    await expect(rich.locator(".bk-unknown")).to_have_text(["Unsupported block: video"])
+    await expect(rich.locator('select.bk-select[data-action-id="pick"]')).to_have_count(1)
     await expect(rich.locator(".bk-button.primary")).to_have_text("Approve")
     await expect(rich.locator(".bk-button.danger")).to_have_text("Deny")
     await expect(rich.locator(".bk-context")).to_contain_text("10 tokens")

@@ -74,18 +74,24 @@ async def test_snapshot_has_everything_the_page_draws(sandbox: Sandbox) -> None:
     assert after[started["ts"]]["streaming"] is False and after[started["ts"]]["markdown"] is True
 
 
-def test_slash_commands_are_normalised() -> None:
-    box = Sandbox(
-        slash_commands=[
-            {"command": "/ask", "description": "Ask", "usage_hint": "<q>", "should_escape": False},
-            {"command": "teammate", "description": "Help"},
-            {"description": "no command"},
-        ]
-    )
+def test_slash_commands_come_from_the_manifest() -> None:
+    manifest = {
+        "display_information": {"name": "Helper"},
+        "features": {
+            "slash_commands": [
+                {"command": "/ask", "description": "Ask", "usage_hint": "<q>", "should_escape": 0},
+                {"command": "teammate", "description": "Help"},
+                {"description": "no command"},
+            ]
+        },
+    }
+    box = Sandbox(manifest=manifest)
     assert box.webui.snapshot()["slash_commands"] == [
         {"command": "/ask", "description": "Ask", "usage_hint": "<q>"},
         {"command": "/teammate", "description": "Help", "usage_hint": ""},
     ]
+    assert box.webui.snapshot()["bot"]["name"] == "Helper"
+    assert box.webui.snapshot()["bot"]["home_tab"] is False  # the manifest has no app_home
 
 
 async def test_stream_sends_change_records_and_ends_when_the_sandbox_stops() -> None:

@@ -11,8 +11,8 @@ import pytest
 from bot.core.agent import AgentService
 from bot.core.catalog import Catalog
 from bot.core.prompts import Prompts
+from bot.testkit.fakes import FakeAnthropic, FakeOpenAI
 from tests.core.helpers import FAST_RETRIES
-from tests.fakes import FakeAnthropic, FakeOpenAI
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pydantic_ai.models import Model
 from bot.core.agent import AgentService
 from bot.core.catalog import ModelSpec
 from bot.core.config import CoreConfig
-from bot.core.conversation import Conversation, Turn
+from bot.core.conversation import Conversation, Scope, Turn
 from bot.core.events import AgentEvent, Done, Failed, TextDelta, ThinkingDelta
 from bot.core.providers import Providers
 
@@ -28,9 +28,23 @@ FAST_RETRIES = CoreConfig(
 )
 
 
+def scope(team_name: str = "", channel_name: str = "", user_name: str = "") -> Scope:
+    """A scope in a public channel of team T1, with the names the prompt shows."""
+    return Scope(
+        "T1",
+        "C1",
+        "public",
+        "1.1",
+        "U1",
+        team_name=team_name,
+        channel_name=channel_name,
+        user_name=user_name,
+    )
+
+
 def ask(text: str = "What is our deploy process?", **kwargs: Any) -> Conversation:
     """A one-message conversation from Dana."""
-    return Conversation(turns=[Turn("user", text, "Dana")], workspace="Acme", **kwargs)
+    return Conversation(turns=[Turn("user", text, "Dana")], scope=scope("Acme"), **kwargs)
 
 
 async def collect(service: AgentService, conversation: Conversation) -> list[AgentEvent]:

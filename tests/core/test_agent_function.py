@@ -10,21 +10,25 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from pydantic_ai import RunContext
 from pydantic_ai.exceptions import ModelHTTPError, ModelOverloadedError
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, UserPromptPart
-from pydantic_ai.models.function import AgentInfo, DeltaThinkingPart, FunctionModel
+from pydantic_ai.models.function import AgentInfo, DeltaThinkingPart, DeltaToolCall, FunctionModel
+from pydantic_ai.toolsets import FunctionToolset
 
 from bot.core.agent import AgentService
 from bot.core.catalog import Catalog
 from bot.core.config import CoreConfig
-from bot.core.conversation import Conversation, Turn
-from bot.core.events import Done, Failed, Notice, TextDelta, Usage
+from bot.core.conversation import Conversation, Scope, Turn
+from bot.core.deps import AnswerDeps
+from bot.core.events import Done, Failed, Notice, TextDelta, ToolFinished, ToolStarted, Usage
 from bot.core.prompts import Prompts
 from tests.core.helpers import (
     FAST_RETRIES,
     ScriptedProviders,
     ask,
     collect,
+    scope,
     terminal,
     text_of,
     thinking_of,
@@ -98,9 +102,7 @@ async def test_the_model_gets_history_speakers_and_the_system_prompt(
             Turn("assistant", "Yes, at 10:02."),
             Turn("user", "Which version?", "Dana"),
         ],
-        workspace="Acme",
-        channel="deploys",
-        user="Dana",
+        scope=scope("Acme", "deploys", "Dana"),
         model="claude-sonnet-4-6",
     )
     events = await collect(service, conversation)
@@ -261,3 +263,85 @@ async def test_many_conversations_stream_at_once(catalog: Catalog, prompts: Prom
     results = await asyncio.gather(*(collect(service, ask(f"q{i}")) for i in range(20)))
     assert all(text_of(events) == "a b" for events in results)
     assert all(isinstance(terminal(events), Done) for events in results)
+
+
+class OneToolbox:
+    """Offers the same toolset in every scope."""
+
+    def __init__(self, toolset: FunctionToolset[AnswerDeps]) -> None:
+        self.toolset = toolset
+
+    def toolsets(self, scope: Scope) -> list[FunctionToolset[AnswerDeps]]:
+        return [self.toolset]
+
+
+async def test_a_request_that_breaks_after_a_tool_call_is_tried_again_alone(
+    catalog: Catalog, prompts: Prompts
+) -> None:
+    seen: list[str] = []
+    tools: FunctionToolset[AnswerDeps] = FunctionToolset()
+
+    @tools.tool
+    def deploy_status(ctx: RunContext[AnswerDeps]) -> str:
+        """The state of the last deploy."""
+        seen.append(ctx.deps.scope.channel_id)
+        return "green"
+
+    model = Recorder(
+        [{0: DeltaToolCall("deploy_status", "{}", tool_call_id="call_1")}],
+        [overloaded(in_stream=True)],
+        ["All green."],
+    )
+    scripted = {"claude-haiku-4-5": FunctionModel(stream_function=model)}
+    service = AgentService(
+        FAST_RETRIES,
+        catalog,
+        prompts,
+        providers=ScriptedProviders(FAST_RETRIES, scripted),
+        toolbox=OneToolbox(tools),
+    )
+    events = await collect(service, ask())
+    assert isinstance(terminal(events), Done)
+    assert text_of(events) == "All green."
+    assert seen == ["C1"]  # the tool ran once, and knew where it was asked
+    assert len(model.calls) == 3  # the tool call, the broken request, its second try
+    started = [e for e in events if isinstance(e, ToolStarted)]
+    finished = [e for e in events if isinstance(e, ToolFinished)]
+    assert [e.name for e in started] == ["deploy_status"]
+    assert [(e.outcome, e.summary) for e in finished] == [("success", "green")]
+
+
+async def test_each_answer_records_its_usage_with_its_scope(
+    catalog: Catalog, prompts: Prompts
+) -> None:
+    recorded: list[tuple[Scope, Usage, str, str | None]] = []
+
+    class Recording:
+        async def record(
+            self, scope: Scope, usage: Usage, status: str, reference: str | None = None
+        ) -> None:
+            recorded.append((scope, usage, status, reference))
+
+    scripted = {"claude-haiku-4-5": FunctionModel(stream_function=Recorder(["Fine."]))}
+    service = AgentService(
+        FAST_RETRIES,
+        catalog,
+        prompts,
+        providers=ScriptedProviders(FAST_RETRIES, scripted),
+        usage=Recording(),
+    )
+    await collect(service, ask())
+    failing = {"claude-haiku-4-5": FunctionModel(stream_function=Recorder([overloaded()]))}
+    service = AgentService(
+        FAST_RETRIES,
+        catalog,
+        prompts,
+        providers=ScriptedProviders(FAST_RETRIES, failing),
+        usage=Recording(),
+    )
+    failed = terminal(await collect(service, ask()))
+    assert isinstance(failed, Failed)
+    (done_scope, done_usage, done, _), (_, _, status, reference) = recorded
+    assert done == "done" and done_usage.model == "claude-haiku-4-5"
+    assert done_scope.channel_id == "C1" and done_scope.channel_kind == "public"
+    assert status == "failed" and reference == failed.reference

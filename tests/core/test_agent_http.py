@@ -10,9 +10,9 @@ import pytest
 
 from bot.core.agent import AgentService, ModelCheckError
 from bot.core.events import Done, Failed, Notice
+from bot.testkit.fakes import Drop, FakeAnthropic, FakeOpenAI, Hang, Status, StreamError, Text
+from bot.testkit.fakes.script import PARTIAL_TEXT
 from tests.core.helpers import TEST_KEY, ask, collect, terminal, text_of, thinking_of
-from tests.fakes import Drop, FakeAnthropic, FakeOpenAI, Hang, Status, StreamError, Text
-from tests.fakes.script import PARTIAL_TEXT
 
 MakeService = Callable[..., AgentService]
 
@@ -238,7 +238,7 @@ async def test_the_embedded_model_gets_its_own_settings_and_prompt(
 ) -> None:
     async with FakeOpenAI(models=("SmolLM2-135M-Instruct",)) as server:
         server.script(Text("The capital of France is Paris."))
-        service = make_service(local_base_url=server.v1_url)
+        service = make_service(local_model_url=server.v1_url)
         events = await collect(service, ask("What is the capital of France?", model="local"))
         done = terminal(events)
         assert isinstance(done, Done) and text_of(events) == "The capital of France is Paris."

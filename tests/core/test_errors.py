@@ -16,8 +16,11 @@ from pydantic_ai.exceptions import (
 )
 
 from bot.core.catalog import Catalog, ModelSpec
-from bot.core.errors import classify, new_reference, redact, stream_failure_is_transient
+from bot.core.failures import classify
 from bot.core.providers import ProviderConfigError
+from bot.core.redact import redact
+from bot.core.references import new_reference
+from bot.core.retry import StreamDropped, worth_another_attempt
 
 
 @pytest.fixture
@@ -98,15 +101,16 @@ def test_cut_off_and_fallback_wording(sonnet: ModelSpec, catalog: Catalog) -> No
     )
 
 
-def test_only_failures_of_an_open_stream_are_retried_whole() -> None:
+def test_only_failures_of_an_open_stream_are_tried_again() -> None:
     in_stream = ModelOverloadedError("m", "Overloaded", in_stream=True)
-    assert stream_failure_is_transient(in_stream, response_started=True)
+    assert worth_another_attempt(in_stream)
     dropped = ModelConnectionError("m", "peer closed")
-    assert stream_failure_is_transient(dropped, response_started=True)
-    assert not stream_failure_is_transient(dropped, response_started=False)
+    dropped.__cause__ = StreamDropped("peer closed")
+    assert worth_another_attempt(dropped)
+    assert not worth_another_attempt(ModelConnectionError("m", "connection refused"))
     exhausted = http_error(ModelOverloadedError, 529)
-    assert not stream_failure_is_transient(exhausted, response_started=False)
-    assert not stream_failure_is_transient(httpx2.ReadTimeout("slow"), response_started=True)
+    assert not worth_another_attempt(exhausted)
+    assert not worth_another_attempt(httpx2.ReadTimeout("slow"))
 
 
 def test_redaction_removes_configured_keys_and_key_shapes() -> None:

@@ -9,11 +9,12 @@ import pytest
 
 from bot.core.conversation import Conversation, Turn
 from bot.core.prompts import PromptError, Prompts
+from tests.core.helpers import scope
 
 
 def test_system_prompt_is_filled_in(prompts: Prompts) -> None:
     conversation = Conversation(
-        turns=[Turn("user", "hi", "Dana")], workspace="Acme", channel="deploys", user="Dana"
+        turns=[Turn("user", "hi", "Dana")], scope=scope("Acme", "deploys", "Dana")
     )
     text = prompts.system(conversation, today=date(2026, 11, 3))
     assert "Teammate" in text and "Slack" in text
@@ -31,7 +32,7 @@ def test_system_prompt_states_the_rules(prompts: Prompts) -> None:
 
 
 def test_a_direct_message_reads_as_one(prompts: Prompts) -> None:
-    text = prompts.system(Conversation(turns=[], workspace="Acme", channel=""))
+    text = prompts.system(Conversation(turns=[], scope=scope("Acme")))
     assert "a direct message" in text
 
 
@@ -43,13 +44,13 @@ def test_a_missing_prompt_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_templates_can_come_from_another_folder(tmp_path: Path) -> None:
     (tmp_path / "system.md").write_text("You help ${user} in ${channel}.", encoding="utf-8")
     prompts = Prompts.load(tmp_path)
-    assert prompts.system(Conversation(turns=[], user="Ana", channel="ops")) == (
-        "You help Ana in #ops."
-    )
+    assert prompts.system(
+        Conversation(turns=[], scope=scope(channel_name="ops", user_name="Ana"))
+    ) == ("You help Ana in #ops.")
 
 
 def test_a_catalog_entry_can_name_its_own_prompt(prompts: Prompts) -> None:
-    conversation = Conversation(turns=[], workspace="Acme", channel="ops", user="Ana")
+    conversation = Conversation(turns=[], scope=scope("Acme", "ops", "Ana"))
     embedded = prompts.system(conversation, name="embedded.md")
     assert embedded != prompts.system(conversation)
     assert "Teammate" in embedded and "concise" in embedded.lower()

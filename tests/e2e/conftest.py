@@ -1,15 +1,21 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.sandbox import Sandbox
-from tests.e2e.harness import Stack, bot_settings, running_bot
-from tests.fakes import FakeAnthropic
+from bot.testkit.fakes import FakeAnthropic
+from bot.testkit.stack import Stack, bot_settings, running_bot
+
+MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 
 
 @pytest.fixture
 async def sandbox():
-    async with Sandbox(retry_schedule=(0.0, 0.5, 1.0), ack_timeout=3.0) as box:
+    """The sandbox as Slack would be for Teammate: its manifest's events, commands and name."""
+    box = Sandbox(retry_schedule=(0.0, 0.5, 1.0), ack_timeout=3.0, manifest=MANIFEST)
+    async with box:
         yield box
 
 

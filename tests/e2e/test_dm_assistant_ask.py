@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tests.fakes import Text
+from sqlalchemy import select
+
+from bot.core.store.schema import UsageRow
+from bot.testkit.fakes import Text
 
 
 async def test_direct_message_is_answered_in_its_thread(stack) -> None:
@@ -11,6 +14,12 @@ async def test_direct_message_is_answered_in_its_thread(stack) -> None:
     posted = stack.sandbox.post_message("alice", dm, "hi there")
     [reply] = await stack.answer(dm, posted["ts"])
     assert reply["text"].strip() == "Hello Alice, happy to help."
+    await stack.runtime.tracker.drain(10)
+    async with stack.runtime.db.sessions() as session:
+        [row] = (await session.scalars(select(UsageRow))).all()
+    # the core was told where it answered: a DM, for Alice, in that thread
+    assert (row.channel, row.channel_kind, row.user_id) == (dm, "dm", "U0ALICE")
+    assert row.thread_ts == posted["ts"] and row.status == "done"
 
 
 async def test_assistant_thread_shows_prompts_status_title_and_answer(stack) -> None:

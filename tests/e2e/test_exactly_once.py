@@ -12,8 +12,8 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.e2e.harness import bot_environment
-from tests.fakes import Text
+from bot.testkit.fakes import Text
+from bot.testkit.stack import bot_environment
 
 SLOW = " ".join(f"token{i}" for i in range(120))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes import Status, Text
+from bot.testkit.fakes import Status, Text
 
 
 @pytest.fixture

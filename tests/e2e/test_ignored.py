@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.fakes import Text
+from bot.testkit.fakes import Text
 
 
 async def test_edits_deletions_and_its_own_messages_get_no_answer(stack) -> None:

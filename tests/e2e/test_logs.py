@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from bot import logs
-from tests.fakes import Status, Text
+from bot.testkit.fakes import Status, Text
 
 API_KEY = "sk-ant-api03-never-log-this-key"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fakes import Text
+from bot.testkit.fakes import Text
 
 
 def long_answer(characters: int) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.fakes import Text
+from bot.core.store import UsageLog
+from bot.testkit.fakes import Text
 
 ANSWER = " ".join(f"word{i}" for i in range(60)) + "."
 
@@ -31,7 +32,7 @@ async def test_mention_is_answered_once_in_the_thread_growing_as_it_streams(stac
     assert "Claude Haiku 4.5" in footer and "tokens" in footer
     assert stack.sandbox.ratelimited == 0
     await stack.runtime.tracker.drain(10)  # the answer's bookkeeping follows its last message
-    answers, tokens_in, tokens_out, cost = await stack.runtime.services.responder.replies.totals()
+    answers, tokens_in, tokens_out, cost = await UsageLog(stack.runtime.db).totals()
     assert answers == 1 and tokens_in > 0 and tokens_out > 0 and cost > 0  # usage is stored
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.fakes import Status, StreamError, Text
+from bot.testkit.fakes import Status, StreamError, Text
 
 REFERENCE = re.compile(r"\(ref `[0-9a-z]{6,12}`\)")
 

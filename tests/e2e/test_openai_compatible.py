@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.harness import Stack, bot_settings, running_bot
-from tests.fakes import FakeOpenAI, Text
+from bot.testkit.fakes import FakeOpenAI, Text
+from bot.testkit.stack import Stack, bot_settings, running_bot
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.testkit.fakes import Text
+from bot.testkit.stack import Stack, bot_settings, running_bot
 from tests.conftest import postgres_database
-from tests.e2e.harness import Stack, bot_settings, running_bot
 from tests.e2e.test_exactly_once import mention_event_id
-from tests.fakes import Text
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.testkit.fakes import Text
+from bot.testkit.stack import bot_environment
 from handlers.help import HELP
-from tests.e2e.harness import bot_environment
-from tests.fakes import Text
 
 SLOW = " ".join(f"token{i}" for i in range(100))
 

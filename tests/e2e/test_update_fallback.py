@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.testkit.fakes import Text
 from tests.e2e.test_long_answer import long_answer
-from tests.fakes import Text
 
 STREAM_METHODS = ["chat.startStream", "chat.appendStream", "chat.stopStream"]
 

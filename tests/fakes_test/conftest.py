@@ -6,7 +6,7 @@ import anthropic
 import openai
 import pytest
 
-from tests.fakes import FakeAnthropic, FakeOpenAI
+from bot.testkit.fakes import FakeAnthropic, FakeOpenAI
 
 
 @pytest.fixture

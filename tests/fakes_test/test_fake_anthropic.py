@@ -6,7 +6,7 @@ import anthropic
 import httpx2
 import pytest
 
-from tests.fakes import (
+from bot.testkit.fakes import (
     Drop,
     Dynamic,
     FakeAnthropic,

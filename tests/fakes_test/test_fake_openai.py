@@ -6,7 +6,7 @@ from typing import Any
 import openai
 import pytest
 
-from tests.fakes import (
+from bot.testkit.fakes import (
     Drop,
     FakeOpenAI,
     Hang,

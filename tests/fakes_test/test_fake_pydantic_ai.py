@@ -19,7 +19,14 @@ from pydantic_ai.providers.anthropic import AnthropicProvider
 from pydantic_ai.providers.openai import OpenAIProvider
 from pydantic_ai.run import AgentRunResultEvent
 
-from tests.fakes import FakeAnthropic, FakeOpenAI, Text, ToolCalls, ToolUse, thinking_signature
+from bot.testkit.fakes import (
+    FakeAnthropic,
+    FakeOpenAI,
+    Text,
+    ToolCalls,
+    ToolUse,
+    thinking_signature,
+)
 
 
 def weather_agent(model: Any) -> Agent:

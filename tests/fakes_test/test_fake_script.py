@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.fakes.script import (
+from bot.testkit.fakes.script import (
     Drop,
     Dynamic,
     Hang,

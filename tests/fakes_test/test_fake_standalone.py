@@ -36,7 +36,9 @@ async def stop_process(proc: asyncio.subprocess.Process) -> None:
 
 
 async def test_anthropic_fake_as_a_process() -> None:
-    proc, url = await start_process("tests.fakes.anthropic_server", "--text", "default answer")
+    proc, url = await start_process(
+        "bot.testkit.fakes.anthropic_server", "--text", "default answer"
+    )
     try:
         async with httpx2.AsyncClient(base_url=url) as control:
             scripted = await control.post(
@@ -79,7 +81,7 @@ async def test_anthropic_fake_as_a_process() -> None:
 
 
 async def test_openai_fake_as_a_process() -> None:
-    proc, url = await start_process("tests.fakes.openai_server")
+    proc, url = await start_process("bot.testkit.fakes.openai_server")
     try:
         async with httpx2.AsyncClient(base_url=url) as control:
             await control.post(

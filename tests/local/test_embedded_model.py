@@ -17,7 +17,7 @@ from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart, UserProm
 
 from bot.core.local_tokens import chatml_prompt
 from bot.sandbox import Sandbox
-from tests.e2e.harness import Stack, bot_settings, running_bot
+from bot.testkit.stack import Stack, bot_settings, running_bot
 
 TOKEN_COUNTS = re.compile(r"([\d,]+) in / ([\d,]+) out tokens")
 

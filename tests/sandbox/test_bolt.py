@@ -6,12 +6,11 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp, AsyncAssistant
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox import Sandbox
+from tests.sandbox.poll_app import serving_over_http
 
 APPROVE = [
     {
@@ -73,21 +72,8 @@ async def bolt_sandbox() -> AsyncIterator[Sandbox]:
     async with Sandbox(retry_schedule=(0, 0.05, 0.1), rate_limits=True) as sandbox:
         app = build_app(sandbox)
 
-        async def endpoint(request: web.Request) -> web.Response:
-            bolt_request = await to_bolt_request(request)
-            return await to_aiohttp_response(await app.async_dispatch(bolt_request))
-
-        server = web.Application()
-        server.router.add_post("/slack/events", endpoint)
-        runner = web.AppRunner(server, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        sandbox.request_url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
-        try:
+        async with serving_over_http(sandbox, app):
             yield sandbox
-        finally:
-            await sandbox.settle(timeout=2)
-            await runner.cleanup()
 
 
 async def test_mention_streams_a_reply_and_a_button_replaces_it(bolt_sandbox: Sandbox) -> None:

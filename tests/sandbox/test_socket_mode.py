@@ -319,3 +319,33 @@ async def test_an_unanswered_command_tells_the_user(bolt: Sandbox) -> None:
     assert result["failed"] is True and result["outcome"] == "timeout"
     (shown,) = bolt.ephemeral("bob", "general")
     assert shown["text"] == '/nobody-listens failed with the error "operation_timeout"'
+
+
+async def test_a_reconnect_after_slacks_disconnect_is_never_rate_limited() -> None:
+    """apps.connections.open is Tier 1, but the reconnect Slack asks for is always allowed:
+    the app must not be left deaf until the minute is over."""
+    async with Sandbox(rate_limits=True, ack_timeout=1.0) as sandbox:
+        client = AsyncWebClient(token=sandbox.bot_token, base_url=sandbox.api_url)
+        app = AsyncApp(client=client)
+        heard: list[str] = []
+
+        @app.event("app_mention")
+        async def mention(event) -> None:
+            heard.append(event["text"])
+
+        handler = AsyncSocketModeHandler(app, sandbox.app_token, web_client=client)
+        await handler.connect_async()
+        try:
+            for round_ in range(2):
+                (before,) = await sandbox.wait_for(sandbox.socket_connections)
+                assert await sandbox.disconnect_sockets() == 1
+                await sandbox.wait_for(
+                    lambda b=before: [c for c in sandbox.socket_connections() if c["id"] != b["id"]]
+                )
+                sandbox.post_message("alice", "general", f"@teammate round {round_}")
+                await sandbox.wait_for(lambda n=round_: len(heard) > n, timeout=5)
+            opened = sandbox.calls("apps.connections.open")
+            assert len(opened) == 3 and all(c["ok"] for c in opened)
+            assert sandbox.ratelimited == 0
+        finally:
+            await handler.close_async()

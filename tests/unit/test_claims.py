@@ -1,6 +1,8 @@
 import asyncio
 
-from bot.core.store import ClaimOutcome, ClaimStore, ReplyLog, ReplyRecord, ThreadStore
+from bot.core.conversation import Scope
+from bot.core.events import Usage
+from bot.core.store import ClaimOutcome, ClaimStore, ThreadStore, UsageLog
 
 
 async def test_first_claim_wins_and_duplicates_are_refused(db) -> None:
@@ -47,11 +49,11 @@ async def test_threads_and_replies_are_stored(db) -> None:
     await threads.join("C1", "1.1", "T1", "U1")
     await threads.join("C1", "1.1", "T1", "U1")
     assert await threads.is_member("C1", "1.1")
-    log = ReplyLog(db)
+    log = UsageLog(db)
     await log.record(
-        ReplyRecord(
-            "event:E", "C1", "1.1", "done", "T1", input_tokens=10, output_tokens=5, cost_usd=0.01
-        )
+        Scope("T1", "C1", "public", "1.1", "U1"),
+        Usage("claude-haiku-4-5", input_tokens=10, output_tokens=5, cost_usd=0.01),
+        "done",
     )
     assert await log.totals("T1") == (1, 10, 5, 0.01)
 

@@ -60,3 +60,22 @@ def test_environment_names_are_the_contract(monkeypatch) -> None:
     assert settings.slack_bot_token.get_secret_value() == "xoxb-abc"
     assert settings.model == "anthropic:claude-sonnet-4-6"
     assert settings.openai_base_url == "http://127.0.0.1:8000/v1"
+
+
+def test_every_missing_slack_setting_is_named_at_once() -> None:
+    with pytest.raises(SettingsProblem) as problem:
+        make(slack_app_token="xoxb-not-an-app-token").require_slack("socket")
+    line = str(problem.value)
+    assert "\n" not in line
+    assert (
+        "SLACK_BOT_TOKEN is missing" in line and "SLACK_APP_TOKEN should start with xapp-" in line
+    )
+
+
+def test_every_malformed_setting_is_named_at_once(monkeypatch) -> None:
+    monkeypatch.setenv("TEAMMATE_CLAIM_LEASE_SECONDS", "soon")
+    monkeypatch.setenv("SLACK_API_URL", "slack.com/api")
+    with pytest.raises(SettingsProblem) as problem:
+        load_settings(_env_file=None)
+    assert "TEAMMATE_CLAIM_LEASE_SECONDS is malformed" in str(problem.value)
+    assert "SLACK_API_URL is malformed" in str(problem.value)

@@ -2,15 +2,14 @@
 
 from bot.core.store.claims import Claim, ClaimOutcome, ClaimStore
 from bot.core.store.db import Database
-from bot.core.store.replies import ReplyLog, ReplyRecord
 from bot.core.store.threads import ThreadStore
+from bot.core.store.usage import UsageLog
 
 __all__ = [
     "Claim",
     "ClaimOutcome",
     "ClaimStore",
     "Database",
-    "ReplyLog",
-    "ReplyRecord",
     "ThreadStore",
+    "UsageLog",
 ]

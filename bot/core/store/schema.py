@@ -60,22 +60,21 @@ class ThreadRow(Base):
     updated_at: Mapped[float] = mapped_column(Float)
 
 
-class ReplyRow(Base):
-    """One answer: where it went, which model gave it, what it cost."""
+class UsageRow(Base):
+    """One answer's spend: where (the scope), which model, tokens, cost, and how it ended."""
 
-    __tablename__ = "replies"
+    __tablename__ = "usage"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    claim_key: Mapped[str] = mapped_column(String(200), index=True)
-    team_id: Mapped[str] = mapped_column(String(40), default="")
-    channel: Mapped[str] = mapped_column(String(40))
-    thread_ts: Mapped[str] = mapped_column(String(40))
+    team_id: Mapped[str] = mapped_column(String(40), default="", index=True)
+    channel: Mapped[str] = mapped_column(String(40), default="")
+    channel_kind: Mapped[str] = mapped_column(String(16), default="")
+    thread_ts: Mapped[str] = mapped_column(String(40), default="")
     user_id: Mapped[str] = mapped_column(String(40), default="")
-    reply_ts: Mapped[str] = mapped_column(Text, default="[]")
     model: Mapped[str] = mapped_column(String(100), default="")
     status: Mapped[str] = mapped_column(String(16))
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
-    error_ref: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    reference: Mapped[str | None] = mapped_column(String(20), nullable=True)
     created_at: Mapped[float] = mapped_column(Float, index=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import update
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.core.store.db import Database
@@ -52,13 +52,16 @@ class ThreadStore:
             return False
         return message_ts is None or row.since_ts is None or _ts(message_ts) > _ts(row.since_ts)
 
-    async def count_reply(self, channel: str, thread_ts: str) -> None:
-        async with self.db.sessions.begin() as session:
-            await session.execute(
-                update(ThreadRow)
-                .where(ThreadRow.channel == channel, ThreadRow.thread_ts == thread_ts)
-                .values(replies=ThreadRow.replies + 1, updated_at=time.time())
-            )
+    async def started_by(self, user: str, limit: int = 5) -> list[ThreadRow]:
+        """The threads ``user`` started with Teammate, the latest first."""
+        query = (
+            select(ThreadRow)
+            .where(ThreadRow.started_by == user)
+            .order_by(ThreadRow.created_at.desc())
+            .limit(limit)
+        )
+        async with self.db.sessions() as session:
+            return list((await session.scalars(query)).all())
 
 
 def _ts(value: str) -> tuple[int, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.sandbox.methods import assistant, chat, conversations, streams, workspace
+from bot.sandbox.methods import assistant, chat, conversations, streams, views, workspace
 from bot.sandbox.methods.args import ApiError, Call
 from bot.sandbox.methods.common import ApiContext, Handler
 
@@ -12,6 +12,7 @@ METHODS: dict[str, Handler] = {
     **conversations.HANDLERS,
     **assistant.HANDLERS,
     **workspace.HANDLERS,
+    **views.HANDLERS,
 }
 
 __all__ = ["METHODS", "ApiContext", "ApiError", "Call", "Handler"]

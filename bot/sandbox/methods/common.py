@@ -12,6 +12,7 @@ from bot.sandbox.config import SandboxConfig
 from bot.sandbox.events import EventEmitter
 from bot.sandbox.limits import MESSAGE_BLOCKS_MAX, BlocksError, check_blocks, parse_blocks
 from bot.sandbox.methods.args import ApiError, Call
+from bot.sandbox.modals import Views
 from bot.sandbox.sockets import SocketHub
 from bot.sandbox.state import Channel, Message, Workspace
 
@@ -25,6 +26,7 @@ class ApiContext:
     events: EventEmitter
     base_url: Callable[[], str]
     sockets: SocketHub | None = None
+    views: Views | None = None
 
 
 Handler = Callable[[ApiContext, Call], dict[str, Any]]

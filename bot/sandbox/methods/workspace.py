@@ -1,18 +1,13 @@
-"""auth.test, users.*, team.info, bots.info, reactions.*, views.publish, apps.connections.open."""
+"""auth.test, users.*, team.info, bots.info, reactions.*, apps.connections.open."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
-from bot.sandbox import ids
-from bot.sandbox.limits import VIEW_BLOCKS_MAX
 from bot.sandbox.methods.args import ApiError, Call
 from bot.sandbox.methods.common import (
     ApiContext,
     Handler,
-    blocks_arg,
     channel_arg,
     decode_cursor,
     encode_cursor,
@@ -101,29 +96,6 @@ def reactions_remove(ctx: ApiContext, call: Call) -> dict[str, Any]:
     return {}
 
 
-def views_publish(ctx: ApiContext, call: Call) -> dict[str, Any]:
-    ref = call.text("user_id", required=True, error="user_not_found")
-    user = ctx.ws.find_user(ref)
-    if user is None or user.is_bot:
-        raise ApiError("user_not_found", ref)
-    view = call.structured("view")
-    if not isinstance(view, dict) or view.get("type") != "home":
-        raise ApiError("invalid_arguments", "view must be an object of type home")
-    blocks_arg(Call(call.method, {"blocks": view.get("blocks", [])}), max_blocks=VIEW_BLOCKS_MAX)
-    previous = ctx.ws.home.get(user.id)
-    digest = hashlib.sha1(json.dumps(view, sort_keys=True).encode()).hexdigest()[:16]
-    stored = {
-        **view,
-        "id": previous["id"] if previous else ids.view_id(),
-        "team_id": ctx.ws.identity.team_id,
-        "app_id": ctx.ws.identity.app_id,
-        "bot_id": ctx.ws.identity.bot_id,
-        "hash": digest,
-    }
-    ctx.ws.set_home(user.id, stored)
-    return {"view": stored}
-
-
 def connections_open(ctx: ApiContext, call: Call) -> dict[str, Any]:
     """A one-time Socket Mode URL (the web API has already checked the app-level token)."""
     if ctx.sockets is None:
@@ -139,6 +111,5 @@ HANDLERS: dict[str, Handler] = {
     "bots.info": bots_info,
     "reactions.add": reactions_add,
     "reactions.remove": reactions_remove,
-    "views.publish": views_publish,
     "apps.connections.open": connections_open,
 }

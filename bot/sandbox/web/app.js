@@ -2,9 +2,11 @@
  * by the change feed at GET /_sandbox/stream. Everything the person does goes through the
  * sandbox's control API, so the bot sees what it would see from Slack.
  *
- * Plain JavaScript, no build step. All text from messages is escaped before it is drawn;
- * markup is only ever produced by the renderers below. */
-"use strict";
+ * Plain JavaScript as native ES modules, no build step: text markup (mrkdwn, Markdown) is in
+ * markup.js, Block Kit in blocks.js; the views, the modals and the composer are here. All text from messages is
+ * escaped before it is drawn; markup is only ever produced by the renderers. */
+import { blocks, entered, optionValue, plainText, usePage } from "./blocks.js";
+import { emoji, esc, markdown, mrkdwn, useNames } from "./markup.js";
 
 (() => {
   // ---------------------------------------------------------------------------------------
@@ -12,40 +14,6 @@
   // ---------------------------------------------------------------------------------------
 
   const $ = (id) => document.getElementById(id);
-  const HTML_ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-  const esc = (value) => String(value ?? "").replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
-  const decode = (text) =>
-    String(text ?? "").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
-  const SAFE_URL = /^(https?:|mailto:)/i;
-
-  const EMOJI = {
-    "+1": "👍", thumbsup: "👍", "-1": "👎", thumbsdown: "👎", warning: "⚠️",
-    white_check_mark: "✅", heavy_check_mark: "✔️", check: "✔️", x: "❌", tada: "🎉",
-    rocket: "🚀", eyes: "👀", bulb: "💡", heart: "❤️", smile: "😄", slightly_smiling_face: "🙂",
-    wave: "👋", memo: "📝", robot_face: "🤖", hourglass: "⌛", hourglass_flowing_sand: "⏳",
-    stopwatch: "⏱️", sparkles: "✨", fire: "🔥", star: "⭐", mag: "🔍", lock: "🔒",
-    key: "🔑", gear: "⚙️", wrench: "🔧", hammer_and_wrench: "🛠️", books: "📚", book: "📖",
-    pushpin: "📌", link: "🔗", speech_balloon: "💬", thinking_face: "🤔", brain: "🧠",
-    information_source: "ℹ️", question: "❓", exclamation: "❗", no_entry: "⛔",
-    red_circle: "🔴", large_green_circle: "🟢", large_yellow_circle: "🟡", clipboard: "📋",
-    calendar: "📅", chart_with_upwards_trend: "📈", bar_chart: "📊", moneybag: "💰",
-    raised_hands: "🙌", pray: "🙏", ok_hand: "👌", point_right: "👉", muscle: "💪",
-    joy: "😂", sweat_smile: "😅", stop_sign: "🛑", arrows_counterclockwise: "🔄",
-    package: "📦", bell: "🔔", zap: "⚡", house: "🏠", wastebasket: "🗑️", pencil2: "✏️",
-    construction: "🚧", green_heart: "💚", octagonal_sign: "🛑", hand: "✋", ballot_box_with_check: "☑️",
-  };
-  const emoji = (name, unicode) => {
-    if (unicode && /^[0-9a-f-]+$/i.test(unicode)) {
-      try {
-        return esc(String.fromCodePoint(...unicode.split("-").map((h) => parseInt(h, 16))));
-      } catch (_) { /* fall through to the name */ }
-    }
-    const found = EMOJI[String(name).replace(/::skin-tone-\d$/, "")];
-    return found ? `<span class="emoji">${found}</span>` : esc(`:${name}:`);
-  };
-  const emojiNames = (escaped) =>
-    escaped.replace(/:([a-z0-9_+'-]+):/gi, (all, name) => (EMOJI[name] ? emoji(name) : all));
-
   const PALETTE = ["#e8912d", "#2bac76", "#1d9bd1", "#e01e5a", "#8a55d9", "#36c5f0", "#ecb22e"];
   const colorFor = (id) => {
     let h = 0;
@@ -56,19 +24,6 @@
     const date = new Date(parseFloat(ts) * 1000);
     return date.toLocaleTimeString([], { hour: "numeric", minute: "2-digit" });
   };
-
-  // Placeholders keep finished markup out of the way of later regular expressions.
-  class Holder {
-    constructor() { this.parts = []; }
-    keep(html) { this.parts.push(html); return `\u0000${this.parts.length - 1}\u0000`; }
-    restore(text) {
-      let out = text;
-      for (let i = 0; i < 3 && out.includes("\u0000"); i++) {
-        out = out.replace(/\u0000(\d+)\u0000/g, (_, n) => this.parts[Number(n)] ?? "");
-      }
-      return out;
-    }
-  }
 
   // ---------------------------------------------------------------------------------------
   // State and lookups
@@ -83,6 +38,7 @@
     assistant: {}, // user id -> {channel, thread_ts} of the chat open in the panel
     pending: new Set(), // buttons whose click is being delivered
     errors: {}, // composer id -> message
+    typed: {}, // view id -> what the person typed in its inputs, not yet submitted
   };
   const params = new URLSearchParams(window.location.search);
 
@@ -90,6 +46,8 @@
   const user = (id) => users().find((u) => u.id === id);
   const channel = (id) => (state.snap ? state.snap.channels.find((c) => c.id === id) : null);
   const botId = () => (state.snap ? state.snap.bot.user_id : "");
+  const botName = () => (state.snap ? state.snap.bot.name : "");
+  const botInitial = () => (botName() || "?").slice(0, 1).toUpperCase();
   const dmOf = (userId) => (state.snap ? state.snap.dms.find((d) => d.user === userId) : null);
   const messagesIn = (channelId) => (state.snap && state.snap.messages[channelId]) || [];
   const people = () => users().filter((u) => !u.is_bot && !u.deleted && u.id !== "USLACKBOT");
@@ -109,11 +67,6 @@
   // Links and mentions
   // ---------------------------------------------------------------------------------------
 
-  const link = (url, text) => {
-    const label = esc(text ?? url);
-    if (!SAFE_URL.test(String(url).trim())) return label;
-    return `<a href="${esc(String(url).trim())}" target="_blank" rel="noopener noreferrer">${label}</a>`;
-  };
   const mention = (id, fallback) => {
     const known = user(id);
     const name = known ? displayName(id) : fallback || id;
@@ -125,355 +78,17 @@
     const name = known ? known.name : fallback || id;
     return `<span class="mention channel-ref" data-channel="${esc(id)}">#${esc(name)}</span>`;
   };
+  useNames({ user: mention, channel: channelMention });
 
-  /** A Slack control sequence such as <@U1>, <#C1|general>, <!here> or <url|text>. */
-  const controlSequence = (inner) => {
-    const [target, ...rest] = inner.split("|");
-    const label = rest.length ? decode(rest.join("|")) : null;
-    if (target.startsWith("@")) return mention(target.slice(1), label);
-    if (target.startsWith("#")) return channelMention(target.slice(1), label);
-    if (target.startsWith("!")) {
-      const word = target.slice(1);
-      if (["here", "channel", "everyone"].includes(word)) {
-        return `<span class="mention broadcast">@${esc(word)}</span>`;
-      }
-      if (word.startsWith("subteam^")) return `<span class="mention">${esc(label || "@group")}</span>`;
-      return esc(label || word.replace(/\^.*$/, ""));
-    }
-    return link(decode(target), label ?? decode(target));
-  };
-
-  // ---------------------------------------------------------------------------------------
-  // mrkdwn: Slack's own markup, for ordinary messages and mrkdwn text objects
-  // ---------------------------------------------------------------------------------------
-
-  const URL_RE = /\bhttps?:\/\/[^\s<>\u0000]+[^\s<>\u0000.,;:!?)\]'"]/g;
-
-  /** Pairs of marks around text, e.g. *bold*; a mark inside a word does not count. */
-  const emphasis = (escaped, marks) => {
-    let s = escaped;
-    for (const [mark, open, close] of marks) {
-      const ch = `\\${mark[0]}`;
-      const m = mark.split("").map((x) => `\\${x}`).join("");
-      const re = new RegExp(
-        `(^|[^\\w${ch}])${m}(?=[^\\s${ch}])([^\\n]*?[^\\s${ch}]|[^\\s${ch}])${m}(?![\\w${ch}])`, "g");
-      s = s.replace(re, (_, before, inner) => `${before}${open}${inner}${close}`);
-    }
-    return s;
-  };
-  const MRKDWN_MARKS = [["*", "<strong>", "</strong>"], ["_", "<em>", "</em>"], ["~", "<del>", "</del>"]];
-
-  function mrkdwn(text) {
-    const hold = new Holder();
-    let s = String(text ?? "");
-    s = s.replace(/```([\s\S]*?)```/g, (_, code) =>
-      hold.keep(`<pre class="code-block"><code>${esc(decode(code.replace(/^\n/, "")))}</code></pre>`));
-    s = s.replace(/`([^`\n]+)`/g, (_, code) => hold.keep(`<code>${esc(decode(code))}</code>`));
-    s = s.replace(/<([^<>\n]+)>/g, (_, inner) => hold.keep(controlSequence(inner)));
-    s = s.replace(URL_RE, (url) => hold.keep(link(decode(url), decode(url))));
-    s = emojiNames(emphasis(esc(decode(s)), MRKDWN_MARKS));
-    return hold.restore(mrkdwnLines(s));
-  }
-
-  /** Quotes (> …) and bullet lines; other line breaks are kept as they are. */
-  function mrkdwnLines(s) {
-    const out = [];
-    let quote = [];
-    let list = [];
-    const flush = () => {
-      if (quote.length) out.push(`<blockquote>${quote.join("<br>")}</blockquote>`);
-      if (list.length) out.push(`<ul class="mrkdwn-list">${list.map((l) => `<li>${l}</li>`).join("")}</ul>`);
-      quote = [];
-      list = [];
-    };
-    let plain = [];
-    const flushPlain = () => {
-      if (plain.length) out.push(`<div class="line-group">${plain.join("<br>")}</div>`);
-      plain = [];
-    };
-    for (const line of s.split("\n")) {
-      const q = line.match(/^&gt;\s?(.*)$/);
-      const b = line.match(/^\s*(?:•|◦|-)\s+(.*)$/);
-      if (q) {
-        flushPlain();
-        if (list.length) flush();
-        quote.push(q[1]);
-      } else if (b) {
-        flushPlain();
-        if (quote.length) flush();
-        list.push(b[1]);
-      } else {
-        flush();
-        plain.push(line);
-      }
-    }
-    flush();
-    flushPlain();
-    return out.join("");
-  }
-
-  // ---------------------------------------------------------------------------------------
-  // Markdown: what the bot streams (chat.startStream / appendStream) and markdown blocks
-  // ---------------------------------------------------------------------------------------
-
-  function inlineMarkdown(text) {
-    const hold = new Holder();
-    let s = String(text ?? "");
-    s = s.replace(/(`+)([^`]|[^`][\s\S]*?[^`])\1(?!`)/g, (_, _ticks, code) =>
-      hold.keep(`<code>${esc(code.replace(/^ (.*) $/, "$1"))}</code>`));
-    s = s.replace(/!?\[([^\]\n]*)\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g, (_, label, url) =>
-      hold.keep(SAFE_URL.test(url)
-        ? `<a href="${esc(url)}" target="_blank" rel="noopener noreferrer">${emojiNames(emphasis(esc(label), MD_MARKS))}</a>`
-        : esc(label)));
-    s = s.replace(/<((?:@|#|!)[^<>\s]+|(?:https?:|mailto:)[^<>\s]+)>/g, (_, inner) =>
-      hold.keep(controlSequence(inner)));
-    s = s.replace(URL_RE, (url) => hold.keep(link(url, url)));
-    return hold.restore(emojiNames(emphasis(esc(s), MD_MARKS)));
-  }
-  const MD_MARKS = [["***", "<strong><em>", "</em></strong>"], ["**", "<strong>", "</strong>"],
-    ["__", "<strong>", "</strong>"], ["~~", "<del>", "</del>"], ["*", "<em>", "</em>"],
-    ["_", "<em>", "</em>"]];
-
-  const LIST_RE = /^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$/;
-  const FENCE_RE = /^\s*(`{3,}|~{3,})\s*([^\s`]*)[^`]*$/;
-  const TABLE_RULE = /^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$/;
-  const indentOf = (line) => line.match(/^\s*/)[0].replace(/\t/g, "    ").length;
-  const isBlockStart = (line, next) =>
-    FENCE_RE.test(line) || /^\s{0,3}#{1,6}\s/.test(line) || /^\s*>/.test(line) ||
-    LIST_RE.test(line) || /^\s*([-*_])(\s*\1){2,}\s*$/.test(line) ||
-    (line.includes("|") && next !== undefined && TABLE_RULE.test(next));
-
-  function codeBlock(lang, body) {
-    const label = lang ? `<div class="code-lang">${esc(lang)}</div>` : "";
-    return `<div class="code-block">${label}<pre><code>${esc(body)}</code></pre></div>`;
-  }
-
-  function markdown(source) {
-    const lines = String(source ?? "").replace(/\r\n?/g, "\n").split("\n");
-    const out = [];
-    let i = 0;
-    while (i < lines.length) {
-      const line = lines[i];
-      const fence = line.match(FENCE_RE);
-      if (fence) {
-        const body = [];
-        i++;
-        while (i < lines.length && !lines[i].trim().startsWith(fence[1])) body.push(lines[i++]);
-        i++; // the closing fence (absent while the answer is still streaming)
-        out.push(codeBlock(fence[2], body.join("\n")));
-        continue;
-      }
-      if (!line.trim()) { i++; continue; }
-      const heading = line.match(/^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/);
-      if (heading) {
-        const level = heading[1].length;
-        out.push(`<h${level} class="md-h">${inlineMarkdown(heading[2])}</h${level}>`);
-        i++;
-        continue;
-      }
-      if (/^\s*([-*_])(\s*\1){2,}\s*$/.test(line)) { out.push("<hr>"); i++; continue; }
-      if (/^\s*>/.test(line)) {
-        const quoted = [];
-        while (i < lines.length && /^\s*>/.test(lines[i])) quoted.push(lines[i++].replace(/^\s*>\s?/, ""));
-        out.push(`<blockquote>${markdown(quoted.join("\n"))}</blockquote>`);
-        continue;
-      }
-      if (LIST_RE.test(line)) {
-        const list = parseList(lines, i, indentOf(line));
-        out.push(list.html);
-        i = list.next;
-        continue;
-      }
-      if (line.includes("|") && i + 1 < lines.length && TABLE_RULE.test(lines[i + 1])) {
-        const table = parseTable(lines, i);
-        out.push(table.html);
-        i = table.next;
-        continue;
-      }
-      const para = [line];
-      i++;
-      while (i < lines.length && lines[i].trim() && !isBlockStart(lines[i], lines[i + 1])) para.push(lines[i++]);
-      out.push(`<p>${para.map((l) => inlineMarkdown(l.trim())).join("<br>")}</p>`);
-    }
-    return out.join("");
-  }
-
-  function parseList(lines, start, base) {
-    const first = lines[start].match(LIST_RE);
-    const ordered = /\d/.test(first[2]);
-    const items = [];
-    let i = start;
-    while (i < lines.length) {
-      const line = lines[i];
-      const m = line.match(LIST_RE);
-      const indent = indentOf(line);
-      if (m && indent === base && /\d/.test(m[2]) === ordered) {
-        items.push({ text: [m[3]], children: [] });
-        i++;
-      } else if (m && indent > base && items.length) {
-        const nested = parseList(lines, i, indent);
-        items[items.length - 1].children.push(nested.html);
-        i = nested.next;
-      } else if (line.trim() && indent > base && items.length && !FENCE_RE.test(line)) {
-        items[items.length - 1].text.push(line.trim());
-        i++;
-      } else if (line.trim() && indent > base && items.length) {
-        const fence = line.match(FENCE_RE);
-        const body = [];
-        i++;
-        while (i < lines.length && !lines[i].trim().startsWith(fence[1])) body.push(lines[i++].slice(indent));
-        i++;
-        items[items.length - 1].children.push(codeBlock(fence[2], body.join("\n")));
-      } else if (!line.trim()) {
-        const next = lines[i + 1];
-        if (next !== undefined && next.trim() && (indentOf(next) > base || (LIST_RE.test(next) && indentOf(next) === base))) {
-          i++;
-        } else break;
-      } else break;
-    }
-    const tag = ordered ? "ol" : "ul";
-    const startAt = ordered ? parseInt(first[2], 10) : 1;
-    const attr = ordered && startAt !== 1 ? ` start="${startAt}"` : "";
-    const body = items.map((item) => {
-      let text = item.text.map(inlineMarkdown).join("<br>");
-      text = text.replace(/^\[( |x|X)\]\s/, (_, x) => (x === " " ? "☐ " : "☑ "));
-      return `<li>${text}${item.children.join("")}</li>`;
-    }).join("");
-    return { html: `<${tag} class="md-list"${attr}>${body}</${tag}>`, next: i };
-  }
-
-  function parseTable(lines, start) {
-    const cells = (line) => line.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((c) => c.trim());
-    const head = cells(lines[start]);
-    let i = start + 2;
-    const rows = [];
-    while (i < lines.length && lines[i].includes("|") && lines[i].trim()) rows.push(cells(lines[i++]));
-    const th = head.map((c) => `<th>${inlineMarkdown(c)}</th>`).join("");
-    const tb = rows.map((r) => `<tr>${r.map((c) => `<td>${inlineMarkdown(c)}</td>`).join("")}</tr>`).join("");
-    return { html: `<table class="md-table"><thead><tr>${th}</tr></thead><tbody>${tb}</tbody></table>`, next: i };
-  }
-
-  // ---------------------------------------------------------------------------------------
-  // Block Kit
-  // ---------------------------------------------------------------------------------------
-
-  const textObject = (t) => {
-    if (!t) return "";
-    if (typeof t === "string") return mrkdwn(t);
-    if (t.type === "mrkdwn") return mrkdwn(t.text);
-    const plain = esc(t.text).replace(/\n/g, "<br>");
-    return t.emoji === false ? plain : emojiNames(plain);
-  };
-  const plainText = (t) => (t ? emojiNames(esc(typeof t === "string" ? t : t.text)) : "");
-  const unknown = (what) => `<div class="bk-unknown">Unsupported ${esc(what)}</div>`;
-
-  function element(el, ctx) {
-    if (!el || typeof el !== "object") return "";
-    switch (el.type) {
-      case "button": {
-        const key = `${ctx.ts}|${el.action_id}`;
-        const pending = state.pending.has(key);
-        const style = el.style === "primary" || el.style === "danger" ? ` ${el.style}` : "";
-        const attrs = ctx.home
-          ? ' disabled title="Buttons in App Home are not emulated"'
-          : ` data-action-id="${esc(el.action_id)}" data-value="${esc(el.value ?? "")}"` +
-            (el.url && SAFE_URL.test(el.url) ? ` data-url="${esc(el.url)}"` : "") +
-            (pending ? " disabled aria-busy=\"true\"" : "");
-        return `<button type="button" class="bk-button${style}${pending ? " pending" : ""}"${attrs}>${plainText(el.text)}</button>`;
-      }
-      case "image":
-        return `<span class="bk-thumb" role="img" title="${esc(el.alt_text)}" aria-label="${esc(el.alt_text)}">🖼</span>`;
-      case "mrkdwn":
-      case "plain_text":
-        return `<span class="bk-text">${textObject(el)}</span>`;
-      default:
-        return `<span class="bk-unknown inline">${esc(el.type || "element")}</span>`;
-    }
-  }
-
-  function richInline(elements, inCode) {
-    return (elements || []).map((el) => {
-      let h;
-      switch (el.type) {
-        case "text": h = esc(el.text); break;
-        case "link": h = link(el.url, el.text || el.url); break;
-        case "user": h = mention(el.user_id); break;
-        case "channel": h = channelMention(el.channel_id); break;
-        case "usergroup": h = `<span class="mention">@${esc(el.usergroup_id)}</span>`; break;
-        case "emoji": h = emoji(el.name, el.unicode); break;
-        case "broadcast": h = `<span class="mention broadcast">@${esc(el.range)}</span>`; break;
-        case "date": h = esc(el.fallback || new Date((el.timestamp || 0) * 1000).toLocaleString()); break;
-        case "color": h = `<span class="color-chip" style="background:${/^#[0-9a-f]{3,8}$/i.test(el.value) ? el.value : "#ccc"}"></span>${esc(el.value)}`; break;
-        default: h = `<span class="bk-unknown inline">${esc(el.type || "?")}</span>`;
-      }
-      const style = el.style || {};
-      if (style.code && !inCode) h = `<code>${h}</code>`;
-      if (style.strike) h = `<del>${h}</del>`;
-      if (style.italic) h = `<em>${h}</em>`;
-      if (style.bold) h = `<strong>${h}</strong>`;
-      return h;
-    }).join("");
-  }
-
-  function richElement(e) {
-    switch (e.type) {
-      case "rich_text_section":
-        return `<div class="rt-section">${richInline(e.elements)}</div>`;
-      case "rich_text_list": {
-        const tag = e.style === "ordered" ? "ol" : "ul";
-        const start = e.style === "ordered" && e.offset ? ` start="${Number(e.offset) + 1}"` : "";
-        const items = (e.elements || []).map((s) => `<li>${richInline(s.elements)}</li>`).join("");
-        return `<${tag} class="rt-list" style="margin-left:${Number(e.indent || 0) * 22}px"${start}>${items}</${tag}>`;
-      }
-      case "rich_text_preformatted":
-        return `<pre class="code-block"><code>${richInline(e.elements, true)}</code></pre>`;
-      case "rich_text_quote":
-        return `<blockquote class="rt-section">${richInline(e.elements)}</blockquote>`;
-      default:
-        return unknown(`${e.type || "rich text"} element`);
-    }
-  }
-
-  function block(b, ctx) {
-    switch (b.type) {
-      case "section": {
-        const text = b.text ? `<div class="bk-section-text">${textObject(b.text)}</div>` : "";
-        const fields = b.fields
-          ? `<div class="bk-fields">${b.fields.map((f) => `<div>${textObject(f)}</div>`).join("")}</div>`
-          : "";
-        const accessory = b.accessory ? `<div class="bk-accessory">${element(b.accessory, ctx)}</div>` : "";
-        return `<div class="bk-section"><div class="bk-section-main">${text}${fields}</div>${accessory}</div>`;
-      }
-      case "context":
-        return `<div class="bk-context">${(b.elements || []).map((el) => element(el, ctx)).join("")}</div>`;
-      case "divider":
-        return '<hr class="bk-divider">';
-      case "header":
-        return `<div class="bk-header">${plainText(b.text)}</div>`;
-      case "actions":
-        return `<div class="bk-actions">${(b.elements || []).map((el) => element(el, ctx)).join("")}</div>`;
-      case "markdown":
-        return `<div class="bk-markdown md">${markdown(b.text)}</div>`;
-      case "rich_text":
-        return `<div class="bk-rich">${(b.elements || []).map(richElement).join("")}</div>`;
-      case "image": {
-        const title = b.title ? `<div class="bk-image-title">${plainText(b.title)}</div>` : "";
-        return `${title}<div class="bk-image" role="img" aria-label="${esc(b.alt_text)}"><span class="bk-image-icon">🖼</span><span>${esc(b.alt_text || "image")}</span></div>`;
-      }
-      default:
-        return unknown(`block: ${b.type || "?"}`);
-    }
-  }
-
-  function blocks(list, ctx) {
-    return (list || []).map((b) => {
-      try {
-        return block(b || {}, ctx);
-      } catch (err) {
-        return unknown(`block (${err && err.message ? err.message : "error"})`);
-      }
-    }).join("");
-  }
+  usePage({
+    people: () => people().map((p) => [p.id, p.real_name]),
+    channels: () => state.snap.channels.map((c) => [c.id, `#${c.name}`]),
+    conversations: () => [
+      ...state.snap.channels.filter(isMember).map((c) => [c.id, `#${c.name}`]),
+      ...state.snap.dms.filter((d) => d.user === state.me).map((d) => [d.id, `${botName()} (DM)`]),
+    ],
+    pending: (key) => state.pending.has(key),
+  });
 
   // ---------------------------------------------------------------------------------------
   // Messages
@@ -518,7 +133,7 @@
     } else {
       html += `<div class="mrkdwn">${mrkdwn(m.text)}</div>`;
     }
-    if (m.streaming) html += '<div class="typing" aria-label="Teammate is writing"><i></i><i></i><i></i></div>';
+    if (m.streaming) html += `<div class="typing" aria-label="${esc(botName())} is writing"><i></i><i></i><i></i></div>`;
     if (m.edited && !m.streaming && m.user !== botId()) html += '<span class="edited">(edited)</span>';
     return html;
   }
@@ -530,7 +145,7 @@
   }
 
   function avatar(id) {
-    if (id === botId()) return '<div class="avatar bot" aria-hidden="true">T</div>';
+    if (id === botId()) return `<div class="avatar bot" aria-hidden="true">${esc(botInitial())}</div>`;
     if (id === "USLACKBOT") return '<div class="avatar slackbot" aria-hidden="true">S</div>';
     const initial = esc((displayName(id) || "?").slice(0, 1).toUpperCase());
     return `<div class="avatar" style="background:${colorFor(id)}" aria-hidden="true">${initial}</div>`;
@@ -658,7 +273,7 @@
         `<span class="hash">${c.is_private ? "🔒" : "#"}</span>${esc(c.name)}`,
         v.kind === "channel" && v.id === c.id)).join("");
     const teammate = row('data-view="dm"',
-      `<span class="side-avatar bot">T</span>${esc(snap.bot.name)}<span class="app-badge small">APP</span>`,
+      `<span class="side-avatar bot">${esc(botInitial())}</span>${esc(snap.bot.name)}<span class="app-badge small">APP</span>`,
       v.kind === "dm");
     const personRows = people().map((p) =>
       row(`data-view="person" data-id="${esc(p.id)}"`,
@@ -703,7 +318,7 @@
       const c = channel(v.id);
       if (!c) { state.view = defaultView(); return renderMain(true); }
       const members = c.members.length;
-      const botNote = c.bot_member ? "" : '<span class="tag">Teammate is not in this channel</span>';
+      const botNote = c.bot_member ? "" : `<span class="tag">${esc(botName())} is not in this channel</span>`;
       renderHeader(`<div class="view-title"><span class="hash">${c.is_private ? "🔒" : "#"}</span>${esc(c.name)}</div>` +
         `<div class="view-topic">${esc(c.topic)}</div><div class="view-meta">${botNote}<span class="members" title="Members">👤 ${members}</span></div>`);
       const top = messagesIn(c.id).filter((m) => !m.thread_ts || m.thread_ts === m.ts);
@@ -711,34 +326,34 @@
         key: "intro",
         cls: "intro",
         html: `<div class="intro-title">#${esc(c.name)}</div>This is the very beginning of the <strong>#${esc(c.name)}</strong> channel${c.topic ? `: ${esc(c.topic)}` : ""}. ` +
-          (c.bot_member ? "Mention <strong>@Teammate</strong> to ask it something." : "Teammate is not a member: <code>/invite @Teammate</code> to add it."),
+          (c.bot_member ? `Mention <strong>@${esc(botName())}</strong> to ask it something.` : `${esc(botName())} is not a member: <code>/invite @${esc(botName())}</code> to add it.`),
       };
       const items = [intro, ...messageItems(withEphemeral(top, c.id, null), { threadLinks: true })];
       keepScrolled(list, () => reconcile(list, items), force);
       mainComposer.setTarget({ channel: c.id, placeholder: `Message #${c.name}` });
     } else if (v.kind === "dm") {
       const dm = dmOf(state.me);
-      renderHeader(`<div class="view-title"><span class="side-avatar bot big">T</span>${esc(state.snap.bot.name)}<span class="app-badge">APP</span></div>` +
-        '<div class="view-topic">Your AI teammate: ask anything, here or in any channel it is in.</div>');
-      const tabHtml = ["home", "messages"].map((t) =>
+      renderHeader(`<div class="view-title"><span class="side-avatar bot big">${esc(botInitial())}</span>${esc(state.snap.bot.name)}<span class="app-badge">APP</span></div>` +
+        '<div class="view-topic">Ask it anything, here or in any channel it is in.</div>');
+      const tabHtml = (state.snap.bot.home_tab ? ["home", "messages"] : ["messages"]).map((t) =>
         `<button type="button" class="tab${(v.tab || "messages") === t ? " active" : ""}" data-tab="${t}">${t === "home" ? "Home" : "Messages"}</button>`).join("");
       if (tabs._html !== tabHtml) { tabs.innerHTML = tabHtml; tabs._html = tabHtml; }
       if (v.tab === "home") {
         const view = state.snap.home[state.me];
         const html = view && view.blocks && view.blocks.length
-          ? `<div class="home-view">${blocks(view.blocks, { ts: "home", channel: "", home: true })}</div>`
-          : '<div class="empty home-empty">Nothing here yet: Teammate has not published a Home tab for you.</div>';
+          ? `<div class="home-view" data-in-view="home">${blocks(view.blocks, { ts: "home", channel: "", home: true, view: "home" })}</div>`
+          : `<div class="empty home-empty">Nothing here yet: ${esc(botName())} has not published a Home tab for you.</div>`;
         if (home._html !== html) { home.innerHTML = html; home._html = html; }
       } else if (dm) {
         const top = messagesIn(dm.id).filter((m) => !m.thread_ts || m.thread_ts === m.ts);
         const intro = {
           key: "intro",
           cls: "intro",
-          html: '<div class="intro-title">Teammate</div>This is your direct message with <strong>Teammate</strong>. Ask it anything; it answers in a thread.',
+          html: `<div class="intro-title">${esc(botName())}</div>This is your direct message with <strong>${esc(botName())}</strong>.`,
         };
         const items = [intro, ...messageItems(withEphemeral(top, dm.id, null), { threadLinks: true })];
         keepScrolled(list, () => reconcile(list, items), force);
-        mainComposer.setTarget({ channel: dm.id, placeholder: "Message Teammate" });
+        mainComposer.setTarget({ channel: dm.id, placeholder: `Message ${botName()}` });
       }
     } else if (v.kind === "person") {
       const p = user(v.id);
@@ -746,7 +361,7 @@
       const html = p ? `<div class="profile">${avatar(p.id).replace('class="avatar', 'class="avatar huge')}` +
         `<div><div class="profile-name">${esc(p.real_name)}</div><div class="profile-line">@${esc(p.name)} · ${esc(p.display_name)}</div>` +
         `<div class="profile-line">🕑 ${esc(p.tz)}</div>${p.email ? `<div class="profile-line">✉️ ${esc(p.email)}</div>` : ""}</div></div>` +
-        '<p class="profile-note">Direct messages between people are not part of the sandbox: it emulates what Teammate can see. Mention @Teammate in a channel, or open the Teammate DM.</p>' : "";
+        `<p class="profile-note">Direct messages between people are not part of the sandbox: it emulates what ${esc(botName())} can see. Mention @${esc(botName())} in a channel, or open the ${esc(botName())} DM.</p>` : "";
       if (card._html !== html) { card.innerHTML = html; card._html = html; }
     }
   }
@@ -770,7 +385,7 @@
     prompts.hidden = true;
     if (p.kind === "thread") {
       const c = channel(p.channel);
-      const where = c ? `#${esc(c.name)}` : p.channel === (dmOf(state.me) || {}).id ? "Teammate" : esc(p.channel);
+      const where = c ? `#${esc(c.name)}` : p.channel === (dmOf(state.me) || {}).id ? esc(botName()) : esc(p.channel);
       headerHtml = `<div class="pane-title">Thread <span class="pane-sub">${where}</span></div>` +
         '<button type="button" class="close" data-close-pane="1" title="Close">✕</button>';
       const thread = messagesIn(p.channel).filter((m) => m.ts === p.ts || m.thread_ts === p.ts);
@@ -787,7 +402,7 @@
     } else {
       const av = p.thread_ts ? assistantFor(p.channel, p.thread_ts) : null;
       const title = (av && av.title) || "New chat";
-      headerHtml = `<div class="pane-title"><span class="side-avatar bot">T</span>Teammate <span class="pane-sub assistant-title">${esc(title)}</span></div>` +
+      headerHtml = `<div class="pane-title"><span class="side-avatar bot">${esc(botInitial())}</span>${esc(botName())} <span class="pane-sub assistant-title">${esc(title)}</span></div>` +
         '<button type="button" class="ghost" data-new-chat="1" title="Start a new chat">✚ New chat</button>' +
         '<button type="button" class="close" data-close-pane="1" title="Close">✕</button>';
       if (!p.thread_ts) {
@@ -796,7 +411,7 @@
         const thread = messagesIn(p.channel).filter((m) => m.thread_ts === p.thread_ts && m.ts !== p.thread_ts);
         items = messageItems(withEphemeral(thread, p.channel, p.thread_ts), {});
         if (av && av.status) {
-          items.push({ key: "status", cls: "assistant-status", html: `<span class="side-avatar bot">T</span><span>Teammate <em>${esc(av.status)}</em></span><span class="typing"><i></i><i></i><i></i></span>` });
+          items.push({ key: "status", cls: "assistant-status", html: `<span class="side-avatar bot">${esc(botInitial())}</span><span>${esc(botName())} <em>${esc(av.status)}</em></span><span class="typing"><i></i><i></i><i></i></span>` });
         }
         const asked = thread.some((m) => m.user === state.me);
         const suggested = av && av.suggested_prompts;
@@ -806,7 +421,7 @@
           if (prompts._html !== html) { prompts.innerHTML = html; prompts._html = html; }
           prompts.hidden = false;
         }
-        paneComposer.setTarget({ channel: p.channel, thread_ts: p.thread_ts, placeholder: "Ask Teammate…" });
+        paneComposer.setTarget({ channel: p.channel, thread_ts: p.thread_ts, placeholder: `Ask ${botName()}…` });
       }
     }
     if (header._html !== headerHtml) { header.innerHTML = headerHtml; header._html = headerHtml; }
@@ -815,14 +430,153 @@
     paneComposer.show(p.kind === "thread" || Boolean(p.thread_ts));
   }
 
+  // ---------------------------------------------------------------------------------------
+  // Modals: the top of the person's stack, drawn over the page
+  // ---------------------------------------------------------------------------------------
+
+  const topModal = () => {
+    const stack = ((state.snap && state.snap.modals) || {})[state.me] || [];
+    return { view: stack[stack.length - 1], depth: stack.length };
+  };
+
+  /** What the person typed or picked in the modal's inputs: {block_id: {action_id: value}}. */
+  function modalValues(root) {
+    const values = {};
+    for (const node of root.querySelectorAll("[data-input][data-action-id]")) {
+      const blockId = node.dataset.blockId;
+      (values[blockId] = values[blockId] || {})[node.dataset.actionId] = entered(node);
+    }
+    return values;
+  }
+
+  function restoreValues(root, values) {
+    for (const node of root.querySelectorAll("[data-input][data-action-id]")) {
+      const value = (values[node.dataset.blockId] || {})[node.dataset.actionId];
+      if (value === undefined) continue;
+      const wanted = new Set((Array.isArray(value) ? value : value === null ? [] : [value]).map(optionValue));
+      if (node.dataset.kind === "checkboxes" || node.dataset.kind === "radio_buttons") {
+        for (const box of node.querySelectorAll("input")) box.checked = wanted.has(box.value);
+      } else if (node.tagName === "SELECT") {
+        for (const option of node.options) option.selected = wanted.has(option.value);
+      } else node.value = value ?? "";
+    }
+  }
+
+  function renderModal() {
+    const root = $("modal");
+    const { view, depth } = topModal();
+    document.body.classList.toggle("with-modal", Boolean(view));
+    if (!view) {
+      root.hidden = true;
+      if (root._html) { root.innerHTML = ""; root._html = ""; root._viewId = ""; }
+      state.typed = {};
+      return;
+    }
+    const ctx = { ts: view.id, channel: "", view: view.id, values: (view.state || {}).values, errors: view.errors || {} };
+    const trouble = (view.errors || {})[""];
+    const busy = state.pending.has(`${view.id}|submit`);
+    const close = view.close || { type: "plain_text", text: depth > 1 ? "Back" : "Cancel" };
+    const html =
+      `<div class="modal" role="dialog" aria-modal="true" aria-label="${esc(view.title.text)}" data-in-view="${esc(view.id)}">` +
+      `<div class="modal-head"><span class="side-avatar bot">${esc(botInitial())}</span><div class="modal-title">${plainText(view.title)}</div>` +
+      '<button type="button" class="close" data-modal-x="1" title="Close" aria-label="Close">✕</button></div>' +
+      (trouble ? `<div class="modal-error" role="alert">${esc(trouble)}</div>` : "") +
+      `<div class="modal-body">${blocks(view.blocks, ctx)}</div>` +
+      `<div class="modal-foot"><button type="button" class="bk-button" data-modal-close="1">${plainText(close)}</button>` +
+      (view.submit ? `<button type="button" class="bk-button primary${busy ? " pending" : ""}" data-modal-submit="1"${busy ? " disabled" : ""}>${plainText(view.submit)}</button>` : "") +
+      "</div></div>";
+    if (root._html !== html) {
+      // What the person typed is kept per view, as Slack's client keeps it: through an
+      // update (where the block and action ids stay) and under a pushed view.
+      if (root._viewId) state.typed[root._viewId] = modalValues(root);
+      root.innerHTML = html;
+      root._html = html;
+      root._viewId = view.id;
+      if (state.typed[view.id]) restoreValues(root, state.typed[view.id]);
+    }
+    root.hidden = false;
+  }
+
+  async function submitModal() {
+    const { view } = topModal();
+    if (!view) return;
+    const key = `${view.id}|submit`;
+    if (state.pending.has(key)) return;
+    const values = modalValues($("modal"));
+    state.pending.add(key);
+    renderModal();
+    try {
+      const result = await api("/views/submit", { user: state.me, view_id: view.id, values });
+      if (result.note && !Object.keys(result.errors || {}).length) showToast(result.note);
+    } catch (err) {
+      showToast(`The form was not sent: ${err.message}`);
+    } finally {
+      state.pending.delete(key);
+      await refresh(false);
+    }
+  }
+
+  async function closeModal(clear) {
+    const { view } = topModal();
+    if (!view) return;
+    try {
+      await api("/views/close", { user: state.me, view_id: view.id, clear });
+    } catch (err) {
+      showToast(err.message);
+    }
+    await refresh(false);
+  }
+
+  /** A choice in a select, menu, picker or checkbox outside a modal's input blocks. */
+  /** Where an element is, for the control API: {view_id} or {channel, message_ts}. */
+  function placeOf(node) {
+    const inView = node.closest("[data-in-view]");
+    if (inView) return { view_id: inView.dataset.inView };
+    const msg = node.closest("[data-key]");
+    return msg && msg.dataset.ts ? { channel: msg.dataset.channel, message_ts: msg.dataset.ts } : null;
+  }
+
+  async function act(node, value) {
+    const where = placeOf(node);
+    if (!where) return;
+    const body = { user: state.me, action_id: node.dataset.actionId, value, ...where };
+    try {
+      const result = await api("/actions", body);
+      if (result.note) showToast(result.note);
+    } catch (err) {
+      showToast(`The choice was not delivered: ${err.message}`);
+    }
+    scheduleRefresh(0);
+  }
+
+  /** An external select's options come from the app (block_suggestion), when opened. */
+  async function loadOptions(select) {
+    if (select._loading) return;
+    select._loading = true;
+    try {
+      const where = placeOf(select);
+      if (!where) return;
+      const found = await api("/views/options", { user: state.me, action_id: select.dataset.actionId, query: "", ...where });
+      const options = [...found.options, ...found.option_groups.flatMap((g) => g.options || [])];
+      for (const o of options) {
+        if ([...select.options].some((x) => x.value === o.value)) continue;
+        select.insertAdjacentHTML("beforeend", `<option value="${esc(o.value)}">${plainText(o.text)}</option>`);
+      }
+    } catch (err) {
+      showToast(`No options: ${err.message}`);
+    }
+  }
+
   function render(force) {
     if (!state.snap) return;
     if (!state.me || !user(state.me)) state.me = (people()[0] || {}).id || "";
     if (!state.view || (state.view.kind === "channel" && !isMember(channel(state.view.id)))) state.view = defaultView();
+    if (state.view.tab === "home" && !state.snap.bot.home_tab) state.view = { ...state.view, tab: "messages" };
     renderPersonPicker();
     renderSidebar();
     renderMain(force);
     renderPane(force);
+    renderModal();
     mainComposer.refreshError();
     paneComposer.refreshError();
   }
@@ -903,9 +657,13 @@
   }
 
   async function clickButton(button) {
-    const msg = button.closest("[data-key]");
-    if (!msg || !msg.dataset.ts) return;
-    const key = `${msg.dataset.ts}|${button.dataset.actionId}`;
+    const inView = button.closest("[data-in-view]");
+    const msg = inView ? null : button.closest("[data-key]");
+    if (!inView && (!msg || !msg.dataset.ts)) return;
+    const where = inView
+      ? { view_id: inView.dataset.inView }
+      : { channel: msg.dataset.channel, message_ts: msg.dataset.ts };
+    const key = `${inView ? inView.dataset.inView : msg.dataset.ts}|${button.dataset.actionId}`;
     if (state.pending.has(key)) return;
     if (button.dataset.url) window.open(button.dataset.url, "_blank", "noopener");
     state.pending.add(key);
@@ -913,8 +671,7 @@
     try {
       const result = await api("/actions", {
         user: state.me,
-        channel: msg.dataset.channel,
-        message_ts: msg.dataset.ts,
+        ...where,
         action_id: button.dataset.actionId,
         value: button.dataset.value || undefined,
       });
@@ -1136,9 +893,27 @@
   // Clicks anywhere on the page
   // ---------------------------------------------------------------------------------------
 
+  document.addEventListener("change", (e) => {
+    const node = e.target.closest("[data-action-id]");
+    if (!node || node.tagName === "BUTTON" || node.dataset.input) return; // inputs wait for submit
+    const value = entered(node);
+    if (node.dataset.kind === "overflow") node.value = "";
+    if (value === null && node.dataset.kind === "overflow") return;
+    act(node, value);
+  });
+  document.addEventListener("focusin", (e) => {
+    if (e.target.matches && e.target.matches("select[data-external]")) loadOptions(e.target);
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && topModal().view) closeModal(false);
+  });
+
   document.addEventListener("click", (e) => {
     const t = e.target.closest("button, [data-user], [data-channel]");
     if (!t) return;
+    if (t.dataset.modalSubmit) { submitModal(); return; }
+    if (t.dataset.modalClose) { closeModal(false); return; }
+    if (t.dataset.modalX) { closeModal(true); return; }
     if (t.dataset.actionId) { clickButton(t); return; }
     if (t.dataset.openThread) {
       const list = t.closest("[data-key]");

@@ -315,6 +315,7 @@ class FakeServer:
         blocks = plan_blocks(reply, self.new_tool_id)
         delay = reply.delay
         if not stream:
+            assert not isinstance(reply, Drop | StreamError)  # answered above
             pieces = sum(len(b.pieces) for b in blocks)
             if delay and pieces:
                 await asyncio.sleep(delay * pieces)

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -14,7 +15,7 @@ from bot.app import Runtime
 from bot.sandbox import Sandbox
 from bot.server import build_web_app
 from bot.settings import Settings
-from tests.fakes import FakeAnthropic
+from bot.testkit.fakes import FakeAnthropic
 
 MODEL = "anthropic:claude-haiku-4-5"
 
@@ -48,19 +49,19 @@ class Stack:
 def bot_settings(
     sandbox: Sandbox, provider: FakeAnthropic | None, data_dir: Path, **extra
 ) -> Settings:
-    values = dict(
-        slack_bot_token=sandbox.bot_token,
-        slack_signing_secret=sandbox.signing_secret,
-        slack_api_url=sandbox.api_url,
-        anthropic_api_key="test-key",
-        anthropic_base_url=provider.base_url if provider else None,
-        model=MODEL,
-        data_dir=data_dir,
-        stream_interval=0.25,
-        retry_backoff=0.05,
-        retry_max_wait=2.0,
-    )
-    values.update(extra)
+    values: dict[str, Any] = {
+        "slack_bot_token": sandbox.bot_token,
+        "slack_signing_secret": sandbox.signing_secret,
+        "slack_api_url": sandbox.api_url,
+        "anthropic_api_key": "test-key",
+        "anthropic_base_url": provider.base_url if provider else None,
+        "model": MODEL,
+        "data_dir": data_dir,
+        "stream_interval": 0.25,
+        "retry_backoff": 0.05,
+        "retry_max_wait": 2.0,
+        **extra,
+    }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 

@@ -9,7 +9,7 @@ so a bare `base_url` works too: `POST /v1/chat/completions` (SSE `data:` chunks 
 Thinking text is sent as reasoning deltas in the fields named by `reasoning_fields`
 (llama.cpp and older vLLM use `reasoning_content`, newer vLLM and Ollama `reasoning`).
 
-Run standalone: `python -m tests.fakes.openai_server --port 8200 --text "hello"`.
+Run standalone: `python -m bot.testkit.fakes.openai_server --port 8200 --text "hello"`.
 """
 
 from __future__ import annotations

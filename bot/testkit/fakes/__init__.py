@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from .anthropic_server import FakeAnthropic, thinking_signature
     from .openai_server import FakeOpenAI
 
-# The servers load lazily so `python -m tests.fakes.<server>` does not import itself twice.
+# The servers load lazily so `python -m bot.testkit.fakes.<server>` does not import itself twice.
 _LAZY = {
     "FakeAnthropic": "anthropic_server",
     "thinking_signature": "anthropic_server",

@@ -9,7 +9,7 @@ Thinking blocks carry a signature derived from their text; a later request that 
 thinking block back altered or without its signature gets the 400 the real API gives
 (switch off with `check_signatures=False`).
 
-Run standalone: `python -m tests.fakes.anthropic_server --port 8100 --text "hello"`.
+Run standalone: `python -m bot.testkit.fakes.anthropic_server --port 8100 --text "hello"`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,29 @@
+"""The tools an answer may use, chosen per channel.
+
+A :class:`Toolbox` gives the agent run of one answer the toolsets its :class:`Scope` allows
+(pydantic-ai toolsets: function tools, MCP servers). The run takes them per answer, so two
+channels can be offered different tools by one agent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from pydantic_ai.toolsets import AbstractToolset
+
+from bot.core.conversation import Scope
+from bot.core.deps import AnswerDeps
+
+
+class Toolbox(Protocol):
+    def toolsets(self, scope: Scope) -> Sequence[AbstractToolset[AnswerDeps]]:
+        """The toolsets offered to an answer in ``scope``."""
+        ...
+
+
+class NoTools:
+    """No tools anywhere: the model only writes."""
+
+    def toolsets(self, scope: Scope) -> Sequence[AbstractToolset[AnswerDeps]]:
+        return ()
