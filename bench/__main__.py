@@ -9,7 +9,14 @@ import asyncio
 import datetime
 from pathlib import Path
 
-from bench import ack_latency, concurrent_streams, embedded_model, first_text, stream_calls
+from bench import (
+    ack_latency,
+    concurrent_streams,
+    embedded_model,
+    embedded_quality,
+    first_text,
+    stream_calls,
+)
 from bench.report import OtherWork, Result, machine, to_markdown, to_text, verdict
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -32,6 +39,7 @@ embedded model included):
 .venv/bin/python -m bench.stream_calls
 .venv/bin/python -m bench.concurrent_streams
 .venv/bin/python -m bench.embedded_model   # needs the embedded model (`make local`)
+.venv/bin/python -m bench.embedded_quality # the embedded model's answers to 30 questions
 ```
 
 This page was written by `python -m bench` on {date}. Machine: {machine}. While it ran,
@@ -54,7 +62,15 @@ def render(results: list[Result], other: str) -> str:
 def main() -> None:
     results = []
     other = OtherWork()
-    for module in (ack_latency, first_text, stream_calls, concurrent_streams, embedded_model):
+    modules = (
+        ack_latency,
+        first_text,
+        stream_calls,
+        concurrent_streams,
+        embedded_model,
+        embedded_quality,
+    )
+    for module in modules:
         result = asyncio.run(module.run())
         print(to_text(result), end="\n\n", flush=True)
         results.append(result)

@@ -11,9 +11,11 @@ Two measurements, both against the real llama.cpp server that `teammate dev` sta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ import httpx2
 
 from bench.report import Result, Row, to_text
 from bench.stats import ms, percentile
+from bot.app import Runtime
 from bot.resources import MANIFEST_PATH
 from bot.sandbox import Sandbox
 from bot.testkit.stack import bot_settings, running_bot
@@ -84,14 +87,21 @@ async def model_speed(base_url: str) -> dict[str, float]:
     return {"tokens": tokens, "seconds": seconds, "rate": (tokens - 1) / seconds if seconds else 0}
 
 
-async def measure(runs: int = RUNS) -> tuple[list[dict[str, Any]], dict[str, float]]:
+@contextlib.asynccontextmanager
+async def embedded_bot() -> AsyncIterator[tuple[Sandbox, Runtime]]:
+    """The sandbox and a bot answering on the embedded model, as `teammate dev` runs them."""
     async with Sandbox(rate_limits=False, manifest=MANIFEST_PATH) as box:
         with tempfile.TemporaryDirectory(prefix="bench-embedded-") as tmp:
             settings = bot_settings(box, None, Path(tmp), model="local", anthropic_api_key=None)
             async with running_bot(settings, box) as (runtime, _):
-                await first_text_delay(box, -1)  # warm-up: the model's first load into cache
-                results = [await first_text_delay(box, i) for i in range(runs)]
-                speed = await model_speed(runtime.local_model.base_url)
+                yield box, runtime
+
+
+async def measure(runs: int = RUNS) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    async with embedded_bot() as (box, runtime):
+        await first_text_delay(box, -1)  # warm-up: the model's first load into cache
+        results = [await first_text_delay(box, i) for i in range(runs)]
+        speed = await model_speed(runtime.local_model.base_url)
     return results, speed
 
 

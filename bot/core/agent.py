@@ -43,6 +43,7 @@ from bot.core.deps import AnswerDeps, AnswerState
 from bot.core.events import AgentEvent, Done, Failed, Notice, TextDelta, ToolStarted, Usage
 from bot.core.failures import StreamStalled, classify, log_failure
 from bot.core.history import to_messages
+from bot.core.local_tokens import counted_usage
 from bot.core.model_settings import probe_settings
 from bot.core.prompts import Prompts
 from bot.core.providers import Providers
@@ -195,7 +196,7 @@ class AgentService:
     ) -> AsyncIterator[AgentEvent]:
         """The answer's one agent run, its events mapped; raises what the run could not survive."""
         spec = answer.primary
-        system = self._prompts.system(conversation)
+        system = self._prompts.system(conversation, name=spec.prompt)
         fitted = fit_turns(
             conversation.turns,
             input_budget(spec.context_window, spec.max_output, system),
@@ -240,8 +241,10 @@ class AgentService:
                     raise
                 started = True
                 if isinstance(event, AgentRunResultEvent):
-                    shown.input_tokens = event.result.usage.input_tokens
-                    shown.output_tokens = event.result.usage.output_tokens
+                    model = answer.fallback_model if answer.on_fallback else answer.primary_model
+                    run_usage = await counted_usage(model or answer.primary_model, event.result)
+                    shown.input_tokens = run_usage.input_tokens
+                    shown.output_tokens = run_usage.output_tokens
                     continue
                 for out in mapper.map(event):
                     if isinstance(out, TextDelta | ToolStarted):

@@ -42,6 +42,10 @@ class ModelSpec:
     ``price_in``/``price_out`` are USD per million tokens (None: unknown, no cost shown).
     ``max_output`` is the output budget of one answer, thinking included. ``note`` is said
     under every answer of this model (the embedded model's limits, for example).
+
+    Request settings: ``temperature`` and ``top_p`` (None: the provider's default; never set
+    for Anthropic, whose SDK and newer models take no sampling settings), ``stop`` (sequences
+    that end the answer) and ``prompt`` (the system prompt file in ``seeds/prompts``).
     """
 
     key: str
@@ -57,6 +61,10 @@ class ModelSpec:
     tools: bool = True
     adhoc: bool = False
     note: str | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()
+    prompt: str = "system.md"
 
     @property
     def ref(self) -> str:
@@ -204,12 +212,33 @@ def _parse_model(key: str, entry: Any) -> ModelSpec:
         thinking_budget=field("thinking_budget", int, 8_000),
         tools=field("tools", bool, True),
         note=field("note", str, None),
+        temperature=field("temperature", float, None),
+        top_p=field("top_p", float, None),
+        stop=tuple(_strings(key, "stop", entry.get("stop"))),
+        prompt=field("prompt", str, "system.md"),
     )
+    if spec.provider == "anthropic" and (spec.temperature is not None or spec.top_p is not None):
+        raise CatalogError(
+            f"model `{key}`: Anthropic models take no temperature or top_p (the SDK has no "
+            "such argument and newer Claude models reject them); remove them"
+        )
+    if spec.temperature is not None and not 0.0 <= spec.temperature <= 2.0:
+        raise CatalogError(f"model `{key}`: temperature must be between 0 and 2")
+    if spec.top_p is not None and not 0.0 < spec.top_p <= 1.0:
+        raise CatalogError(f"model `{key}`: top_p must be above 0 and at most 1")
     if spec.max_output >= spec.context_window:
         raise CatalogError(f"model `{key}`: max_output must be below context_window")
     if spec.thinking == "budget" and not 1024 <= spec.thinking_budget < spec.max_output:
         raise CatalogError(f"model `{key}`: thinking_budget must be ≥ 1024 and below max_output")
     return spec
+
+
+def _strings(key: str, name: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise CatalogError(f"model `{key}`: `{name}` must be a list of non-empty strings")
+    return value
 
 
 __all__ = ["Catalog", "CatalogError", "ModelSpec", "Provider", "ThinkingStyle"]

@@ -100,6 +100,11 @@ class LocalModelServer:
                 "true",
                 "--n_threads",
                 str(self.threads),
+                # By default a new request cuts the answer streaming at that moment short, and
+                # the cut answer looks finished: two people asking at once, or counting an
+                # answer's tokens while another streams, would lose text. Queue them instead.
+                "--interrupt_requests",
+                "false",
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=output,
                 stderr=output,

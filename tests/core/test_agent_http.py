@@ -231,3 +231,22 @@ async def test_check_model_reports_ok_or_the_cause(
     assert "ANTHROPIC_API_KEY" in str(info.value) and "\n" not in str(info.value)
     with pytest.raises(ModelCheckError, match="TEAMMATE_MODEL"):
         await service.check_model("nonsense")
+
+
+async def test_the_embedded_model_gets_its_own_settings_and_prompt(
+    make_service: MakeService, prompts
+) -> None:
+    async with FakeOpenAI(models=("SmolLM2-135M-Instruct",)) as server:
+        server.script(Text("The capital of France is Paris."))
+        service = make_service(local_model_url=server.v1_url)
+        events = await collect(service, ask("What is the capital of France?", model="local"))
+        done = terminal(events)
+        assert isinstance(done, Done) and text_of(events) == "The capital of France is Paris."
+        [request] = server.requests  # usage came with the stream: nothing counted again
+        body = request.json
+    assert body["temperature"] == 0 and body["max_tokens"] == 256
+    assert body["messages"][0] == {
+        "role": "system",
+        "content": prompts.templates["embedded.md"].strip(),
+    }
+    assert done.usage.input_tokens > 0 and done.usage.output_tokens > 0

@@ -94,6 +94,54 @@ def test_malformed_entries_are_rejected_with_the_field_named(entry: dict, proble
         Catalog.from_dict({"models": {"m": entry}})
 
 
+def test_the_embedded_model_is_tuned_for_a_tiny_model(catalog: Catalog, prompts) -> None:
+    local = catalog.resolve("local")
+    assert local.temperature == 0.0  # greedy: its default sampling answered "2 + 3 = 5"
+    assert local.max_output <= 512  # short answers
+    assert local.prompt != "system.md" and local.prompt in prompts.templates
+    assert len(prompts.templates[local.prompt]) < len(prompts.templates["system.md"]) / 2
+
+
+def test_every_prompt_the_catalog_names_ships(catalog: Catalog, prompts) -> None:
+    for spec in catalog.models.values():
+        assert spec.prompt in prompts.templates, spec.key
+
+
+def test_claude_entries_carry_no_sampling_settings(catalog: Catalog) -> None:
+    for spec in catalog.models.values():
+        if spec.provider == "anthropic":
+            assert (spec.temperature, spec.top_p) == (None, None), spec.key
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ({"temperature": 0.5}, "Anthropic models take no temperature"),
+        ({"top_p": 0.9}, "Anthropic models take no temperature"),
+    ],
+)
+def test_sampling_for_an_anthropic_entry_is_rejected(extra: dict, problem: str) -> None:
+    entry = {"provider": "anthropic", "model": "m", "context_window": 10, "max_output": 1}
+    with pytest.raises(CatalogError, match=problem):
+        Catalog.from_dict({"models": {"m": entry | extra}})
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ({"temperature": 3}, "temperature must be between"),
+        ({"top_p": 0}, "top_p must be above"),
+        ({"stop": "END"}, "list of non-empty strings"),
+        ({"stop": [""]}, "list of non-empty strings"),
+        ({"prompt": 7}, "prompt"),
+    ],
+)
+def test_malformed_request_settings_are_rejected(extra: dict, problem: str) -> None:
+    entry = {"provider": "openai", "model": "m", "context_window": 10, "max_output": 1}
+    with pytest.raises(CatalogError, match=problem):
+        Catalog.from_dict({"models": {"m": entry | extra}})
+
+
 def test_an_alias_to_nothing_is_rejected() -> None:
     entry = {"provider": "openai", "model": "m", "context_window": 10, "max_output": 1}
     with pytest.raises(CatalogError, match="alias `fast`"):

@@ -39,7 +39,7 @@ print(json.dumps({
     "bot": bot.__file__,
     "seeds": str(settings.seeds_dir),
     "models": sorted(load_catalog(settings).models),
-    "system_prompt": Prompts.load(settings.seeds_dir / "prompts").system_template,
+    "system_prompt": Prompts.load(settings.seeds_dir / "prompts").templates["system.md"],
     "suggested_prompts": _suggested_prompts(settings),
 }))
 """
