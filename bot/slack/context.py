@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.conversation import Conversation, Scope, Turn
 from bot.slack import message_format
 from bot.slack.directory import Directory
+from bot.slack.render.limiter import shared_limiter
 
 _MAX_MESSAGES = 1000
 QUESTION_EVENT = "teammate_question"
@@ -37,7 +38,26 @@ class ThreadReader:
     async def conversation(
         self, client: AsyncWebClient, channel: str, thread_ts: str, asker: str, team_id: str
     ) -> Conversation:
-        messages = await self.messages(client, channel, thread_ts)
+        messages = await self.messages(client, channel, thread_ts, team_id)
+        return await self._conversation(client, messages, channel, thread_ts, asker, team_id)
+
+    async def opening(
+        self, client: AsyncWebClient, message: dict, asker: str, team_id: str
+    ) -> Conversation:
+        """The conversation of a message that opens its thread: that message alone, as the
+        event carried it, so no thread read (a Tier 3 call) is spent on it."""
+        channel, ts = message["channel"], message["ts"]
+        return await self._conversation(client, [message], channel, ts, asker, team_id)
+
+    async def _conversation(
+        self,
+        client: AsyncWebClient,
+        messages: list[dict],
+        channel: str,
+        thread_ts: str,
+        asker: str,
+        team_id: str,
+    ) -> Conversation:
         turns = [turn for m in messages if (turn := await self._turn(client, m)) is not None]
         scope = await self.scope(client, channel, thread_ts, asker, team_id)
         return Conversation(turns=turns, scope=scope)
@@ -76,11 +96,17 @@ class ThreadReader:
             message.get("user") == self.identity.user_id
         )
 
-    async def messages(self, client: AsyncWebClient, channel: str, ts: str) -> list[dict]:
-        """The thread's messages, oldest first (at most the first thousand)."""
+    async def messages(
+        self, client: AsyncWebClient, channel: str, ts: str, team_id: str = ""
+    ) -> list[dict]:
+        """The thread's messages, oldest first (at most the first thousand). Each page waits
+        for its turn in the workspace's conversations.replies lane, shared by every answer, so
+        a crowd of answers queues here instead of drawing Slack's 429s."""
         messages: list[dict] = []
         cursor = None
+        lane = shared_limiter().lane(team_id, "conversations.replies")
         while len(messages) < _MAX_MESSAGES:
+            await lane.turn()
             page = await client.conversations_replies(
                 channel=channel, ts=ts, limit=200, cursor=cursor, include_all_metadata=True
             )

@@ -25,6 +25,7 @@ from bot.core.events import AgentEvent, Failed
 from bot.core.references import new_reference
 from bot.core.store import Claim, ClaimOutcome, ClaimStore, ThreadStore
 from bot.slack.context import ThreadReader
+from bot.slack.render.limiter import shared_limiter
 from bot.slack.reply import ReplyOutcome, ReplyTarget, SlackReply
 
 log = logging.getLogger("teammate.slack.responder")
@@ -37,7 +38,9 @@ STATUS_TIMEOUT = 2.0
 class Question:
     """A request to answer in a thread. With ``text`` set, the conversation is that one
     question (a slash command); otherwise it is the whole thread. ``asked_ts`` is the message
-    that asked (default: the thread's parent); Teammate's answer always comes after it."""
+    that asked (default: the thread's parent); Teammate's answer always comes after it.
+    ``message`` is that message as its event carried it: when it opens its thread (and this is
+    no take-over of a half-written answer), it is the whole conversation."""
 
     claim: Claim
     client: AsyncWebClient
@@ -45,6 +48,7 @@ class Question:
     text: str | None = None
     deep: bool = False
     asked_ts: str | None = None
+    message: dict | None = None
 
 
 class Responder:
@@ -113,6 +117,11 @@ class Responder:
         where = (client, target.channel, target.thread_ts, target.user_id, target.team_id)
         if question.text is not None:
             return await self.reader.question(*where, question.text)
+        message = question.message
+        opens_thread = message is not None and message.get("ts") == target.thread_ts
+        if opens_thread and question.claim.outcome is ClaimOutcome.NEW:
+            assert message is not None
+            return await self.reader.opening(client, message, target.user_id, target.team_id)
         return await self.reader.conversation(*where)
 
     async def _remove_half_answer(self, question: Question) -> None:
@@ -123,7 +132,10 @@ class Responder:
         asked = float(question.asked_ts or target.thread_ts)
         leftovers = set(claim.previous_replies)
         with contextlib.suppress(SlackApiError):
-            for message in await self.reader.messages(client, target.channel, target.thread_ts):
+            thread = await self.reader.messages(
+                client, target.channel, target.thread_ts, target.team_id
+            )
+            for message in thread:
                 if self.reader.is_ours(message) and float(message["ts"]) > asked:
                     leftovers.add(message["ts"])
         leftovers -= await self.claims.replies_of_others(target.channel, claim.key)
@@ -134,11 +146,12 @@ class Responder:
 
     async def _set_status(self, client: AsyncWebClient, target: ReplyTarget, status: str) -> None:
         """Since 2026-03 this works in any thread with chat:write. It is only a hint: it runs
-        beside the answer and gives up quickly (a 429's wait would otherwise hold the answer)."""
+        beside the answer, waits for its turn in the workspace's lane (Tier 3, shared by every
+        answer) and gives up quickly, so a crowd of answers skips it rather than drawing 429s."""
+        lane = shared_limiter().lane(target.team_id, "assistant.threads.setStatus")
         with contextlib.suppress(SlackApiError, TimeoutError):
-            await asyncio.wait_for(
-                client.assistant_threads_setStatus(
+            async with asyncio.timeout(STATUS_TIMEOUT):
+                await lane.turn()
+                await client.assistant_threads_setStatus(
                     channel_id=target.channel, thread_ts=target.thread_ts, status=status
-                ),
-                STATUS_TIMEOUT,
-            )
+                )

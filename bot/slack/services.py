@@ -44,6 +44,7 @@ class Services:
         text: str | None = None,
         deep: bool = False,
         asked_ts: str | None = None,
+        message: dict | None = None,
     ) -> ReplyOutcome | None:
         """Answer in ``target``'s thread.
 
@@ -51,7 +52,15 @@ class Services:
         (Slack will not retry a request that was acknowledged).
         """
         try:
-            question = Question(work.claim, client, target, text=text, deep=deep, asked_ts=asked_ts)
+            question = Question(
+                work.claim,
+                client,
+                target,
+                text=text,
+                deep=deep,
+                asked_ts=asked_ts,
+                message=message,
+            )
             async with self.tracker.slot():
                 return await self.responder.answer(question)
         except Exception:
@@ -77,7 +86,9 @@ class Services:
             team_id=message.get("team") or body.get("team_id", ""),
             user_id=message.get("user", ""),
         )
-        return await self.answer(work, client, target, deep=deep, asked_ts=message["ts"])
+        return await self.answer(
+            work, client, target, deep=deep, asked_ts=message["ts"], message=message
+        )
 
     async def is_follow_up(self, message: dict) -> bool:
         """A message in a channel thread Teammate was asked in, after it was asked, that does

@@ -50,6 +50,19 @@ async def test_follow_up_needs_no_mention_and_the_model_sees_who_said_what(stack
     assert any(m["role"] == "assistant" and "Paris." in str(m["content"]) for m in sent)
 
 
+async def test_a_new_mention_is_answered_without_reading_its_thread(stack) -> None:
+    """The mention alone is the conversation: no Tier 3 thread read is spent on it; the
+    follow-up in its thread is answered with the whole thread read."""
+    stack.model.script(Text("Paris."), Text("About 2.1 million people."))
+    posted = stack.mention("what is the capital of France?")
+    await stack.answer("general", posted["ts"])
+    assert stack.sandbox.calls("conversations.replies") == []
+    assert "what is the capital of France?" in str(stack.model.requests[0].json["messages"])
+    stack.sandbox.post_message("bob", "general", "and how many live there?", thread_ts=posted["ts"])
+    await stack.answer("general", posted["ts"], count=2)
+    assert len(stack.sandbox.calls("conversations.replies")) == 1
+
+
 async def test_channel_chatter_is_left_alone(stack) -> None:
     stack.sandbox.post_message("alice", "general", "lunch anyone?")
     posted = stack.mention("hello")
