@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core import wording
 from bot.core.events import AgentEvent, Failed, Usage
 from bot.core.references import new_reference
 from bot.slack.client import without_rate_limit_retries
@@ -91,6 +92,6 @@ class SlackReply:
         except Exception:  # the core reports its failures as events; this is a bug
             reference = new_reference()
             log.exception("answer stream broke ref=%s", reference)
-            self.view.take(Failed("Something went wrong while answering.", reference))
+            self.view.take(Failed(wording.ANSWER_STREAM_BROKE, reference))
         finally:
             self.view.finish()

@@ -16,6 +16,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Literal, assert_never
 
+from bot.core import wording
 from bot.core.events import (
     AgentEvent,
     ApprovalNeeded,
@@ -248,5 +249,5 @@ class AnswerView:
 
     def empty_note(self) -> str:
         if self.failure is None:
-            return "_The model returned an empty answer._"
-        return "_No answer._"
+            return wording.EMPTY_ANSWER
+        return wording.NO_ANSWER
