@@ -23,10 +23,6 @@ class Scope:
     channel_name: str = ""
     user_name: str = ""
 
-    @property
-    def is_direct(self) -> bool:
-        return self.channel_kind == "dm"
-
 
 @dataclass(frozen=True, slots=True)
 class Turn:

@@ -118,9 +118,11 @@ class Responder:
         if question.text is not None:
             return await self.reader.question(*where, question.text)
         message = question.message
-        opens_thread = message is not None and message.get("ts") == target.thread_ts
-        if opens_thread and question.claim.outcome is ClaimOutcome.NEW:
-            assert message is not None
+        if (
+            message is not None
+            and message.get("ts") == target.thread_ts
+            and question.claim.outcome is ClaimOutcome.NEW
+        ):
             return await self.reader.opening(client, message, target.user_id, target.team_id)
         return await self.reader.conversation(*where)
 
