@@ -15,7 +15,7 @@ import httpx2
 from bot.app import load_catalog
 from bot.core.catalog import CatalogError
 from bot.core.local_model import INSTALL_HINT, model_path, server_available
-from bot.settings import Settings, SettingsProblem
+from bot.settings import Settings, SettingsProblem, config_file_setting
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,9 @@ class ModelChoice:
 async def choose_model(settings: Settings) -> ModelChoice:
     """The model reference ``settings`` lead to, and how it was chosen."""
     if "model" in settings.model_fields_set:
-        return ModelChoice(settings.model, "TEAMMATE_MODEL is set")
+        source = config_file_setting("model")
+        reason = f"model is set in {source}" if source else "TEAMMATE_MODEL is set"
+        return ModelChoice(settings.model, reason)
     if settings.anthropic_api_key:
         return ModelChoice("fast", "ANTHROPIC_API_KEY is set")
     if settings.openai_base_url:

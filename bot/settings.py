@@ -12,6 +12,7 @@ their variable names; the environment and `.env` win over the file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Literal
@@ -171,6 +172,22 @@ def _config_file() -> Path | None:
             )
         return path
     return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def config_file_setting(field: str) -> Path | None:
+    """The config file ``field`` was read from, or None when the environment (or nothing) set
+    it: so a message can say where a value came from."""
+    variable = f"TEAMMATE_{field.upper()}"
+    if variable in os.environ or variable.lower() in os.environ:
+        return None
+    path = _config_file()
+    if path is None:
+        return None
+    with contextlib.suppress(OSError, yaml.YAMLError):
+        values = yaml.safe_load(path.read_text("utf-8"))
+        if isinstance(values, dict) and ({field, variable} & set(values)):
+            return path
+    return None
 
 
 def _secret(value: SecretStr | None) -> str:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from bot.model_choice import choose_model, with_chosen_model
 from bot.settings import Settings
 from bot.testkit.fakes import FakeOpenAI
@@ -32,3 +36,16 @@ async def test_teammate_model_always_wins_and_the_choice_sticks() -> None:
     assert choice.ref == "deep" and choice.reason == "TEAMMATE_MODEL is set"
     chosen, again = await with_chosen_model(make().model_copy(update={"model": "local"}))
     assert chosen.model == "local" and again.reason == "TEAMMATE_MODEL is set"
+
+
+async def test_a_model_from_the_config_file_is_said_to_come_from_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    file = tmp_path / "team.yml"
+    file.write_text("model: deep\n", "utf-8")
+    monkeypatch.setenv("TEAMMATE_CONFIG", str(file))
+    monkeypatch.delenv("TEAMMATE_MODEL", raising=False)
+    choice = await choose_model(make())
+    assert choice.ref == "deep" and choice.reason == f"model is set in {file}"
+    monkeypatch.setenv("TEAMMATE_MODEL", "fast")
+    assert (await choose_model(make())).reason == "TEAMMATE_MODEL is set"

@@ -5,7 +5,7 @@ Changes to these tables go through a new migration in ``migrations/versions``.
 
 from __future__ import annotations
 
-from sqlalchemy import Float, Integer, MetaData, String, Text
+from sqlalchemy import Float, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 metadata = MetaData(
@@ -49,6 +49,7 @@ class ThreadRow(Base):
     """
 
     __tablename__ = "threads"
+    __table_args__ = (Index("ix_threads_started_by_created_at", "started_by", "created_at"),)
 
     channel: Mapped[str] = mapped_column(String(40), primary_key=True)
     thread_ts: Mapped[str] = mapped_column(String(40), primary_key=True)
