@@ -23,6 +23,7 @@ from bot.core.config import CoreConfig
 from bot.core.local_model import LocalModelServer
 from bot.core.prompts import Prompts
 from bot.core.store import ClaimStore, Database, ThreadStore, UsageLog
+from bot.core.tools.registry import ToolRegistry
 from bot.settings import Settings
 from bot.slack.client import build_session, build_web_client
 from bot.slack.context import BotIdentity, ThreadReader
@@ -60,7 +61,9 @@ async def start_agent(
         local_url = await local.start()
     prompts = Prompts.load(settings.seeds_dir / "prompts")
     usage = UsageLog(db) if db is not None else None
-    return AgentService(core_config(settings, local_url), catalog, prompts, usage=usage), local
+    config = core_config(settings, local_url)
+    toolbox = ToolRegistry(tool_timeout=config.tool_timeout)
+    return AgentService(config, catalog, prompts, toolbox=toolbox, usage=usage), local
 
 
 @dataclass

@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     stream_idle_timeout: float = Field(
         30.0, gt=0, validation_alias=_env("TEAMMATE_STREAM_IDLE_TIMEOUT")
     )
+    tool_timeout: float = Field(30.0, gt=0, validation_alias=_env("TEAMMATE_TOOL_TIMEOUT"))
     stream_interval: float = Field(1.2, ge=0, validation_alias=_env("TEAMMATE_STREAM_INTERVAL"))
     max_answers: int = Field(100, ge=1, validation_alias=_env("TEAMMATE_MAX_ANSWERS"))
 

@@ -213,7 +213,7 @@ class AgentService:
             shown.notices.append(text)
             yield Notice(text)
         prompted = to_messages(fitted.turns)
-        mapper = EventMapper()
+        mapper = EventMapper(title=self._toolbox.title)
         idle = self._config.stream_idle_timeout
         deps = AnswerDeps(scope=conversation.scope, answer=answer)
         async with self._agent.run_stream_events(
@@ -222,7 +222,7 @@ class AgentService:
             model=answer.primary_model,
             deps=deps,
             instructions=system,
-            toolsets=self._toolbox.toolsets(conversation.scope),
+            toolsets=self._toolbox.toolsets(conversation.scope) if spec.tools else (),
         ) as run:
             events = aiter(run)
             started = False

@@ -23,6 +23,7 @@ class CoreConfig:
     ``retry_backoff`` seconds with jitter, and no wait (a ``retry-after`` included) is longer than
     ``retry_max_wait``. ``request_timeout`` bounds connecting and each read from the provider;
     ``stream_idle_timeout`` bounds the silence between two pieces of a streaming answer.
+    ``tool_timeout`` bounds one tool call unless the tool sets its own.
     ``local_model_url`` is where the embedded model's OpenAI-compatible server listens.
     """
 
@@ -37,6 +38,7 @@ class CoreConfig:
     retry_backoff: float = 0.5
     request_timeout: float = 60.0
     stream_idle_timeout: float = 30.0
+    tool_timeout: float = 30.0
     local_model_url: str | None = None
 
     @classmethod

@@ -6,6 +6,7 @@ types stop here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic_ai.messages import (
@@ -22,6 +23,7 @@ from pydantic_ai.messages import (
 
 from bot.core.events import (
     AgentEvent,
+    Source,
     TextDelta,
     ThinkingDelta,
     ToolFinished,
@@ -36,7 +38,8 @@ class EventMapper:
     """Maps one run's events. Stateful: text parts after the first are set off by a blank line,
     and open tool calls are counted (a running tool is not a stalled stream)."""
 
-    def __init__(self) -> None:
+    def __init__(self, title: Callable[[str, dict[str, Any]], str] | None = None) -> None:
+        self._title = title
         self._text_parts: set[int] = set()
         self._separate_next: set[int] = set()
         self._open_tools: set[str] = set()
@@ -54,17 +57,23 @@ class EventMapper:
         if isinstance(event, FunctionToolCallEvent):
             part = event.part
             self._open_tools.add(part.tool_call_id)
-            return [ToolStarted(call_id=part.tool_call_id, name=part.tool_name, args=_args(part))]
+            args = _args(part)
+            title = self._title(part.tool_name, args) if self._title else ""
+            return [
+                ToolStarted(call_id=part.tool_call_id, name=part.tool_name, args=args, title=title)
+            ]
         if isinstance(event, FunctionToolResultEvent):
             result = event.part
             self._open_tools.discard(result.tool_call_id)
             content = result.model_response_str(wrap_if_error=False)
+            summary, sources = _step_info(result.metadata, content)
             return [
                 ToolFinished(
                     call_id=result.tool_call_id,
                     name=result.tool_name,
                     outcome=_outcome(result.outcome, content),
-                    summary=_summary(content),
+                    summary=summary,
+                    sources=sources,
                 )
             ]
         return []
@@ -112,6 +121,16 @@ def _outcome(outcome: str, content: str) -> ToolOutcome:
     if content.startswith("Timed out after"):
         return "timed_out"
     return "failed"
+
+
+def _step_info(metadata: object, content: str) -> tuple[str, tuple[Source, ...]]:
+    """The step's line and sources: what the tool said of itself (a ``ToolResult`` in the
+    result's metadata, never sent to the model), else the start of what the model got."""
+    summary = getattr(metadata, "summary", "")
+    sources = getattr(metadata, "sources", ())
+    if isinstance(summary, str) and summary:
+        return _summary(summary), tuple(sources)
+    return _summary(content), tuple(sources)
 
 
 def _summary(content: str, limit: int = 120) -> str:

@@ -274,6 +274,9 @@ class OneToolbox:
     def toolsets(self, scope: Scope) -> list[FunctionToolset[AnswerDeps]]:
         return [self.toolset]
 
+    def title(self, name: str, args: dict[str, Any]) -> str:
+        return name
+
 
 async def test_a_request_that_breaks_after_a_tool_call_is_tried_again_alone(
     catalog: Catalog, prompts: Prompts

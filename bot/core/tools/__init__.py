@@ -8,7 +8,7 @@ channels can be offered different tools by one agent.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic_ai.toolsets import AbstractToolset
 
@@ -21,9 +21,16 @@ class Toolbox(Protocol):
         """The toolsets offered to an answer in ``scope``."""
         ...
 
+    def title(self, name: str, args: dict[str, Any]) -> str:
+        """What a person reads while the call of ``name`` with ``args`` runs."""
+        ...
+
 
 class NoTools:
     """No tools anywhere: the model only writes."""
 
     def toolsets(self, scope: Scope) -> Sequence[AbstractToolset[AnswerDeps]]:
         return ()
+
+    def title(self, name: str, args: dict[str, Any]) -> str:
+        return name
