@@ -18,7 +18,8 @@ from bot.slack.exactly_once import Listeners
 from bot.slack.services import Services
 from handlers import ask, assistant, feedback, help, home, mention, thread_reply
 
-MODULES = (assistant, mention, thread_reply, ask, help, feedback, home)
+# `help` takes every `/teammate` the modules before it did not (subcommands register first).
+MODULES = (assistant, mention, thread_reply, ask, feedback, home, help)
 ANY_EVENT = re.compile(r".+")
 
 

@@ -31,6 +31,8 @@ def claim_key(body: dict) -> str | None:
         return f"command:{body['trigger_id']}"
     if body.get("type") == "block_actions" and body.get("trigger_id"):
         return f"action:{body['trigger_id']}"
+    if body.get("type") == "view_submission" and body.get("trigger_id"):
+        return f"view:{body['trigger_id']}"
     return None
 
 

@@ -43,6 +43,7 @@ log = logging.getLogger("teammate.slack.exactly_once")
 
 Handler = Callable[..., Awaitable[None]]
 AckText = Callable[..., Awaitable[str | None]]
+AckView = Callable[..., Awaitable[dict[str, Any] | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +74,30 @@ class Listeners:
         itself)."""
         return lambda handler: self._on(self.app.event(name), handler, ack=None)
 
-    def command(self, name: str, ack: AckText | None = None) -> Callable[[Handler], Handler]:
-        """A slash command; ``ack`` may return the text the person sees at once (None: none)."""
-        return lambda handler: self._on(self.app.command(name), handler, ack=ack or _silent)
+    def command(
+        self, name: str, ack: AckText | None = None, subcommand: str | None = None
+    ) -> Callable[[Handler], Handler]:
+        """A slash command; ``ack`` may return the text the person sees at once (None: none).
+
+        With ``subcommand`` the handler takes only ``/name subcommand …`` (the first word of
+        the text); register those before the command's catch-all, since Bolt runs the first
+        listener that matches."""
+        matchers = [_first_word_is(subcommand)] if subcommand else None
+        return lambda handler: self._on(
+            self.app.command(name, matchers=matchers), handler, ack=ack or _silent
+        )
 
     def action(self, action_id: str) -> Callable[[Handler], Handler]:
         """A click on a Block Kit element."""
         return lambda handler: self._on(self.app.action(action_id), handler, ack=_silent)
+
+    def view(self, callback_id: str, ack: AckView | None = None) -> Callable[[Handler], Handler]:
+        """A modal's submission; ``ack`` may return Slack's response to it (``response_action``
+        with ``errors`` to keep the modal open with a message beside a field, and then the
+        handler does not run; None: close the modal and run it)."""
+        return lambda handler: self._on(
+            self.app.view_submission(callback_id), handler, ack=ack or _silent
+        )
 
     def thread_started(self, handler: Handler) -> Handler:
         """A new assistant-panel thread."""
@@ -94,21 +112,32 @@ class Listeners:
         self.app.assistant(self.assistant)
 
     def _on(
-        self, register: Callable[[Handler], Any], handler: Handler, ack: AckText | None
+        self,
+        register: Callable[[Handler], Any],
+        handler: Handler,
+        ack: AckText | AckView | None,
     ) -> Handler:
         wanted = _parameters(handler)
         ack_wanted = _parameters(ack) if ack is not None else ()
 
         async def once(args: AsyncArgs) -> None:
+            refused = False
             if ack is not None:
-                text = await ack(**self._pick(args, ack_wanted, None))
-                await (args.ack(text=text) if text else args.ack())
+                said = await ack(**self._pick(args, ack_wanted, None))
+                if not said:
+                    await args.ack()
+                elif isinstance(said, dict):
+                    await args.ack(**said)
+                    refused = said.get("response_action") == "errors"
+                else:
+                    await args.ack(text=said)
             async with self._tracker.busy():
                 claim = await self._claimed(args.context)
                 if claim is None:
                     return
                 async with self._claims.held(claim):
-                    await handler(**self._pick(args, wanted, Work(claim)))
+                    if not refused:  # a modal sent back with errors submitted nothing
+                        await handler(**self._pick(args, wanted, Work(claim)))
 
         once.__name__ = once.__qualname__ = handler.__name__
         register(once)
@@ -143,6 +172,13 @@ class Listeners:
 
 async def _silent() -> None:
     return None
+
+
+def _first_word_is(word: str) -> Callable[..., Awaitable[bool]]:
+    async def matches(body: dict) -> bool:
+        return (body.get("text") or "").split(maxsplit=1)[:1] == [word]
+
+    return matches
 
 
 def _parameters(function: Callable[..., Any]) -> tuple[str, ...]:

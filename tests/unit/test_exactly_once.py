@@ -10,6 +10,7 @@ import ast
 import asyncio
 import json
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from slack_bolt.async_app import AsyncApp
@@ -97,3 +98,86 @@ def test_handlers_register_only_through_listeners() -> None:
             ):
                 offenders.append(f"{path.name}:{node.lineno} app.{node.attr}")
     assert offenders == []
+
+
+def _submission(trigger: str, note: str) -> AsyncBoltRequest:
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T1"},
+        "user": {"id": "U1"},
+        "trigger_id": trigger,
+        "view": {
+            "id": "V1",
+            "type": "modal",
+            "callback_id": "edit_note",
+            "state": {"values": {"note": {"text": {"type": "plain_text_input", "value": note}}}},
+        },
+    }
+    return AsyncBoltRequest(
+        body=urlencode({"payload": json.dumps(payload)}),
+        headers={"content-type": ["application/x-www-form-urlencoded"]},
+    )
+
+
+async def test_a_modal_submission_runs_once_and_its_ack_can_keep_the_modal_open(wired) -> None:
+    app, claims, on, tracker = wired
+    saved: list[str] = []
+
+    async def check(view: dict) -> dict | None:
+        note = view["state"]["values"]["note"]["text"]["value"]
+        if not note.strip():
+            return {"response_action": "errors", "errors": {"note": "Write something first."}}
+        return None
+
+    async def save(work: Work, view: dict) -> None:
+        saved.append(view["state"]["values"]["note"]["text"]["value"])
+
+    on.view("edit_note", ack=check)(save)
+    empty = await app.async_dispatch(_submission("Tr1", "  "))
+    assert json.loads(empty.body) == {
+        "response_action": "errors",
+        "errors": {"note": "Write something first."},
+    }
+    twice = [await app.async_dispatch(_submission("Tr2", "Deploys on Tuesdays")) for _ in range(2)]
+    await _settle(tracker)
+    assert [r.status for r in twice] == [200, 200] and twice[0].body == ""
+    assert saved == ["Deploys on Tuesdays"]  # the refused one submitted nothing
+    assert await claims.state("view:Tr2") == "done"
+
+
+def _command(text: str, trigger: str) -> AsyncBoltRequest:
+    body = {
+        "command": "/teammate",
+        "text": text,
+        "team_id": "T1",
+        "user_id": "U1",
+        "channel_id": "C1",
+        "trigger_id": trigger,
+    }
+    return AsyncBoltRequest(
+        body=urlencode(body), headers={"content-type": ["application/x-www-form-urlencoded"]}
+    )
+
+
+async def test_a_subcommand_goes_to_its_own_handler_and_the_rest_to_the_catch_all(wired) -> None:
+    app, claims, on, tracker = wired
+    seen: list[str] = []
+
+    async def memory(command: dict) -> None:
+        seen.append(f"memory: {command['text']}")
+
+    async def help_text(command: dict) -> None:
+        seen.append(f"help: {command['text']}")
+
+    on.command("/teammate", subcommand="memory")(memory)
+    on.command("/teammate")(help_text)
+    for number, text in enumerate(["memory", "memory clear", "memorize", "", "help"]):
+        await app.async_dispatch(_command(text, f"Tr{number}"))
+    await _settle(tracker)
+    assert sorted(seen) == [
+        "help: ",
+        "help: help",
+        "help: memorize",
+        "memory: memory",
+        "memory: memory clear",
+    ]
