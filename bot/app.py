@@ -22,7 +22,14 @@ from bot.core.catalog import Catalog
 from bot.core.config import CoreConfig
 from bot.core.local_model import LocalModelServer
 from bot.core.prompts import Prompts
-from bot.core.store import ClaimStore, Database, ThreadStore, UsageLog
+from bot.core.store import (
+    ChannelSettings,
+    ClaimStore,
+    Database,
+    ReasoningStore,
+    ThreadStore,
+    UsageLog,
+)
 from bot.core.tools.registry import ToolRegistry
 from bot.settings import Settings
 from bot.slack.client import build_session, build_web_client
@@ -93,18 +100,23 @@ class Runtime:
         claims = ClaimStore(db, _owner_id(), settings.claim_lease_seconds)
         await claims.purge()
         threads = ThreadStore(db)
+        channel_settings, reasoning = ChannelSettings(db), ReasoningStore(db)
         responder = Responder(
             agent,
             claims,
             threads,
             ThreadReader(identity, Directory()),
             stream_interval=settings.stream_interval,
+            channel_settings=channel_settings,
+            reasoning=reasoning,
         )
         services = Services(
             responder=responder,
             claims=claims,
             threads=threads,
             identity=identity,
+            channel_settings=channel_settings,
+            reasoning=reasoning,
             tracker=WorkTracker(settings.max_answers),
             suggested_prompts=_suggested_prompts(settings),
         )

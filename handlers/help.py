@@ -9,7 +9,8 @@ HELP = """*Teammate* answers in threads, with the thread as context.
 and follow-ups there need no new mention.
 • *Message me directly*, or open me in the assistant panel.
 • `/ask <question>` — ask from any channel I'm in; `/ask --deep <question>` (or say "think hard") \
-for harder problems.
+for harder problems; *Show reasoning* under such an answer shows you how it got there.
+• `/teammate deep on` — every answer in this channel thinks longer (`off` to stop).
 • `/teammate help` — this message."""
 
 

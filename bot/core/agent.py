@@ -209,7 +209,10 @@ class AgentService:
                 fitted.dropped,
                 fitted.question_chars_cut,
             )
-        for text in fitted.notices:
+        notices = list(fitted.notices)
+        if answer.deep and spec.thinking == "none":
+            notices.append(wording.no_deep_mode(spec.label))
+        for text in notices:
             shown.notices.append(text)
             yield Notice(text)
         prompted = to_messages(fitted.turns)

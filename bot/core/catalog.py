@@ -228,9 +228,30 @@ def _parse_model(key: str, entry: Any) -> ModelSpec:
         raise CatalogError(f"model `{key}`: top_p must be above 0 and at most 1")
     if spec.max_output >= spec.context_window:
         raise CatalogError(f"model `{key}`: max_output must be below context_window")
-    if spec.thinking == "budget" and not 1024 <= spec.thinking_budget < spec.max_output:
-        raise CatalogError(f"model `{key}`: thinking_budget must be ≥ 1024 and below max_output")
+    _check_thinking(spec)
     return spec
+
+
+def _check_thinking(spec: ModelSpec) -> None:
+    """The thinking style must be one the provider takes, and a thinking budget must leave
+    room for the answer: Anthropic rejects a request whose max_tokens is not above it."""
+    anthropic_styles = ("budget", "adaptive", "always")
+    if spec.provider == "anthropic" and spec.thinking == "effort":
+        raise CatalogError(
+            f"model `{spec.key}`: thinking `effort` is for OpenAI-compatible models; "
+            "use budget, adaptive or always for Claude"
+        )
+    if spec.provider != "anthropic" and spec.thinking in anthropic_styles:
+        raise CatalogError(
+            f"model `{spec.key}`: thinking `{spec.thinking}` is for Claude models; "
+            "use effort (or none) for an OpenAI-compatible model"
+        )
+    if spec.thinking == "budget" and not 1024 <= spec.thinking_budget < spec.max_output:
+        raise CatalogError(
+            f"model `{spec.key}`: thinking_budget ({spec.thinking_budget}) must be at least "
+            f"1024 and below max_output ({spec.max_output}), or Anthropic rejects every deep "
+            "answer; raise max_output or lower thinking_budget"
+        )
 
 
 def _strings(key: str, name: str, value: Any) -> list[str]:

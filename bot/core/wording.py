@@ -115,6 +115,10 @@ def fallback_notice(primary: str, kind: str, fallback: str) -> str:
     return f"{primary} {state}; answered by {fallback}."
 
 
+def no_deep_mode(label: str) -> str:
+    return f"{label} has no deep mode; this is a normal answer."
+
+
 def bad_model_setting(detail: object) -> str:
     return f"The model setting is not valid: {detail}."
 
@@ -125,3 +129,13 @@ ANSWER_STREAM_BROKE = "Something went wrong while answering."
 THREAD_UNREADABLE = "I couldn't read this thread from Slack."
 EMPTY_ANSWER = "_The model returned an empty answer._"
 NO_ANSWER = "_No answer._"
+THINKING_STEP = "Thinking…"
+SHOW_REASONING = "Show reasoning"
+REASONING_TITLE = "Reasoning"
+REASONING_GONE = "This answer's reasoning is no longer available."
+REASONING_CUT = "The reasoning goes on, but this is as much as one window can show."
+
+
+def reasoning_intro(model: str) -> str:
+    who = model or "the model"
+    return f"How {who} reasoned before answering, in its own summary. Only you see this."

@@ -49,8 +49,9 @@ class SlackReply:
         streaming: bool = True,
         on_message: Callable[[list[str]], Awaitable[None]] | None = None,
         limiter: SlackLimiter | None = None,
+        reasoning_id: str | None = None,
     ) -> None:
-        self.view = AnswerView()
+        self.view = AnswerView(reasoning_id=reasoning_id)
         self.writer = StreamWriter(
             without_rate_limit_retries(client),
             target,

@@ -1,7 +1,9 @@
 """Answers one question in a Slack thread, exactly once.
 
 This is where the pieces meet: under the claim taken by the dedupe middleware (held by the
-caller), the thread is read, the core agent streams its events, and `SlackReply` draws them.
+caller), the thread is read, the core agent streams its events (thinking longer when the
+question or the channel asks for it), and `SlackReply` draws them, its reasoning kept for the
+answer's "Show reasoning" button.
 A claim taken over from a process that died mid-answer first removes the half-written
 messages it left, so the thread ends with one complete answer. The core records each
 answer's usage itself.
@@ -23,8 +25,16 @@ from bot.core.agent import AgentService
 from bot.core.conversation import Conversation
 from bot.core.events import AgentEvent, Failed
 from bot.core.references import new_reference
-from bot.core.store import Claim, ClaimOutcome, ClaimStore, ThreadStore
+from bot.core.store import (
+    ChannelSettings,
+    Claim,
+    ClaimOutcome,
+    ClaimStore,
+    ReasoningStore,
+    ThreadStore,
+)
 from bot.slack.context import ThreadReader
+from bot.slack.reasoning import ReasoningKeeper
 from bot.slack.render.limiter import shared_limiter
 from bot.slack.reply import ReplyOutcome, ReplyTarget, SlackReply
 
@@ -60,11 +70,15 @@ class Responder:
         reader: ThreadReader,
         *,
         stream_interval: float = 1.0,
+        channel_settings: ChannelSettings | None = None,
+        reasoning: ReasoningStore | None = None,
     ) -> None:
         self.agent = agent
         self.claims = claims
         self.threads = threads
         self.reader = reader
+        self.channel_settings = channel_settings
+        self.reasoning = reasoning
         self.stream_interval = stream_interval
         self.streaming = True
 
@@ -84,17 +98,22 @@ class Responder:
         async def remember(message_ts: list[str]) -> None:
             await self.claims.record_replies(claim, target.channel, message_ts)
 
+        keeper = ReasoningKeeper(self.reasoning, target) if self.reasoning else None
         reply = SlackReply(
             client,
             target,
             interval=self.stream_interval,
             streaming=self.streaming,
             on_message=remember,
+            reasoning_id=keeper.id if keeper else None,
         )
+        events = self._events(question)
         try:
-            outcome = await reply.draw(self._events(question))
+            outcome = await reply.draw(keeper.watch(events, reply.view) if keeper else events)
         finally:
             status.cancel()
+        if keeper is not None:
+            await keeper.posted(outcome.message_ts)
         self.streaming = reply.streaming  # Slack clears the status itself once a reply is posted
         return outcome
 
@@ -108,7 +127,7 @@ class Responder:
             )
             yield Failed(wording.THREAD_UNREADABLE, reference)
             return
-        conversation.deep = question.deep
+        conversation.deep = question.deep or await self._channel_deep(question.target.channel)
         async for event in self.agent.stream(conversation):
             yield event
 
@@ -125,6 +144,10 @@ class Responder:
         ):
             return await self.reader.opening(client, message, target.user_id, target.team_id)
         return await self.reader.conversation(*where)
+
+    async def _channel_deep(self, channel: str) -> bool:
+        """Whether the channel asked for deep mode on every answer (``/teammate deep on``)."""
+        return self.channel_settings is not None and await self.channel_settings.deep(channel)
 
     async def _remove_half_answer(self, question: Question) -> None:
         """Delete what a dead owner of this claim posted: the messages it recorded, and any of

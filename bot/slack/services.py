@@ -1,7 +1,8 @@
 """What handlers may do, in one place, built once at start by bot.app.
 
 Handlers never reach past this: they answer in a thread, ask whether a message is a follow-up
-or a thread is new, and read the suggested prompts. Each call takes the :class:`Work` its
+or a thread is new, read the suggested prompts, switch a channel's deep mode and open an
+answer's reasoning. Each call takes the :class:`Work` its
 handler was given, so only a request whose claim this process holds can be answered.
 """
 
@@ -15,7 +16,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import wording
 from bot.core.references import new_reference
-from bot.core.store import ClaimStore, ThreadStore
+from bot.core.store import ChannelSettings, ClaimStore, ReasoningStore, ThreadStore
+from bot.slack import blocks
 from bot.slack.context import BotIdentity
 from bot.slack.exactly_once import Work
 from bot.slack.parsing import parse_question
@@ -32,6 +34,8 @@ class Services:
     claims: ClaimStore
     threads: ThreadStore
     identity: BotIdentity
+    channel_settings: ChannelSettings
+    reasoning: ReasoningStore
     tracker: WorkTracker = field(default_factory=WorkTracker)
     suggested_prompts: list[dict] = field(default_factory=list)
 
@@ -103,3 +107,17 @@ class Services:
     async def is_new_thread(self, channel: str, thread_ts: str) -> bool:
         """Whether Teammate has not answered in this thread yet."""
         return not await self.threads.is_member(channel, thread_ts)
+
+    async def set_deep(self, work: Work, channel: str, on: bool, team_id: str, user: str) -> None:
+        """Deep mode for every answer in ``channel`` from now on (or no longer)."""
+        await self.channel_settings.set_deep(channel, on, team_id, user)
+
+    async def deep(self, channel: str) -> bool:
+        return await self.channel_settings.deep(channel)
+
+    async def reasoning_modal(self, reasoning_id: str, channel: str) -> dict:
+        """The modal showing the reasoning behind an answer in ``channel``."""
+        kept = await self.reasoning.get(reasoning_id, channel) if reasoning_id else None
+        if kept is None:
+            return blocks.reasoning_modal(None)
+        return blocks.reasoning_modal(kept.text, kept.cut, kept.model)

@@ -5,7 +5,7 @@ Changes to these tables go through a new migration in ``migrations/versions``.
 
 from __future__ import annotations
 
-from sqlalchemy import Float, Index, Integer, MetaData, String, Text
+from sqlalchemy import Boolean, Float, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 metadata = MetaData(
@@ -78,4 +78,38 @@ class UsageRow(Base):
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     reference: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    created_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class ChannelSettingsRow(Base):
+    """What a channel chose for itself (``/teammate deep on``); a channel without a row has
+    the defaults. A DM's row belongs to that conversation."""
+
+    __tablename__ = "channel_settings"
+
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(40), default="")
+    deep: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_by: Mapped[str] = mapped_column(String(40), default="")
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class ReasoningRow(Base):
+    """An answer's reasoning summary, opened on request ("Show reasoning") by whoever clicks.
+
+    ``id`` is what the answer's button carries; ``message_ts`` is the message it is on, once
+    posted. ``text`` is already cut to what one modal shows (``cut`` says it was).
+    """
+
+    __tablename__ = "reasoning"
+    __table_args__ = (Index("ix_reasoning_channel_message_ts", "channel", "message_ts"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(40), default="")
+    channel: Mapped[str] = mapped_column(String(40))
+    thread_ts: Mapped[str] = mapped_column(String(40), default="")
+    message_ts: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    model: Mapped[str] = mapped_column(String(100), default="")
+    text: Mapped[str] = mapped_column(Text)
+    cut: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Float, index=True)

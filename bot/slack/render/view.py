@@ -1,8 +1,10 @@
 """What an answer looks like, whatever carries it to Slack.
 
 The view takes the core's events one by one and keeps what a person should see: the answer's
-Markdown not yet sent, the steps of the work (tool calls, an approval waited for, the plan,
-progress lines), the notices and usage for the footer, and the error note of a failed answer.
+Markdown not yet sent, the steps of the work (thinking, tool calls, an approval waited for, the
+plan, progress lines), the notices and usage for the footer (with "Show reasoning" when the
+model reasoned and ``reasoning_id`` names where that is kept), and the error note of a failed
+answer.
 Every kind of event is handled here by name; the writer asks the view for text and steps and
 never looks at an event.
 
@@ -52,6 +54,7 @@ _MARKS: dict[StepState, str] = {
 }
 PROGRESS_ID = "progress"
 PLAN_ID = "plan"
+THINKING_ID = "thinking"
 
 
 @dataclass
@@ -101,6 +104,8 @@ class AnswerView:
     model_label: str = ""
     usage: Usage | None = None
     failure: Failed | None = None
+    reasoning_id: str | None = None
+    thoughts: int = 0
     finished: bool = False
     first_content_at: float | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -108,18 +113,23 @@ class AnswerView:
     _pending: list[str] = field(default_factory=list)
     _pending_size: int = 0
     _dirty: dict[str, None] = field(default_factory=dict)
+    _thinking_step: str | None = None
 
     # -- events in ---------------------------------------------------------------------------
 
     def take(self, event: AgentEvent) -> None:
         match event:
             case TextDelta(text=text):
+                self._end_thinking()
                 self.text_parts.append(text)
                 self._pending.append(text)
                 self._pending_size += len(text)
-            case ThinkingDelta():
-                return  # reasoning is shown only on request, never in the answer
+            case ThinkingDelta(text=text):
+                # The reasoning itself is shown only on request, never in the answer.
+                if not text.strip() or not self._start_thinking():
+                    return
             case ToolStarted(call_id=call_id, name=name, title=title):
+                self._end_thinking()
                 self._step(Step(call_id, title or f"Running {name}", "in_progress"))
             case ToolFinished(call_id=call_id, name=name, outcome=outcome):
                 before = self.steps.get(call_id)
@@ -171,6 +181,21 @@ class AnswerView:
         self.finished = True
         self.done.set()
         self.changed.set()
+
+    def _start_thinking(self) -> bool:
+        """Opens a "Thinking…" step unless one is open; each spell of thinking (before the
+        answer, between tool calls) gets its own."""
+        if self._thinking_step is not None:
+            return False
+        self.thoughts += 1
+        self._thinking_step = f"{THINKING_ID}-{self.thoughts}"
+        self._step(Step(self._thinking_step, wording.THINKING_STEP, "in_progress"))
+        return True
+
+    def _end_thinking(self) -> None:
+        if self._thinking_step is not None:
+            self._step(Step(self._thinking_step, wording.THINKING_STEP, "complete"))
+            self._thinking_step = None
 
     def _step(self, step: Step) -> None:
         self.steps[step.id] = step
@@ -245,7 +270,8 @@ class AnswerView:
         """The footer of a finished answer; a failed one ends with its error note instead."""
         if self.failure is not None:
             return None
-        return blocks.footer(self.model_label or "model", self.usage, self.notices)
+        reasoning = self.reasoning_id if self.thoughts else None
+        return blocks.footer(self.model_label or "model", self.usage, self.notices, reasoning)
 
     def empty_note(self) -> str:
         if self.failure is None:
