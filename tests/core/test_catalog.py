@@ -146,3 +146,39 @@ def test_an_alias_to_nothing_is_rejected() -> None:
     entry = {"provider": "openai", "model": "m", "context_window": 10, "max_output": 1}
     with pytest.raises(CatalogError, match="alias `fast`"):
         Catalog.from_dict({"models": {"m": entry}, "aliases": {"fast": "missing"}})
+
+
+CLAUDE = {"provider": "anthropic", "model": "claude-x", "context_window": 200000}
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        # max_tokens must stay above budget_tokens, or every deep answer is a 400.
+        ({**CLAUDE, "max_output": 8000, "thinking": "budget", "thinking_budget": 8000}, "below"),
+        ({**CLAUDE, "max_output": 4000, "thinking": "budget"}, "below max_output"),
+        ({**CLAUDE, "max_output": 16000, "thinking": "budget", "thinking_budget": 512}, "1024"),
+        ({**CLAUDE, "max_output": 16000, "thinking": "effort"}, "OpenAI-compatible"),
+        (
+            {
+                "provider": "openai",
+                "model": "q",
+                "context_window": 32768,
+                "max_output": 2048,
+                "thinking": "adaptive",
+            },
+            "for Claude models",
+        ),
+    ],
+)
+def test_thinking_the_provider_would_reject_fails_at_load_in_one_line(
+    entry: dict, problem: str
+) -> None:
+    with pytest.raises(CatalogError, match=problem) as info:
+        Catalog.from_dict({"models": {"m": entry}})
+    assert "\n" not in str(info.value) and "`m`" in str(info.value)
+
+
+def test_a_budget_below_max_output_loads() -> None:
+    entry = {**CLAUDE, "max_output": 16000, "thinking": "budget", "thinking_budget": 15999}
+    assert Catalog.from_dict({"models": {"m": entry}}).resolve("m").thinking_budget == 15999

@@ -9,6 +9,10 @@ def test_deep_mode_from_flag_or_phrase() -> None:
     assert parse_question("--deep why is the sky blue?") == ("why is the sky blue?", True)
     assert parse_question("Think hard: which plan?")[1] is True
     assert parse_question("what time is it") == ("what time is it", False)
+    for phrase in ("think harder about it", "please THINK CAREFULLY", "think deeply, then"):
+        assert parse_question(phrase)[1] is True, phrase
+    for phrase in ("the hardware is slow", "I think hardly anyone came", "a --deeper look"):
+        assert parse_question(phrase)[1] is False, phrase
 
 
 def test_secrets_never_reach_the_log(caplog) -> None:
