@@ -108,3 +108,24 @@ async def test_a_failed_answer_ends_its_steps_and_its_stream(draw) -> None:
     assert not reply["streaming"] and "(ref `ref123`)" in reply["text"]
     assert [c["status"] for c in reply["chunks"] if c["type"] == "task_update"] == ["error"]
     assert drawn["outcome"].status == "failed" and drawn["outcome"].error_ref == "ref123"
+
+
+async def test_each_spell_of_thinking_is_a_step_that_ends_when_the_model_moves_on(draw) -> None:
+    items = [
+        ThinkingDelta("Which guide?"),
+        ThinkingDelta(" The deploy one."),
+        ToolStarted("call-1", "search_docs", {}, title="Searching the docs"),
+        ToolFinished("call-1", "search_docs", "success", "1 page"),
+        ThinkingDelta("It says ten."),
+        TextDelta("Deploys run at ten."),
+        Done("Claude", Usage("claude", 10, 5)),
+    ]
+    reply = (await draw(items))["reply"]
+    steps = [(c["id"], c["title"], c["status"]) for c in reply["chunks"] if "status" in c]
+    assert steps == [
+        ("thinking-1", "Thinking…", "complete"),
+        ("call-1", "Searching the docs", "complete"),
+        ("thinking-2", "Thinking…", "complete"),
+    ]
+    assert "Which guide" not in str(reply) and "It says ten" not in str(reply)
+    assert "show_reasoning" not in str(reply["blocks"])  # nowhere kept: no button
