@@ -1,6 +1,9 @@
 """Per-request model settings from the catalog entry: the output budget, sampling and stop
 sequences where the provider takes them, and, in deep mode, thinking per catalog style.
 
+In deep mode a budget model's ``max_tokens`` (the catalog's ``max_output``) stays above its
+thinking budget: the catalog refuses to load otherwise, since the API would reject the request.
+
 Anthropic never gets sampling settings: SDK 2.14's ``messages.create`` has no ``temperature``
 argument and newer Claude models reject non-default sampling, so only the output budget, stop
 sequences and thinking are sent there.
@@ -18,6 +21,9 @@ from pydantic_ai.settings import ModelSettings
 
 from bot.core.catalog import ModelSpec
 
+INTERLEAVED_THINKING = "interleaved-thinking-2025-05-14"
+"""Thinking between tool calls; adaptive thinking has it built in, budget thinking needs it."""
+
 
 def request_settings(spec: ModelSpec, deep: bool) -> ModelSettings:
     """Settings for one answer from ``spec``; a style the provider lacks is ignored silently."""
@@ -30,6 +36,8 @@ def request_settings(spec: ModelSpec, deep: bool) -> ModelSettings:
                 "type": "enabled",
                 "budget_tokens": spec.thinking_budget,
             }
+            # Without it a budget-style model thinks only before its first tool call.
+            anthropic["anthropic_betas"] = [INTERLEAVED_THINKING]
         elif deep and spec.thinking in ("adaptive", "always"):
             # "always" models think anyway; asking explicitly gets a summary that can be shown.
             anthropic["anthropic_thinking"] = {"type": "adaptive", "display": "summarized"}

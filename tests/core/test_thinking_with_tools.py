@@ -59,6 +59,8 @@ async def test_thinking_and_its_signature_go_back_unchanged_with_the_tool_result
 
     first, second = (r.json for r in anthropic_fake.requests)
     assert first["thinking"] == second["thinking"] == {"type": "enabled", "budget_tokens": 8000}
+    betas = anthropic_fake.requests[1].headers.get("anthropic-beta", "")
+    assert "interleaved-thinking-2025-05-14" in betas  # it may think again after the tool
     [turn] = assistant_turns(second)
     sent = {"type": "thinking", "thinking": THOUGHT, "signature": thinking_signature(THOUGHT)}
     assert json.dumps(turn[0], sort_keys=True) == json.dumps(sent, sort_keys=True)
