@@ -18,7 +18,7 @@ HOW_TO_ASK = (
     "thread, and follow-ups there need no new mention.\n"
     "• *Message me* here in Messages, or open me in the assistant panel.\n"
     '• `/ask <question>` from any channel I\'m in; add `--deep` (or say "think hard") for '
-    "harder problems.\n"
+    "harder problems, or `/teammate deep on` in a channel for every answer there.\n"
     "• `/teammate help` shows what I can do, in any channel."
 )
 
