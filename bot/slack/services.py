@@ -18,6 +18,7 @@ from bot.core.references import new_reference
 from bot.core.store import ClaimStore, ThreadStore
 from bot.slack.context import BotIdentity
 from bot.slack.exactly_once import Work
+from bot.slack.memory_desk import MemoryDesk
 from bot.slack.parsing import parse_question
 from bot.slack.reply import ReplyOutcome, ReplyTarget
 from bot.slack.responder import Question, Responder
@@ -34,6 +35,7 @@ class Services:
     identity: BotIdentity
     tracker: WorkTracker = field(default_factory=WorkTracker)
     suggested_prompts: list[dict] = field(default_factory=list)
+    memory: MemoryDesk | None = None
 
     async def answer(
         self,
@@ -103,3 +105,4 @@ class Services:
     async def is_new_thread(self, channel: str, thread_ts: str) -> bool:
         """Whether Teammate has not answered in this thread yet."""
         return not await self.threads.is_member(channel, thread_ts)
+

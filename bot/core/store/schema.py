@@ -5,7 +5,7 @@ Changes to these tables go through a new migration in ``migrations/versions``.
 
 from __future__ import annotations
 
-from sqlalchemy import Float, Index, Integer, MetaData, String, Text
+from sqlalchemy import Boolean, Float, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 metadata = MetaData(
@@ -79,3 +79,30 @@ class UsageRow(Base):
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     reference: Mapped[str | None] = mapped_column(String(20), nullable=True)
     created_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class MemoryNoteRow(Base):
+    """One note of a memory, a file under ``/memories``. ``owner`` is whose memory it is: a
+    channel (shared by its threads) or, in direct messages, a person (see bot.core.memory)."""
+
+    __tablename__ = "memory_notes"
+
+    owner: Mapped[str] = mapped_column(String(120), primary_key=True)
+    path: Mapped[str] = mapped_column(String(255), primary_key=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    updated_by: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class MemoryPermissionRow(Base):
+    """An admin's decision on a channel shared with another organisation: memory allowed or
+    not (no row: not allowed)."""
+
+    __tablename__ = "memory_permissions"
+
+    team_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    allowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    decided_by: Mapped[str] = mapped_column(String(40), default="")
+    decided_at: Mapped[float] = mapped_column(Float)
