@@ -95,6 +95,17 @@ async def memory_page(stack: Stack, user: str = "alice", channel: str = "general
     )
 
 
+async def page_showing(stack: Stack, words: str, absent: str = "\0") -> dict:
+    """Alice's latest memory page once it shows ``words`` (and not ``absent``)."""
+
+    def shown() -> dict | None:
+        page = stack.sandbox.ephemeral("alice", "general")[-1]
+        blocks = str(page["blocks"])
+        return page if words in blocks and absent not in blocks else None
+
+    return await stack.sandbox.wait_for(shown)
+
+
 async def save_note(stack: Stack, text: str, path: str = NOTE) -> None:
     stack.model.script(create(text, path), Text("Saved."))
     posted = stack.mention("please note this")
@@ -110,12 +121,7 @@ async def test_teammate_memory_shows_the_notes_to_the_asker_and_clears_one(stack
     assert stack.sandbox.ephemeral("bob", "general") == []  # only the asker sees it
 
     await stack.sandbox.click("alice", "general", page["ts"], "memory_clear", value=NOTE)
-    page = await stack.sandbox.wait_for(
-        lambda: (p := stack.sandbox.ephemeral("alice", "general")[-1])
-        and "Tuesdays" not in str(p["blocks"])
-        and p
-    )
-    assert "Lunch is at noon." in str(page["blocks"])
+    await page_showing(stack, "Lunch is at noon.", absent="Tuesdays")
 
     stack.model.script(view(), Text("Nothing saved."))
     posted = stack.mention("when do deploys happen?")
@@ -127,16 +133,10 @@ async def test_clear_all_asks_first(stack: Stack) -> None:
     await save_note(stack, "Deploys happen on Tuesdays.")
     page = await memory_page(stack)
     await stack.sandbox.click("alice", "general", page["ts"], "memory_clear_all")
-    confirm = await stack.sandbox.wait_for(
-        lambda: (p := stack.sandbox.ephemeral("alice", "general")[-1])
-        and "Clear all 1 note" in str(p["blocks"])
-        and p
-    )
+    confirm = await page_showing(stack, "Clear all 1 note")
     assert await stack.runtime.agent.memory.store.notes("channel:T0SANDBOX:C0GENERAL")
     await stack.sandbox.click("alice", "general", confirm["ts"], "memory_clear_all_confirmed")
-    await stack.sandbox.wait_for(
-        lambda: "no notes yet" in str(stack.sandbox.ephemeral("alice", "general")[-1]["blocks"])
-    )
+    await page_showing(stack, "no notes yet")
     assert await stack.runtime.agent.memory.store.notes("channel:T0SANDBOX:C0GENERAL") == []
 
 
@@ -153,12 +153,8 @@ async def test_a_note_is_edited_in_a_modal(stack: Stack) -> None:
     await stack.sandbox.submit_view(
         "alice", modal["id"], {"note": {"text": "Deploys happen on Thursdays."}}
     )
-    page = await stack.sandbox.wait_for(
-        lambda: (p := stack.sandbox.ephemeral("alice", "general")[-1])
-        and "Thursdays" in str(p["blocks"])
-        and p
-    )
-    assert "Tuesdays" not in str(page["blocks"]) and stack.sandbox.modal("alice") is None
+    await page_showing(stack, "Thursdays", absent="Tuesdays")
+    assert stack.sandbox.modal("alice") is None
 
     stack.model.script(view(), Text("On Thursdays."))
     posted = stack.mention("when do deploys happen?")
