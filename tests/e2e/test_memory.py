@@ -232,3 +232,23 @@ async def test_an_openai_compatible_model_gets_memory_as_an_ordinary_tool(
             }  # fmt: skip
             notes = await runtime.agent.memory.store.notes("channel:T0SANDBOX:C0GENERAL")
             assert [n.text for n in notes] == ["Standup is at ten."]
+
+
+async def test_a_direct_message_memory_belongs_to_that_person(stack: Stack) -> None:
+    sandbox = stack.sandbox
+    alice_dm = sandbox.ws.dm_for("U0ALICE").id
+    stack.model.script(create("Alice prefers short answers."), Text("Noted."))
+    posted = sandbox.post_message("alice", alice_dm, "remember that I prefer short answers")
+    await stack.answer(alice_dm, posted["ts"])
+    assert "This direct message has notes" in str(stack.model.requests[0].json["system"])
+
+    stack.model.script(view(), Text("No notes."))
+    bob_dm = sandbox.ws.dm_for("U0BOB").id
+    posted = sandbox.post_message("bob", bob_dm, "what do I prefer?")
+    await stack.answer(bob_dm, posted["ts"])
+    assert "does not exist" in tool_results(stack.model.requests[-1].json)[0]
+
+    await sandbox.run_command("alice", alice_dm, "/teammate", "memory")
+    page = await sandbox.wait_for(lambda: sandbox.ephemeral("alice", alice_dm))
+    shown = str(page[-1]["blocks"])
+    assert "your direct messages with Teammate" in shown and "short answers" in shown
