@@ -10,7 +10,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.slack import memory_view as pages
 from bot.slack.exactly_once import Listeners
-from bot.slack.memory_desk import MemoryDesk, Place
+from bot.slack.memory_desk import EMPTY_NOTE, MemoryDesk, Place
 from bot.slack.services import Services
 
 USAGE = (
@@ -33,16 +33,18 @@ async def memory_command(
     elif words:
         await respond(text=USAGE, response_type="ephemeral")
     else:
-        await respond(text=f"Memory of {place.name}", blocks=await desk.page(place))
+        blocks = await desk.page(place)
+        await respond(text=f"Memory of {place.name}", blocks=blocks, response_type="ephemeral")
 
 
 async def clicked(
     services: Services, body: dict, client: AsyncWebClient, respond: AsyncRespond
 ) -> None:
     """Clear, Clear all, its confirmation, Cancel: the list message is redrawn in place."""
-    desk, place = await _place(services, body, client)
+    desk = services.memory
     if desk is None:
         return
+    place = await _place(desk, body, client)
     action = body["actions"][0]
     if action["action_id"] == pages.CLEAR:
         blocks = await desk.clear(place, action.get("value", ""))
@@ -56,14 +58,17 @@ async def clicked(
 
 
 async def edit(services: Services, body: dict, client: AsyncWebClient) -> None:
-    desk, place = await _place(services, body, client)
+    """Edit: a modal with the note's text."""
+    desk = services.memory
+    if desk is None:
+        return
+    place = await _place(desk, body, client)
     path = body["actions"][0].get("value", "")
-    note = await desk.note(place, path) if desk is not None else None
+    note = await desk.note(place, path)
     if note is None:
         return
-    target = pages.EditTarget(
-        place.scope.team_id, place.scope.channel_id, path, body.get("response_url", "")
-    )
+    scope = place.scope
+    target = pages.EditTarget(scope.team_id, scope.channel_id, path, body.get("response_url", ""))
     await client.views_open(trigger_id=body["trigger_id"], view=pages.edit_modal(target, note))
 
 
@@ -72,8 +77,7 @@ async def check_edit(view: dict) -> dict | None:
     text = pages.edited_text(view)
     if text.strip():
         return None
-    error = "A note cannot be empty: use Clear to delete it."
-    return {"response_action": "errors", "errors": {pages.NOTE_BLOCK: error}}
+    return {"response_action": "errors", "errors": {pages.NOTE_BLOCK: EMPTY_NOTE}}
 
 
 async def save_edit(services: Services, body: dict, view: dict, client: AsyncWebClient) -> None:
@@ -92,15 +96,12 @@ async def save_edit(services: Services, body: dict, view: dict, client: AsyncWeb
         )
 
 
-async def _place(
-    services: Services, body: dict, client: AsyncWebClient
-) -> tuple[MemoryDesk | None, Place]:
-    desk = services.memory
-    team = (body.get("team") or {}).get("id") or body.get("user", {}).get("team_id", "")
-    channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id")
-    if desk is None or not channel:
-        return None, None  # type: ignore[return-value]
-    return desk, await desk.place(client, team, channel, body["user"]["id"])
+async def _place(desk: MemoryDesk, body: dict, client: AsyncWebClient) -> Place:
+    """Where a click came from: its channel (message or ephemeral) and the person who clicked."""
+    user = body["user"]
+    team = (body.get("team") or {}).get("id") or user.get("team_id", "")
+    channel = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
+    return await desk.place(client, team, channel, user["id"])
 
 
 def register(on: Listeners) -> None:

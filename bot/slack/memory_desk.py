@@ -22,6 +22,7 @@ NO_MEMORY = (
     "A workspace admin can allow it with `/teammate memory allow`."
 )
 NOT_SHARED = "This channel is not shared with another organisation: its memory is always on."
+EMPTY_NOTE = "A note cannot be empty: use Clear to delete it."
 ADMINS_ONLY = "Only a workspace admin can allow or deny memory in a shared channel."
 
 
@@ -61,7 +62,7 @@ class MemoryDesk:
         if place.owner is None:
             return NO_MEMORY
         if not text.strip():
-            return "A note cannot be empty: use Clear to delete it."
+            return EMPTY_NOTE
         try:
             await self.memory.store.write(place.owner, path, text, place.scope.user_id)
         except MemoryProblem as exc:
