@@ -105,4 +105,3 @@ class Services:
     async def is_new_thread(self, channel: str, thread_ts: str) -> bool:
         """Whether Teammate has not answered in this thread yet."""
         return not await self.threads.is_member(channel, thread_ts)
-

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import Sandbox
-from bot.testkit.fakes import FakeAnthropic
+from bot.testkit.fakes import FakeAnthropic, FakeOpenAI
 from bot.testkit.stack import Stack, bot_settings, running_bot
 
 MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
@@ -36,3 +36,19 @@ async def stack(sandbox, model, tmp_path, bot_options):
     settings = bot_settings(sandbox, model, tmp_path, **bot_options)
     async with running_bot(settings, sandbox) as (runtime, url):
         yield Stack(sandbox, model, runtime, url)
+
+
+@pytest.fixture
+async def openai_stack(sandbox, model, tmp_path):
+    """The bot answering with an OpenAI-compatible engine (a fake one) instead of Claude."""
+    async with FakeOpenAI() as engine:
+        settings = bot_settings(
+            sandbox,
+            model,
+            tmp_path,
+            model="openai:qwen3-8b",
+            openai_base_url=engine.v1_url,
+            openai_api_key="local",
+        )
+        async with running_bot(settings, sandbox) as (runtime, url):
+            yield Stack(sandbox, engine, runtime, url)

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from bot.testkit.fakes import FakeOpenAI, Text, ToolCalls, ToolUse
+from bot.testkit.fakes import Text, ToolCalls, ToolUse
 from bot.testkit.stack import Stack, bot_settings, running_bot
 
 NOTE = "/memories/decisions.md"
@@ -205,33 +205,20 @@ async def test_a_shared_channel_has_no_memory_until_an_admin_allows_it(stack: St
     assert "Memory is now off" in denied[-1]["text"]
 
 
-async def test_an_openai_compatible_model_gets_memory_as_an_ordinary_tool(
-    sandbox, model, tmp_path
-) -> None:
-    async with FakeOpenAI() as engine:
-        settings = bot_settings(
-            sandbox,
-            model,
-            tmp_path,
-            model="openai:qwen3-8b",
-            openai_base_url=engine.v1_url,
-            openai_api_key="local",
-        )
-        async with running_bot(settings, sandbox) as (runtime, url):
-            stack = Stack(sandbox, engine, runtime, url)  # type: ignore[arg-type]
-            engine.script(create("Standup is at ten."), Text("Saved."))
-            posted = stack.mention("remember for this channel: standup is at ten")
-            await stack.answer("general", posted["ts"])
-            tools = engine.requests[0].json["tools"]
-            [memory] = [t for t in tools if t["function"]["name"] == "memory"]
-            assert memory["type"] == "function"
-            assert "memory_20250818" not in json.dumps(engine.requests[0].json)
-            assert set(memory["function"]["parameters"]["properties"]) >= {
-                "command", "path", "file_text", "old_str", "new_str", "insert_line",
-                "insert_text", "view_range", "old_path", "new_path",
-            }  # fmt: skip
-            notes = await runtime.agent.memory.store.notes("channel:T0SANDBOX:C0GENERAL")
-            assert [n.text for n in notes] == ["Standup is at ten."]
+async def test_an_openai_compatible_model_gets_memory_as_an_ordinary_tool(openai_stack) -> None:
+    stack = openai_stack
+    stack.model.script(create("Standup is at ten."), Text("Saved."))
+    posted = stack.mention("remember for this channel: standup is at ten")
+    await stack.answer("general", posted["ts"])
+    sent = stack.model.requests[0].json
+    [memory] = [t for t in sent["tools"] if t["function"]["name"] == "memory"]
+    assert memory["type"] == "function" and "memory_20250818" not in json.dumps(sent)
+    assert set(memory["function"]["parameters"]["properties"]) >= {
+        "command", "path", "file_text", "old_str", "new_str", "insert_line",
+        "insert_text", "view_range", "old_path", "new_path",
+    }  # fmt: skip
+    notes = await stack.runtime.agent.memory.store.notes("channel:T0SANDBOX:C0GENERAL")
+    assert [n.text for n in notes] == ["Standup is at ten."]
 
 
 async def test_a_direct_message_memory_belongs_to_that_person(stack: Stack) -> None:

@@ -3,25 +3,7 @@ model's window."""
 
 from __future__ import annotations
 
-import pytest
-
-from bot.testkit.fakes import FakeOpenAI, Text
-from bot.testkit.stack import Stack, bot_settings, running_bot
-
-
-@pytest.fixture
-async def openai_stack(sandbox, model, tmp_path):
-    async with FakeOpenAI() as engine:
-        settings = bot_settings(
-            sandbox,
-            model,
-            tmp_path,
-            model="openai:qwen3-8b",
-            openai_base_url=engine.v1_url,
-            openai_api_key="local",
-        )
-        async with running_bot(settings, sandbox) as (runtime, url):
-            yield Stack(sandbox, engine, runtime, url)
+from bot.testkit.fakes import Text
 
 
 async def test_answers_through_an_openai_compatible_engine(openai_stack) -> None:

@@ -118,7 +118,7 @@ def title(args: dict[str, Any]) -> str:
     """The step's line while a memory command runs."""
     command, path = args.get("command"), args.get("path") or ROOT
     if command == "view":
-        return "Reading the channel's notes" if path.rstrip("/") == ROOT else f"Reading {path}"
+        return "Reading the notes" if path.rstrip("/") == ROOT else f"Reading {path}"
     if command == "create":
         return f"Saving {path}"
     if command in ("str_replace", "insert"):
