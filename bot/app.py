@@ -21,6 +21,7 @@ from bot.core.agent import AgentService
 from bot.core.catalog import Catalog
 from bot.core.config import CoreConfig
 from bot.core.local_model import LocalModelServer
+from bot.core.memory import ChannelMemory
 from bot.core.prompts import Prompts
 from bot.core.store import (
     ChannelSettings,
@@ -32,10 +33,12 @@ from bot.core.store import (
 )
 from bot.core.tools.registry import ToolRegistry
 from bot.settings import Settings
+from bot.slack.admins import Admins
 from bot.slack.client import build_session, build_web_client
 from bot.slack.context import BotIdentity, ThreadReader
 from bot.slack.dedupe import claim_middleware
 from bot.slack.directory import Directory
+from bot.slack.memory_desk import MemoryDesk
 from bot.slack.responder import Responder
 from bot.slack.services import Services
 from bot.slack.work import WorkTracker
@@ -68,9 +71,13 @@ async def start_agent(
         local_url = await local.start()
     prompts = Prompts.load(settings.seeds_dir / "prompts")
     usage = UsageLog(db) if db is not None else None
+    memory = ChannelMemory(db, prompts) if db is not None else None
     config = core_config(settings, local_url)
     toolbox = ToolRegistry(tool_timeout=config.tool_timeout)
-    return AgentService(config, catalog, prompts, toolbox=toolbox, usage=usage), local
+    if memory is not None:
+        toolbox.add(memory.tool())
+    agent = AgentService(config, catalog, prompts, toolbox=toolbox, usage=usage, memory=memory)
+    return agent, local
 
 
 @dataclass
@@ -119,6 +126,7 @@ class Runtime:
             reasoning=reasoning,
             tracker=WorkTracker(settings.max_answers),
             suggested_prompts=_suggested_prompts(settings),
+            memory=_memory_desk(agent, responder, settings),
         )
         signing_secret = (
             settings.slack_signing_secret.get_secret_value()
@@ -148,6 +156,14 @@ class Runtime:
             await self.local_model.stop()
         await self.session.close()
         await self.db.close()
+
+
+def _memory_desk(
+    agent: AgentService, responder: Responder, settings: Settings
+) -> MemoryDesk | None:
+    if agent.memory is None:
+        return None
+    return MemoryDesk(agent.memory, responder.reader.directory, Admins(settings.admins))
 
 
 def _tune_garbage_collector() -> None:

@@ -16,10 +16,21 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.slack.exactly_once import Listeners
 from bot.slack.services import Services
-from handlers import ask, assistant, deep, feedback, help, home, mention, reasoning, thread_reply
+from handlers import (
+    ask,
+    assistant,
+    deep,
+    feedback,
+    help,
+    home,
+    memory,
+    mention,
+    reasoning,
+    thread_reply,
+)
 
 # `help` takes every `/teammate` the modules before it did not (subcommands register first).
-MODULES = (assistant, mention, thread_reply, ask, feedback, reasoning, home, deep, help)
+MODULES = (assistant, mention, thread_reply, ask, feedback, reasoning, home, deep, memory, help)
 ANY_EVENT = re.compile(r".+")
 
 

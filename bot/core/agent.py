@@ -44,6 +44,7 @@ from bot.core.events import AgentEvent, Done, Failed, Notice, TextDelta, ToolSta
 from bot.core.failures import StreamStalled, classify, log_failure
 from bot.core.history import to_messages
 from bot.core.local_tokens import counted_usage
+from bot.core.memory import ChannelMemory
 from bot.core.model_settings import probe_settings
 from bot.core.prompts import Prompts
 from bot.core.providers import Providers
@@ -80,7 +81,8 @@ class AgentService:
     """Answers conversations with the catalog's models.
 
     ``providers`` is for tests that substitute models; the default builds them from ``config``.
-    ``toolbox`` chooses the tools per scope (default: none); ``usage`` records each answer.
+    ``toolbox`` chooses the tools per scope (default: none); ``usage`` records each answer;
+    ``memory`` briefs each answer on its channel's memory and declares the native memory tool.
     """
 
     def __init__(
@@ -92,6 +94,7 @@ class AgentService:
         providers: Providers | None = None,
         toolbox: Toolbox | None = None,
         usage: UsageRecorder | None = None,
+        memory: ChannelMemory | None = None,
     ) -> None:
         self._config = config
         self._catalog = catalog
@@ -99,11 +102,12 @@ class AgentService:
         self._providers = providers if providers is not None else Providers(config)
         self._toolbox: Toolbox = toolbox if toolbox is not None else NoTools()
         self._usage = usage
+        self.memory = memory
         self._agent: Agent[AnswerDeps, str] = Agent(
             output_type=str,
             deps_type=AnswerDeps,
             name="teammate",
-            capabilities=[RequestPolicy(config)],
+            capabilities=[RequestPolicy(config), *([memory.capability()] if memory else [])],
         )
 
     def resolve(self, ref: str | None = None) -> ModelSpec:
@@ -197,6 +201,17 @@ class AgentService:
         """The answer's one agent run, its events mapped; raises what the run could not survive."""
         spec = answer.primary
         system = self._prompts.system(conversation, name=spec.prompt)
+        if self.memory is not None:
+            briefing = await self.memory.brief(conversation, spec)
+            if briefing.reply is not None:
+                async for said in self._said(briefing.reply, briefing.notice, spec, shown):
+                    yield said
+                return
+            if briefing.instructions:
+                system = f"{system}\n\n{briefing.instructions}"
+            if briefing.notice:
+                shown.notices.append(briefing.notice)
+                yield Notice(briefing.notice)
         fitted = fit_turns(
             conversation.turns,
             input_budget(spec.context_window, spec.max_output, system),
@@ -265,6 +280,18 @@ class AgentService:
             usage=usage,
             fallback_from=spec.label if served is not spec else None,
         )
+
+    async def _said(
+        self, text: str, notice: str | None, spec: ModelSpec, shown: _Shown
+    ) -> AsyncIterator[AgentEvent]:
+        """An answer given without the model (what it was asked was done directly)."""
+        shown.visible = True
+        yield TextDelta(text)
+        if notice:
+            yield Notice(notice)
+        usage = self._usage_of(spec, shown)
+        yield usage
+        yield Done(model_label=spec.label, usage=usage)
 
     @staticmethod
     def _usage_of(spec: ModelSpec, shown: _Shown) -> Usage:

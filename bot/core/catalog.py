@@ -46,6 +46,7 @@ class ModelSpec:
     Request settings: ``temperature`` and ``top_p`` (None: the provider's default; never set
     for Anthropic, whose SDK and newer models take no sampling settings), ``stop`` (sequences
     that end the answer) and ``prompt`` (the system prompt file in ``seeds/prompts``).
+    ``native_memory``: the memory tool is declared as Anthropic's own (``memory_20250818``).
     """
 
     key: str
@@ -59,6 +60,7 @@ class ModelSpec:
     thinking: ThinkingStyle = "none"
     thinking_budget: int = 8_000
     tools: bool = True
+    native_memory: bool = False
     adhoc: bool = False
     note: str | None = None
     temperature: float | None = None
@@ -211,6 +213,7 @@ def _parse_model(key: str, entry: Any) -> ModelSpec:
         thinking=cast(ThinkingStyle, thinking),
         thinking_budget=field("thinking_budget", int, 8_000),
         tools=field("tools", bool, True),
+        native_memory=field("native_memory", bool, False),
         note=field("note", str, None),
         temperature=field("temperature", float, None),
         top_p=field("top_p", float, None),

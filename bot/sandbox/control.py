@@ -169,6 +169,7 @@ def routes(sandbox: Sandbox) -> list[web.RouteDef]:
             bot_member=bool(body.get("bot_member", True)),
             members=body.get("members"),
             topic=body.get("topic", ""),
+            is_ext_shared=bool(body.get("is_ext_shared", False)),
         )
         return {"channel": channel}
 
@@ -199,6 +200,8 @@ def routes(sandbox: Sandbox) -> list[web.RouteDef]:
             display_name=body.get("display_name"),
             tz=body.get("tz", "UTC"),
             email=body.get("email"),
+            is_admin=bool(body.get("is_admin", False)),
+            is_owner=bool(body.get("is_owner", False)),
         )
         return {"user": user}
 

@@ -503,6 +503,8 @@ class Sandbox:
         display_name: str | None = None,
         tz: str = "UTC",
         email: str | None = None,
+        is_admin: bool = False,
+        is_owner: bool = False,
     ) -> dict[str, Any]:
         if self.ws.find_user(name) is not None:
             raise ControlError(f"user {name!r} exists", 409)
@@ -516,6 +518,8 @@ class Sandbox:
             display_name=display_name or (real_name or name).split()[0],
             tz=tz,
             email=email,
+            is_admin=is_admin,
+            is_owner=is_owner,
         )
         self.ws.add_user(user)
         return user_json(user, self.ws)
@@ -529,6 +533,7 @@ class Sandbox:
         bot_member: bool = True,
         members: Sequence[str] | None = None,
         topic: str = "",
+        is_ext_shared: bool = False,
     ) -> dict[str, Any]:
         name = name.lstrip("#")
         if self.ws.find_channel(name) is not None:
@@ -537,7 +542,13 @@ class Sandbox:
         if channel_id in self.ws.channels:
             raise ControlError(f"channel id {channel_id!r} exists", 409)
         people = members if members is not None else [u.id for u in self.ws.users.values()]
-        room = Channel(id=channel_id, name=name, is_private=is_private, topic=topic)
+        room = Channel(
+            id=channel_id,
+            name=name,
+            is_private=is_private,
+            topic=topic,
+            is_ext_shared=is_ext_shared,
+        )
         room.members = {require_user(self.ws, ref).id for ref in people}
         if bot_member:
             room.members.add(self.bot_user_id)

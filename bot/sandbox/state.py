@@ -45,6 +45,8 @@ class User:
     tz_offset: int = 0
     email: str | None = None
     deleted: bool = False
+    is_admin: bool = False
+    is_owner: bool = False
 
 
 @dataclass
@@ -94,12 +96,14 @@ class Ephemeral:
 
 @dataclass
 class Channel:
-    """A public or private channel, or a DM between one user and the bot."""
+    """A public or private channel, or a DM between one user and the bot. ``is_ext_shared``:
+    shared with another organisation (Slack Connect)."""
 
     id: str
     name: str
     is_im: bool = False
     is_private: bool = False
+    is_ext_shared: bool = False
     topic: str = ""
     purpose: str = ""
     members: set[str] = field(default_factory=set)

@@ -20,6 +20,7 @@ from bot.core.store import ChannelSettings, ClaimStore, ReasoningStore, ThreadSt
 from bot.slack import blocks
 from bot.slack.context import BotIdentity
 from bot.slack.exactly_once import Work
+from bot.slack.memory_desk import MemoryDesk
 from bot.slack.parsing import parse_question
 from bot.slack.reply import ReplyOutcome, ReplyTarget
 from bot.slack.responder import Question, Responder
@@ -38,6 +39,7 @@ class Services:
     reasoning: ReasoningStore
     tracker: WorkTracker = field(default_factory=WorkTracker)
     suggested_prompts: list[dict] = field(default_factory=list)
+    memory: MemoryDesk | None = None
 
     async def answer(
         self,

@@ -79,3 +79,10 @@ def test_every_malformed_setting_is_named_at_once(monkeypatch) -> None:
         load_settings(_env_file=None)
     assert "TEAMMATE_CLAIM_LEASE_SECONDS is malformed" in str(problem.value)
     assert "SLACK_API_URL is malformed" in str(problem.value)
+
+
+def test_admins_are_a_comma_separated_list_of_user_ids(monkeypatch) -> None:
+    monkeypatch.setenv("TEAMMATE_ADMINS", " U0ALICE,U0BOB ,, ")
+    assert Settings(_env_file=None).admins == {"U0ALICE", "U0BOB"}  # type: ignore[call-arg]
+    monkeypatch.delenv("TEAMMATE_ADMINS")
+    assert Settings(_env_file=None).admins == frozenset()  # type: ignore[call-arg]

@@ -113,3 +113,30 @@ class ReasoningRow(Base):
     text: Mapped[str] = mapped_column(Text)
     cut: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class MemoryNoteRow(Base):
+    """One note of a memory, a file under ``/memories``. ``owner`` is whose memory it is: a
+    channel (shared by its threads) or, in direct messages, a person (see bot.core.memory)."""
+
+    __tablename__ = "memory_notes"
+
+    owner: Mapped[str] = mapped_column(String(120), primary_key=True)
+    path: Mapped[str] = mapped_column(String(255), primary_key=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+    updated_by: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class MemoryPermissionRow(Base):
+    """An admin's decision on a channel shared with another organisation: memory allowed or
+    not (no row: not allowed)."""
+
+    __tablename__ = "memory_permissions"
+
+    team_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    allowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    decided_by: Mapped[str] = mapped_column(String(40), default="")
+    decided_at: Mapped[float] = mapped_column(Float)

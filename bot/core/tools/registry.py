@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic_ai import Tool
+from pydantic_ai.tools import ToolPrepareFunc
 from pydantic_ai.toolsets import AbstractToolset, FunctionToolset
 
 from bot.core.conversation import Scope
@@ -42,7 +43,8 @@ class ToolDef:
 
     ``risk``: ``read`` runs at once; ``write`` and ``external`` wait for the asker's approval.
     ``timeout`` in seconds (None: the registry's default). ``title`` is what a person reads
-    while the call runs, from its arguments.
+    while the call runs, from its arguments. ``prepare`` (pydantic-ai's) may hide the tool from
+    one request, for what only the run knows (the channel's memory may be off).
     """
 
     function: ToolFunction
@@ -52,6 +54,7 @@ class ToolDef:
     timeout: float | None = None
     title: Callable[[dict[str, Any]], str] | None = None
     offered: Callable[[Scope], bool] = _everywhere
+    prepare: ToolPrepareFunc[AnswerDeps] | None = None
 
     @property
     def tool_name(self) -> str:
@@ -147,4 +150,5 @@ class ToolRegistry:
             name=tool.tool_name,
             description=tool.description or None,
             metadata={"risk": tool.risk},
+            prepare=tool.prepare,
         )
