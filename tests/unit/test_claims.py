@@ -21,11 +21,12 @@ async def test_done_claims_stay_done(db) -> None:
 
 
 async def test_expired_lease_is_taken_over_with_the_half_written_reply(db) -> None:
-    dead = ClaimStore(db, "dead", lease_seconds=0.05)
+    # The lease is long enough that a loaded machine cannot let it lapse between two calls.
+    dead = ClaimStore(db, "dead", lease_seconds=1.0)
     claim = await dead.claim("event:Ev3")
     await dead.record_replies(claim, "C1", ["111.000100"])
-    assert (await ClaimStore(db, "b", 0.05).claim("event:Ev3")).outcome is ClaimOutcome.DUPLICATE
-    await asyncio.sleep(0.1)
+    assert (await ClaimStore(db, "b", 1.0).claim("event:Ev3")).outcome is ClaimOutcome.DUPLICATE
+    await asyncio.sleep(1.1)
     racers = [ClaimStore(db, f"r{i}", 5.0) for i in range(4)]
     results = await asyncio.gather(*(r.claim("event:Ev3") for r in racers))
     taken = [r for r in results if r.outcome is ClaimOutcome.TAKEN_OVER]
@@ -35,10 +36,10 @@ async def test_expired_lease_is_taken_over_with_the_half_written_reply(db) -> No
 
 
 async def test_held_claim_keeps_its_lease_alive(db) -> None:
-    store = ClaimStore(db, "a", lease_seconds=0.15)
+    store = ClaimStore(db, "a", lease_seconds=0.9)  # renewed every 0.3 s
     claim = await store.claim("event:Ev4")
     async with store.held(claim):
-        await asyncio.sleep(0.4)
+        await asyncio.sleep(2.0)
         assert (await ClaimStore(db, "b").claim("event:Ev4")).outcome is ClaimOutcome.DUPLICATE
     assert await store.state("event:Ev4") == "done"
 
