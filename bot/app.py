@@ -10,6 +10,7 @@ import gc
 import logging
 import os
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -23,7 +24,8 @@ from bot.core.config import CoreConfig
 from bot.core.local_model import LocalModelServer
 from bot.core.prompts import Prompts
 from bot.core.store import ClaimStore, Database, ThreadStore, UsageLog
-from bot.core.tools.registry import ToolRegistry
+from bot.core.tools.registry import ToolDef, ToolRegistry
+from bot.core.tools.workspace import workspace_tools
 from bot.settings import Settings
 from bot.slack.client import build_session, build_web_client
 from bot.slack.context import BotIdentity, ThreadReader
@@ -32,6 +34,7 @@ from bot.slack.directory import Directory
 from bot.slack.responder import Responder
 from bot.slack.services import Services
 from bot.slack.work import WorkTracker
+from bot.slack.workspace import SlackWorkspace
 
 log = logging.getLogger("teammate.app")
 
@@ -49,10 +52,11 @@ def load_catalog(settings: Settings) -> Catalog:
 
 
 async def start_agent(
-    settings: Settings, db: Database | None = None
+    settings: Settings, db: Database | None = None, tools: Sequence[ToolDef] = ()
 ) -> tuple[AgentService, LocalModelServer | None]:
-    """The agent service, and the embedded model's server when the chosen model is the
-    embedded one and no running server was named with TEAMMATE_LOCAL_MODEL_URL."""
+    """The agent service with ``tools`` in its registry, and the embedded model's server when
+    the chosen model is the embedded one and no running server was named with
+    TEAMMATE_LOCAL_MODEL_URL."""
     catalog = load_catalog(settings)
     local: LocalModelServer | None = None
     local_url = None
@@ -63,6 +67,8 @@ async def start_agent(
     usage = UsageLog(db) if db is not None else None
     config = core_config(settings, local_url)
     toolbox = ToolRegistry(tool_timeout=config.tool_timeout)
+    for tool in tools:
+        toolbox.add(tool)
     return AgentService(config, catalog, prompts, toolbox=toolbox, usage=usage), local
 
 
@@ -89,16 +95,14 @@ class Runtime:
         client = build_web_client(token, settings.slack_api_url, session)
         auth = await client.auth_test()
         identity = BotIdentity(auth["user_id"], auth.get("bot_id") or "", auth.get("team") or "")
-        agent, local_model = await start_agent(settings, db)
+        reader = ThreadReader(identity, Directory())
+        workspace = workspace_tools(SlackWorkspace(client, reader))
+        agent, local_model = await start_agent(settings, db, workspace)
         claims = ClaimStore(db, _owner_id(), settings.claim_lease_seconds)
         await claims.purge()
         threads = ThreadStore(db)
         responder = Responder(
-            agent,
-            claims,
-            threads,
-            ThreadReader(identity, Directory()),
-            stream_interval=settings.stream_interval,
+            agent, claims, threads, reader, stream_interval=settings.stream_interval
         )
         services = Services(
             responder=responder,

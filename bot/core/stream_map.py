@@ -43,6 +43,7 @@ class EventMapper:
         self._text_parts: set[int] = set()
         self._separate_next: set[int] = set()
         self._open_tools: set[str] = set()
+        self._earlier_text = False
 
     @property
     def tool_running(self) -> bool:
@@ -55,6 +56,10 @@ class EventMapper:
         if isinstance(event, PartDeltaEvent):
             return self._part_delta(event)
         if isinstance(event, FunctionToolCallEvent):
+            # The model's next response numbers its parts from 0 again: text it writes after
+            # the tool is a new part, set off from what came before.
+            self._earlier_text = self._earlier_text or bool(self._text_parts)
+            self._text_parts.clear()
             part = event.part
             self._open_tools.add(part.tool_call_id)
             args = _args(part)
@@ -82,7 +87,7 @@ class EventMapper:
         part = event.part
         if isinstance(part, TextPart):
             if event.index not in self._text_parts:
-                if self._text_parts:
+                if self._text_parts or self._earlier_text:
                     self._separate_next.add(event.index)
                 self._text_parts.add(event.index)
             return self._text(event.index, part.content)

@@ -199,6 +199,8 @@ def routes(sandbox: Sandbox) -> list[web.RouteDef]:
             display_name=body.get("display_name"),
             tz=body.get("tz", "UTC"),
             email=body.get("email"),
+            title=body.get("title", ""),
+            is_admin=bool(body.get("is_admin", False)),
         )
         return {"user": user}
 

@@ -503,6 +503,8 @@ class Sandbox:
         display_name: str | None = None,
         tz: str = "UTC",
         email: str | None = None,
+        title: str = "",
+        is_admin: bool = False,
     ) -> dict[str, Any]:
         if self.ws.find_user(name) is not None:
             raise ControlError(f"user {name!r} exists", 409)
@@ -516,6 +518,8 @@ class Sandbox:
             display_name=display_name or (real_name or name).split()[0],
             tz=tz,
             email=email,
+            title=title,
+            is_admin=is_admin,
         )
         self.ws.add_user(user)
         return user_json(user, self.ws)
