@@ -46,6 +46,10 @@ class ModelSpec:
     Request settings: ``temperature`` and ``top_p`` (None: the provider's default; never set
     for Anthropic, whose SDK and newer models take no sampling settings), ``stop`` (sequences
     that end the answer) and ``prompt`` (the system prompt file in ``seeds/prompts``).
+
+    Capabilities: ``tools`` (it can call tools), ``thinking`` (its style), ``native_memory``
+    (Anthropic's memory tool, ``memory_20250818``) and ``web_tools`` (Anthropic's web search and
+    fetch server tools). A model the catalog does not list gets neither of the last two.
     """
 
     key: str
@@ -65,6 +69,8 @@ class ModelSpec:
     top_p: float | None = None
     stop: tuple[str, ...] = ()
     prompt: str = "system.md"
+    native_memory: bool = False
+    web_tools: bool = False
 
     @property
     def ref(self) -> str:
@@ -216,7 +222,17 @@ def _parse_model(key: str, entry: Any) -> ModelSpec:
         top_p=field("top_p", float, None),
         stop=tuple(_strings(key, "stop", entry.get("stop"))),
         prompt=field("prompt", str, "system.md"),
+        native_memory=field("native_memory", bool, False),
+        web_tools=field("web_tools", bool, False),
     )
+    for capability in ("native_memory", "web_tools"):
+        if getattr(spec, capability) and spec.provider != "anthropic":
+            raise CatalogError(
+                f"model `{key}`: `{capability}` is an Anthropic server capability; "
+                f"set it only on provider anthropic models"
+            )
+        if getattr(spec, capability) and not spec.tools:
+            raise CatalogError(f"model `{key}`: `{capability}` needs `tools: true`")
     if spec.provider == "anthropic" and (spec.temperature is not None or spec.top_p is not None):
         raise CatalogError(
             f"model `{key}`: Anthropic models take no temperature or top_p (the SDK has no "
