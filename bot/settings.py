@@ -33,6 +33,8 @@ CONFIG_VARIABLE = "TEAMMATE_CONFIG"
 DEFAULT_CONFIG_FILE = Path("teammate.yml")
 
 Mode = Literal["http", "socket", "doctor"]
+WEB_TOOLS = ("search", "fetch")
+"""The provider server tools TEAMMATE_WEB_TOOLS can allow, beside on/off."""
 
 
 class SettingsProblem(Exception):
@@ -81,6 +83,7 @@ class Settings(BaseSettings):
         30.0, gt=0, validation_alias=_env("TEAMMATE_STREAM_IDLE_TIMEOUT")
     )
     tool_timeout: float = Field(30.0, gt=0, validation_alias=_env("TEAMMATE_TOOL_TIMEOUT"))
+    web_tools: str = Field("", validation_alias=_env("TEAMMATE_WEB_TOOLS"))
     stream_interval: float = Field(1.2, ge=0, validation_alias=_env("TEAMMATE_STREAM_INTERVAL"))
     max_answers: int = Field(100, ge=1, validation_alias=_env("TEAMMATE_MAX_ANSWERS"))
 
@@ -105,6 +108,23 @@ class Settings(BaseSettings):
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
+
+    @field_validator("web_tools", mode="before")
+    @classmethod
+    def _web_tools(cls, value: object) -> str:
+        """``search``, ``fetch``, both, ``on`` or ``off``, kept as ``search,fetch``."""
+        words = {w.strip().lower() for w in str(value or "").split(",") if w.strip()}
+        if not words or words <= {"off", "none", "false", "0", "no"}:
+            return ""
+        if words <= {"on", "all", "true", "1", "yes"}:
+            return ",".join(WEB_TOOLS)
+        unknown = words - set(WEB_TOOLS)
+        if unknown:
+            raise ValueError(
+                f"unknown web tool {', '.join(sorted(unknown))}: use search, fetch, "
+                "search,fetch, on or off"
+            )
+        return ",".join(w for w in WEB_TOOLS if w in words)
 
     @property
     def resolved_database_url(self) -> str:

@@ -79,3 +79,24 @@ def test_every_malformed_setting_is_named_at_once(monkeypatch) -> None:
         load_settings(_env_file=None)
     assert "TEAMMATE_CLAIM_LEASE_SECONDS is malformed" in str(problem.value)
     assert "SLACK_API_URL is malformed" in str(problem.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ("", ""),
+        ("off", ""),
+        ("on", "search,fetch"),
+        ("fetch, SEARCH", "search,fetch"),
+        ("fetch", "fetch"),
+    ],
+)
+def test_web_tools_are_off_by_default_and_named_by_their_words(monkeypatch, value, kept) -> None:
+    monkeypatch.setenv("TEAMMATE_WEB_TOOLS", value)
+    assert load_settings(_env_file=None).web_tools == kept
+
+
+def test_an_unknown_web_tool_is_named(monkeypatch) -> None:
+    monkeypatch.setenv("TEAMMATE_WEB_TOOLS", "search,maps")
+    with pytest.raises(SettingsProblem, match="TEAMMATE_WEB_TOOLS is malformed: .*unknown web"):
+        load_settings(_env_file=None)
