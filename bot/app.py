@@ -87,7 +87,8 @@ class Runtime:
         return self.services.tracker
 
     @classmethod
-    async def start(cls, settings: Settings) -> Runtime:
+    async def start(cls, settings: Settings, tools: Sequence[ToolDef] = ()) -> Runtime:
+        """The running application; ``tools`` join the built-in ones (a benchmark's no-op)."""
         db = Database(settings.resolved_database_url)
         await db.migrate()
         session = build_session()
@@ -97,7 +98,7 @@ class Runtime:
         identity = BotIdentity(auth["user_id"], auth.get("bot_id") or "", auth.get("team") or "")
         reader = ThreadReader(identity, Directory())
         workspace = workspace_tools(SlackWorkspace(client, reader))
-        agent, local_model = await start_agent(settings, db, workspace)
+        agent, local_model = await start_agent(settings, db, [*workspace, *tools])
         claims = ClaimStore(db, _owner_id(), settings.claim_lease_seconds)
         await claims.purge()
         threads = ThreadStore(db)
