@@ -16,6 +16,7 @@ from bench import (
     embedded_quality,
     first_text,
     stream_calls,
+    tool_step,
 )
 from bench.report import OtherWork, Result, machine, to_markdown, to_text, verdict
 
@@ -38,6 +39,7 @@ embedded model included):
 .venv/bin/python -m bench.first_text
 .venv/bin/python -m bench.stream_calls
 .venv/bin/python -m bench.concurrent_streams
+.venv/bin/python -m bench.tool_step          # the time a tool step adds beyond the tool
 .venv/bin/python -m bench.embedded_model   # needs the embedded model (`make local`)
 .venv/bin/python -m bench.embedded_quality # the embedded model's answers to 30 questions
 ```
@@ -67,6 +69,7 @@ def main() -> None:
         first_text,
         stream_calls,
         concurrent_streams,
+        tool_step,
         embedded_model,
         embedded_quality,
     )

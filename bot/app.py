@@ -10,6 +10,7 @@ import gc
 import logging
 import os
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -31,7 +32,8 @@ from bot.core.store import (
     ThreadStore,
     UsageLog,
 )
-from bot.core.tools.registry import ToolRegistry
+from bot.core.tools.registry import ToolDef, ToolRegistry
+from bot.core.tools.workspace import workspace_tools
 from bot.settings import Settings
 from bot.slack.admins import Admins
 from bot.slack.client import build_session, build_web_client
@@ -42,6 +44,7 @@ from bot.slack.memory_desk import MemoryDesk
 from bot.slack.responder import Responder
 from bot.slack.services import Services
 from bot.slack.work import WorkTracker
+from bot.slack.workspace import SlackWorkspace
 
 log = logging.getLogger("teammate.app")
 
@@ -59,10 +62,11 @@ def load_catalog(settings: Settings) -> Catalog:
 
 
 async def start_agent(
-    settings: Settings, db: Database | None = None
+    settings: Settings, db: Database | None = None, tools: Sequence[ToolDef] = ()
 ) -> tuple[AgentService, LocalModelServer | None]:
-    """The agent service, and the embedded model's server when the chosen model is the
-    embedded one and no running server was named with TEAMMATE_LOCAL_MODEL_URL."""
+    """The agent service with ``tools`` in its registry, and the embedded model's server when
+    the chosen model is the embedded one and no running server was named with
+    TEAMMATE_LOCAL_MODEL_URL."""
     catalog = load_catalog(settings)
     local: LocalModelServer | None = None
     local_url = None
@@ -74,6 +78,8 @@ async def start_agent(
     memory = ChannelMemory(db, prompts) if db is not None else None
     config = core_config(settings, local_url)
     toolbox = ToolRegistry(tool_timeout=config.tool_timeout)
+    for tool in tools:
+        toolbox.add(tool)
     if memory is not None:
         toolbox.add(memory.tool())
     agent = AgentService(config, catalog, prompts, toolbox=toolbox, usage=usage, memory=memory)
@@ -95,7 +101,8 @@ class Runtime:
         return self.services.tracker
 
     @classmethod
-    async def start(cls, settings: Settings) -> Runtime:
+    async def start(cls, settings: Settings, tools: Sequence[ToolDef] = ()) -> Runtime:
+        """The running application; ``tools`` join the built-in ones (a benchmark's no-op)."""
         db = Database(settings.resolved_database_url)
         await db.migrate()
         session = build_session()
@@ -103,7 +110,9 @@ class Runtime:
         client = build_web_client(token, settings.slack_api_url, session)
         auth = await client.auth_test()
         identity = BotIdentity(auth["user_id"], auth.get("bot_id") or "", auth.get("team") or "")
-        agent, local_model = await start_agent(settings, db)
+        reader = ThreadReader(identity, Directory())
+        workspace = workspace_tools(SlackWorkspace(client, reader))
+        agent, local_model = await start_agent(settings, db, [*workspace, *tools])
         claims = ClaimStore(db, _owner_id(), settings.claim_lease_seconds)
         await claims.purge()
         threads = ThreadStore(db)
@@ -112,7 +121,7 @@ class Runtime:
             agent,
             claims,
             threads,
-            ThreadReader(identity, Directory()),
+            reader,
             stream_interval=settings.stream_interval,
             channel_settings=channel_settings,
             reasoning=reasoning,

@@ -34,6 +34,8 @@ CONFIG_VARIABLE = "TEAMMATE_CONFIG"
 DEFAULT_CONFIG_FILE = Path("teammate.yml")
 
 Mode = Literal["http", "socket", "doctor"]
+WEB_TOOLS = ("search", "fetch")
+"""The provider server tools TEAMMATE_WEB_TOOLS can allow, beside on/off."""
 
 
 class SettingsProblem(Exception):
@@ -82,6 +84,7 @@ class Settings(BaseSettings):
         30.0, gt=0, validation_alias=_env("TEAMMATE_STREAM_IDLE_TIMEOUT")
     )
     tool_timeout: float = Field(30.0, gt=0, validation_alias=_env("TEAMMATE_TOOL_TIMEOUT"))
+    web_tools: str = Field("", validation_alias=_env("TEAMMATE_WEB_TOOLS"))
     stream_interval: float = Field(1.2, ge=0, validation_alias=_env("TEAMMATE_STREAM_INTERVAL"))
     max_answers: int = Field(100, ge=1, validation_alias=_env("TEAMMATE_MAX_ANSWERS"))
     # Slack user ids who count as workspace admins besides Slack's own admins and owners.
@@ -117,6 +120,23 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("web_tools", mode="before")
+    @classmethod
+    def _web_tools(cls, value: object) -> str:
+        """``search``, ``fetch``, both, ``on`` or ``off``, kept as ``search,fetch``."""
+        words = {w.strip().lower() for w in str(value or "").split(",") if w.strip()}
+        if not words or words <= {"off", "none", "false", "0", "no"}:
+            return ""
+        if words <= {"on", "all", "true", "1", "yes"}:
+            return ",".join(WEB_TOOLS)
+        unknown = words - set(WEB_TOOLS)
+        if unknown:
+            raise ValueError(
+                f"unknown web tool {', '.join(sorted(unknown))}: use search, fetch, "
+                "search,fetch, on or off"
+            )
+        return ",".join(w for w in WEB_TOOLS if w in words)
 
     @property
     def resolved_database_url(self) -> str:

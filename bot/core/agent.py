@@ -52,6 +52,7 @@ from bot.core.references import new_reference
 from bot.core.request_policy import RequestPolicy
 from bot.core.stream_map import EventMapper
 from bot.core.tools import NoTools, Toolbox
+from bot.core.tools.web import web_capabilities
 from bot.core.window import fit_turns, input_budget
 
 log = logging.getLogger("teammate.core")
@@ -107,7 +108,11 @@ class AgentService:
             output_type=str,
             deps_type=AnswerDeps,
             name="teammate",
-            capabilities=[RequestPolicy(config), *([memory.capability()] if memory else [])],
+            capabilities=[
+                RequestPolicy(config),
+                *([memory.capability()] if memory else []),
+                *web_capabilities(config.web_tools),
+            ],
         )
 
     def resolve(self, ref: str | None = None) -> ModelSpec:

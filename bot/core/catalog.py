@@ -46,7 +46,10 @@ class ModelSpec:
     Request settings: ``temperature`` and ``top_p`` (None: the provider's default; never set
     for Anthropic, whose SDK and newer models take no sampling settings), ``stop`` (sequences
     that end the answer) and ``prompt`` (the system prompt file in ``seeds/prompts``).
-    ``native_memory``: the memory tool is declared as Anthropic's own (``memory_20250818``).
+
+    Capabilities: ``tools`` (it can call tools), ``thinking`` (its style), ``native_memory``
+    (Anthropic's memory tool, ``memory_20250818``) and ``web_tools`` (Anthropic's web search and
+    fetch server tools). A model the catalog does not list gets neither of the last two.
     """
 
     key: str
@@ -60,13 +63,14 @@ class ModelSpec:
     thinking: ThinkingStyle = "none"
     thinking_budget: int = 8_000
     tools: bool = True
-    native_memory: bool = False
     adhoc: bool = False
     note: str | None = None
     temperature: float | None = None
     top_p: float | None = None
     stop: tuple[str, ...] = ()
     prompt: str = "system.md"
+    native_memory: bool = False
+    web_tools: bool = False
 
     @property
     def ref(self) -> str:
@@ -213,13 +217,22 @@ def _parse_model(key: str, entry: Any) -> ModelSpec:
         thinking=cast(ThinkingStyle, thinking),
         thinking_budget=field("thinking_budget", int, 8_000),
         tools=field("tools", bool, True),
-        native_memory=field("native_memory", bool, False),
         note=field("note", str, None),
         temperature=field("temperature", float, None),
         top_p=field("top_p", float, None),
         stop=tuple(_strings(key, "stop", entry.get("stop"))),
         prompt=field("prompt", str, "system.md"),
+        native_memory=field("native_memory", bool, False),
+        web_tools=field("web_tools", bool, False),
     )
+    for capability in ("native_memory", "web_tools"):
+        if getattr(spec, capability) and spec.provider != "anthropic":
+            raise CatalogError(
+                f"model `{key}`: `{capability}` is an Anthropic server capability; "
+                f"set it only on provider anthropic models"
+            )
+        if getattr(spec, capability) and not spec.tools:
+            raise CatalogError(f"model `{key}`: `{capability}` needs `tools: true`")
     if spec.provider == "anthropic" and (spec.temperature is not None or spec.top_p is not None):
         raise CatalogError(
             f"model `{key}`: Anthropic models take no temperature or top_p (the SDK has no "

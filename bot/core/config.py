@@ -23,7 +23,8 @@ class CoreConfig:
     ``retry_backoff`` seconds with jitter, and no wait (a ``retry-after`` included) is longer than
     ``retry_max_wait``. ``request_timeout`` bounds connecting and each read from the provider;
     ``stream_idle_timeout`` bounds the silence between two pieces of a streaming answer.
-    ``tool_timeout`` bounds one tool call unless the tool sets its own.
+    ``tool_timeout`` bounds one tool call unless the tool sets its own. ``web_tools`` names the
+    provider's server tools an answer may use (``search,fetch``; "" for none).
     ``local_model_url`` is where the embedded model's OpenAI-compatible server listens.
     """
 
@@ -39,6 +40,7 @@ class CoreConfig:
     request_timeout: float = 60.0
     stream_idle_timeout: float = 30.0
     tool_timeout: float = 30.0
+    web_tools: str = ""
     local_model_url: str | None = None
 
     @classmethod

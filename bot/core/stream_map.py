@@ -12,7 +12,10 @@ from typing import Any
 from pydantic_ai.messages import (
     FunctionToolCallEvent,
     FunctionToolResultEvent,
+    NativeToolCallPart,
+    NativeToolReturnPart,
     PartDeltaEvent,
+    PartEndEvent,
     PartStartEvent,
     TextPart,
     TextPartDelta,
@@ -30,6 +33,7 @@ from bot.core.events import (
     ToolOutcome,
     ToolStarted,
 )
+from bot.core.tools import web
 
 PART_SEPARATOR = "\n\n"
 
@@ -43,6 +47,7 @@ class EventMapper:
         self._text_parts: set[int] = set()
         self._separate_next: set[int] = set()
         self._open_tools: set[str] = set()
+        self._earlier_text = False
 
     @property
     def tool_running(self) -> bool:
@@ -54,7 +59,13 @@ class EventMapper:
             return self._part_start(event)
         if isinstance(event, PartDeltaEvent):
             return self._part_delta(event)
+        if isinstance(event, PartEndEvent) and isinstance(event.part, NativeToolCallPart):
+            return self._server_call(event.part)
         if isinstance(event, FunctionToolCallEvent):
+            # The model's next response numbers its parts from 0 again: text it writes after
+            # the tool is a new part, set off from what came before.
+            self._earlier_text = self._earlier_text or bool(self._text_parts)
+            self._text_parts.clear()
             part = event.part
             self._open_tools.add(part.tool_call_id)
             args = _args(part)
@@ -82,13 +93,27 @@ class EventMapper:
         part = event.part
         if isinstance(part, TextPart):
             if event.index not in self._text_parts:
-                if self._text_parts:
+                if self._text_parts or self._earlier_text:
                     self._separate_next.add(event.index)
                 self._text_parts.add(event.index)
             return self._text(event.index, part.content)
         if isinstance(part, ThinkingPart) and part.content:
             return [ThinkingDelta(part.content)]
+        if isinstance(part, NativeToolReturnPart) and web.is_web_tool(part.tool_name):
+            self._open_tools.discard(part.tool_call_id)
+            outcome, summary, sources = web.step_result(part.tool_name, part.content)
+            return [ToolFinished(part.tool_call_id, part.tool_name, outcome, summary, sources)]
         return []
+
+    def _server_call(self, part: NativeToolCallPart) -> list[AgentEvent]:
+        """A call the provider runs itself (web search, web fetch), complete with its args;
+        its result comes back later in the same response."""
+        if not web.is_web_tool(part.tool_name):
+            return []
+        self._open_tools.add(part.tool_call_id)
+        args = part.args_as_dict()
+        title = web.step_title(part.tool_name, args)
+        return [ToolStarted(part.tool_call_id, part.tool_name, args, title=title)]
 
     def _part_delta(self, event: PartDeltaEvent) -> list[AgentEvent]:
         delta = event.delta

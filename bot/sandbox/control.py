@@ -200,6 +200,7 @@ def routes(sandbox: Sandbox) -> list[web.RouteDef]:
             display_name=body.get("display_name"),
             tz=body.get("tz", "UTC"),
             email=body.get("email"),
+            title=body.get("title", ""),
             is_admin=bool(body.get("is_admin", False)),
             is_owner=bool(body.get("is_owner", False)),
         )

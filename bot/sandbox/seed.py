@@ -18,6 +18,7 @@ PEOPLE = (
         tz="America/New_York",
         tz_offset=-18000,
         email="alice@sandbox.test",
+        title="Engineering manager",
     ),
     User(
         id="U0BOB",
@@ -27,6 +28,7 @@ PEOPLE = (
         tz="Europe/London",
         tz_offset=0,
         email="bob@sandbox.test",
+        title="Site reliability engineer",
     ),
     User(
         id="U0CAROL",
@@ -36,6 +38,7 @@ PEOPLE = (
         tz="Asia/Tokyo",
         tz_offset=32400,
         email="carol@sandbox.test",
+        title="Product designer",
     ),
 )
 

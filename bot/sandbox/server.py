@@ -503,6 +503,7 @@ class Sandbox:
         display_name: str | None = None,
         tz: str = "UTC",
         email: str | None = None,
+        title: str = "",
         is_admin: bool = False,
         is_owner: bool = False,
     ) -> dict[str, Any]:
@@ -518,6 +519,7 @@ class Sandbox:
             display_name=display_name or (real_name or name).split()[0],
             tz=tz,
             email=email,
+            title=title,
             is_admin=is_admin,
             is_owner=is_owner,
         )

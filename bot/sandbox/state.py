@@ -45,6 +45,7 @@ class User:
     tz_offset: int = 0
     email: str | None = None
     deleted: bool = False
+    title: str = ""
     is_admin: bool = False
     is_owner: bool = False
 

@@ -58,9 +58,13 @@ class ThreadReader:
         asker: str,
         team_id: str,
     ) -> Conversation:
-        turns = [turn for m in messages if (turn := await self._turn(client, m)) is not None]
+        turns = await self.turns(client, messages)
         scope = await self.scope(client, channel, thread_ts, asker, team_id)
         return Conversation(turns=turns, scope=scope)
+
+    async def turns(self, client: AsyncWebClient, messages: list[dict]) -> list[Turn]:
+        """The messages that say something, each as a turn with its speaker's name."""
+        return [turn for m in messages if (turn := await self._turn(client, m)) is not None]
 
     async def question(
         self,

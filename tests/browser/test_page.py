@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 from playwright.async_api import expect
 
-from bot.testkit.fakes import Hang, Text
+from bot.testkit.fakes import Hang, Text, ToolCalls, ToolUse
 from tests.browser.conftest import ROOT
 
 if TYPE_CHECKING:
-    from playwright.async_api import Page
+    from playwright.async_api import Locator, Page
 
 ANSWER = (
     "Rotating the API keys takes two steps:\n\n"
@@ -51,6 +51,16 @@ async def open_page(page: Page, url: str) -> None:
     await page.goto(url + "/")
     await expect(page.locator("#live")).to_have_text("live")
     await expect(page.locator("#view-header")).to_contain_text("general")
+
+
+async def send_and_open_answer(page: Page, text: str, question: str) -> Locator:
+    """Send ``text`` from the main composer, open its thread, and return the bot's answer."""
+    composer = page.locator("#main-composer textarea")
+    await composer.fill(text)
+    await composer.press("Enter")
+    sent = page.locator("#messages .msg", has_text=question)
+    await sent.locator(".thread-link").click()
+    return page.locator("#pane .msg.from-bot").last
 
 
 async def test_question_in_a_channel_streams_into_its_thread_and_feedback_is_thanked(
@@ -126,17 +136,13 @@ async def test_direct_message_and_slash_command_help(stack, page: Page) -> None:
     await page.locator('#sidebar [data-view="dm"]').click()
     await expect(page.locator("#view-header")).to_contain_text("Teammate")
     await expect(page.locator("#tabs .tab.active")).to_have_text("Messages")
-    composer = page.locator("#main-composer textarea")
-    await composer.fill("hi there, can you help me?")
-    await composer.press("Enter")
-    question = page.locator("#messages .msg", has_text="can you help me?")
-    await question.locator(".thread-link").click()
-    answer = page.locator("#pane .msg.from-bot").last
+    answer = await send_and_open_answer(page, "hi there, can you help me?", "can you help me?")
     await expect(answer.locator(".md")).to_contain_text("Happy to help with anything you need.")
     await expect(answer.locator(".md em")).to_have_text("anything")
 
     await page.locator('#sidebar [data-view="channel"]', has_text="general").click()
     await expect(page.locator("#pane")).to_be_hidden()
+    composer = page.locator("#main-composer textarea")
     await composer.press_sequentially("/")
     options = page.locator("#main-composer .completion .option.command")
     await expect(options).to_have_count(2)
@@ -201,3 +207,26 @@ async def test_app_home_sends_app_home_opened_and_draws_the_published_view(
     await expect(page.locator("#home .bk-header")).to_have_text("Teammate")
     await expect(page.locator("#home")).to_contain_text("/ask")
     await expect(page.locator("#home .bk-context strong")).to_have_text("Claude Haiku 4.5")
+
+
+async def test_tool_steps_show_in_the_thread_with_their_outcome_and_source(stack, page: Page):
+    sandbox = stack.sandbox
+    sandbox.post_message("bob", "random", "who is up for lunch at noon?")
+    stack.model.script(
+        ToolCalls([ToolUse("read_channel", {"channel": "C0RANDOM"}, id="toolu_chan")]),
+        ToolCalls([ToolUse("read_channel", {"channel": "C0NOWHERE"}, id="toolu_none")]),
+        Text("Bob is organising lunch.", delay=0.01),
+    )
+    await open_page(page, sandbox.url)
+    text = "@Teammate what is happening in random?"
+    answer = await send_and_open_answer(page, text, "what is happening in random?")
+    await expect(answer.locator(".md")).to_contain_text("Bob is organising lunch.")
+    read = answer.locator(".chunk.task", has_text="Reading another channel").first
+    await expect(read).to_contain_text("✅")
+    await expect(read.locator(".task-output")).to_have_text("— 1 message in #random")
+    link = read.locator("a.task-source")
+    await expect(link).to_have_text("#random")
+    assert (await link.get_attribute("href") or "").endswith("/archives/C0RANDOM")
+    refused = answer.locator(".chunk.task.error")
+    await expect(refused).to_contain_text("⚠️")
+    await expect(refused.locator(".task-output")).to_contain_text("cannot see a channel")

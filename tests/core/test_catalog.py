@@ -40,6 +40,33 @@ def test_thinking_style_follows_the_model_generation(catalog: Catalog) -> None:
     assert catalog.resolve("local").thinking == "none"
 
 
+def test_each_entry_says_what_it_can_do_and_the_embedded_model_can_do_none_of_it(
+    catalog: Catalog,
+) -> None:
+    for key in CLAUDE_MODELS:
+        spec = catalog.resolve(key)
+        assert (spec.tools, spec.native_memory, spec.web_tools) == (True, True, True), key
+    local = catalog.resolve("local")
+    assert (local.tools, local.native_memory, local.web_tools) == (False, False, False)
+    unlisted = catalog.resolve("anthropic:claude-next")
+    assert unlisted.tools and not unlisted.native_memory and not unlisted.web_tools
+    assert not catalog.resolve("openai:qwen3-8b").web_tools
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"provider": "openai", "web_tools": True}, "`web_tools` is an Anthropic server"),
+        ({"provider": "local", "native_memory": True}, "`native_memory` is an Anthropic"),
+        ({"provider": "anthropic", "tools": False, "web_tools": True}, "needs `tools: true`"),
+    ],
+)
+def test_server_capabilities_are_for_claude_models_that_call_tools(fields, words) -> None:
+    entry = {"model": "m", "context_window": 8192, "max_output": 1024, **fields}
+    with pytest.raises(CatalogError, match=words):
+        Catalog.from_dict({"models": {"m": entry}})
+
+
 def test_aliases_resolve_to_catalog_entries(catalog: Catalog) -> None:
     assert catalog.resolve("fast").key == "claude-haiku-4-5"
     assert catalog.resolve("deep").key == "claude-opus-5-5"

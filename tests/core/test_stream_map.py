@@ -47,6 +47,23 @@ def test_a_second_text_part_is_set_off_by_a_blank_line() -> None:
     assert second == [TextDelta("\n\nDone.")]
 
 
+def test_text_after_a_tool_call_is_set_off_from_the_text_before_it() -> None:
+    """The model's next response numbers its parts from 0 again; its text is still new."""
+    mapper = EventMapper()
+    call = ToolCallPart(tool_name="read_thread", args="{}", tool_call_id="call_1")
+    events = [
+        PartStartEvent(index=0, part=TextPart(content="Let me look.")),
+        FunctionToolCallEvent(call),
+        FunctionToolResultEvent(
+            ToolReturnPart(tool_name="read_thread", content="2 messages", tool_call_id="call_1")
+        ),
+        PartStartEvent(index=0, part=TextPart(content="Bob asked")),
+        PartDeltaEvent(index=0, delta=TextPartDelta(content_delta=" about lunch.")),
+    ]
+    text = "".join(out.text for e in events for out in mapper.map(e) if isinstance(out, TextDelta))
+    assert text == "Let me look.\n\nBob asked about lunch."
+
+
 def test_tool_call_and_result() -> None:
     mapper = EventMapper()
     call = ToolCallPart(tool_name="search", args='{"q": "deploy"}', tool_call_id="call_1")

@@ -86,3 +86,24 @@ def test_admins_are_a_comma_separated_list_of_user_ids(monkeypatch) -> None:
     assert Settings(_env_file=None).admins == {"U0ALICE", "U0BOB"}  # type: ignore[call-arg]
     monkeypatch.delenv("TEAMMATE_ADMINS")
     assert Settings(_env_file=None).admins == frozenset()  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ("", ""),
+        ("off", ""),
+        ("on", "search,fetch"),
+        ("fetch, SEARCH", "search,fetch"),
+        ("fetch", "fetch"),
+    ],
+)
+def test_web_tools_are_off_by_default_and_named_by_their_words(monkeypatch, value, kept) -> None:
+    monkeypatch.setenv("TEAMMATE_WEB_TOOLS", value)
+    assert load_settings(_env_file=None).web_tools == kept
+
+
+def test_an_unknown_web_tool_is_named(monkeypatch) -> None:
+    monkeypatch.setenv("TEAMMATE_WEB_TOOLS", "search,maps")
+    with pytest.raises(SettingsProblem, match="TEAMMATE_WEB_TOOLS is malformed: .*unknown web"):
+        load_settings(_env_file=None)

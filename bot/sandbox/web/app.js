@@ -99,7 +99,12 @@ import { emoji, esc, markdown, mrkdwn, useNames } from "./markup.js";
       if (c.type === "plan_update") return `<div class="chunk plan">${esc(c.title || "Plan")}</div>`;
       if (c.type === "task_update") {
         const mark = { complete: "✅", in_progress: "⏳", error: "⚠️" }[c.status] || "•";
-        return `<div class="chunk task"><span>${mark}</span> ${esc(c.title || c.id || "task")}</div>`;
+        const output = c.output ? ` <span class="task-output">— ${esc(c.output)}</span>` : "";
+        const links = (c.sources || [])
+          .filter((s) => /^https?:/i.test(String(s.url || "")))
+          .map((s) => `<a class="task-source" href="${esc(s.url)}" target="_blank" rel="noopener">${esc(s.text || s.url)}</a>`);
+        const sources = links.length ? ` <span class="task-sources">· ${links.join(", ")}</span>` : "";
+        return `<div class="chunk task ${esc(c.status || "")}"><span>${mark}</span> ${esc(c.title || c.id || "task")}${output}${sources}</div>`;
       }
       return "";
     });

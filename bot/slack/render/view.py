@@ -112,7 +112,9 @@ class AnswerView:
     done: asyncio.Event = field(default_factory=asyncio.Event)
     _pending: list[str] = field(default_factory=list)
     _pending_size: int = 0
-    _dirty: dict[str, None] = field(default_factory=dict)
+    _dirty: dict[str, int] = field(default_factory=dict)
+    _sent: dict[str, int] = field(default_factory=dict)
+    _changes: int = 0
     _thinking_step: str | None = None
 
     # -- events in ---------------------------------------------------------------------------
@@ -199,13 +201,17 @@ class AnswerView:
 
     def _step(self, step: Step) -> None:
         self.steps[step.id] = step
-        self._dirty[step.id] = None
+        self._changed_step(step.id)
+
+    def _changed_step(self, step_id: str) -> None:
+        self._changes += 1
+        self._dirty[step_id] = self._changes
 
     def _plan(self, title: str, plan_steps: tuple[PlanStep, ...]) -> None:
         self.plan_title = title or self.plan_title or "Plan"
         for i, planned in enumerate(plan_steps, start=1):
             self._step(Step(f"{PLAN_ID}-{i}", planned.title, _PLAN_STATES[planned.status]))
-        self._dirty[PLAN_ID] = None
+        self._changed_step(PLAN_ID)
 
     # -- what the writer takes ---------------------------------------------------------------
 
@@ -249,6 +255,7 @@ class AnswerView:
         """Task chunks for the steps changed since last taken, and their ids (for ``taken``)."""
         chunks: list[dict[str, Any]] = []
         ids = list(self._dirty)
+        self._sent.update(self._dirty)
         for step_id in ids:
             if step_id == PLAN_ID:
                 chunks.append({"type": "plan_update", "title": self.plan_title})
@@ -257,8 +264,11 @@ class AnswerView:
         return chunks, ids
 
     def taken(self, ids: list[str]) -> None:
+        """The chunks of ``ids`` are in Slack; a step that changed again while they were being
+        sent (a tool finishing during the call) stays to be sent."""
         for step_id in ids:
-            self._dirty.pop(step_id, None)
+            if step_id in self._dirty and self._dirty[step_id] == self._sent.get(step_id):
+                del self._dirty[step_id]
 
     def step_lines(self, ids: list[str]) -> str:
         """The compact lines for ``ids`` (the plan's title first when it has one)."""

@@ -68,6 +68,41 @@ def thinking_signature(thinking: str) -> str:
     return base64.b64encode(digest).decode()
 
 
+def server_tool_result(block: Block) -> dict[str, Any]:
+    """The ``web_search_tool_result`` / ``web_fetch_tool_result`` block of a server tool, as
+    the API streams it (whole, in its content_block_start)."""
+    tool = block.server
+    assert tool is not None
+    if tool.name == "web_search":
+        content: Any = [
+            {
+                "type": "web_search_result",
+                "url": url,
+                "title": title,
+                "encrypted_content": base64.b64encode(url.encode()).decode(),
+                "page_age": None,
+            }
+            for title, url in tool.pages
+        ]
+        if tool.error:
+            content = {"type": "web_search_tool_result_error", "error_code": tool.error}
+    else:
+        title, url = tool.pages[0] if tool.pages else ("", str(tool.args.get("url", "")))
+        content = {
+            "type": "web_fetch_result",
+            "url": url,
+            "retrieved_at": "2026-12-01T09:00:00Z",
+            "content": {
+                "type": "document",
+                "source": {"type": "text", "media_type": "text/plain", "data": f"The page {url}."},
+                "title": title or None,
+            },
+        }
+        if tool.error:
+            content = {"type": "web_fetch_tool_error", "error_code": tool.error}
+    return {"type": f"{tool.name}_tool_result", "tool_use_id": block.id, "content": content}
+
+
 class FakeAnthropic(FakeServer):
     """Fake Anthropic Messages API; `base_url` is what `AsyncAnthropic(base_url=...)` wants."""
 
@@ -195,6 +230,11 @@ class FakeAnthropic(FakeServer):
 
     @staticmethod
     def _full_block(block: Block) -> dict[str, Any]:
+        if block.kind == "server_tool_use":
+            call = {"type": "server_tool_use", "id": block.id, "name": block.name}
+            return {**call, "input": block.args}
+        if block.kind == "server_tool_result":
+            return server_tool_result(block)
         if block.kind == "thinking":
             text = block.content
             return {"type": "thinking", "thinking": text, "signature": thinking_signature(text)}
@@ -204,6 +244,10 @@ class FakeAnthropic(FakeServer):
 
     @staticmethod
     def _empty_block(block: Block) -> dict[str, Any]:
+        if block.kind == "server_tool_use":
+            return {"type": "server_tool_use", "id": block.id, "name": block.name, "input": {}}
+        if block.kind == "server_tool_result":
+            return server_tool_result(block)  # arrives whole, with no deltas
         if block.kind == "thinking":
             return {"type": "thinking", "thinking": "", "signature": ""}
         if block.kind == "tool_use":
@@ -214,7 +258,7 @@ class FakeAnthropic(FakeServer):
     def _delta(block: Block, piece: str) -> dict[str, Any]:
         if block.kind == "thinking":
             return {"type": "thinking_delta", "thinking": piece}
-        if block.kind == "tool_use":
+        if block.kind in ("tool_use", "server_tool_use"):
             return {"type": "input_json_delta", "partial_json": piece}
         return {"type": "text_delta", "text": piece}
 

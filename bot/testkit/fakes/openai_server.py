@@ -237,6 +237,8 @@ class FakeOpenAI(FakeServer):
             elif block.kind == "thinking":
                 for piece in block.pieces:
                     await out.piece(chunk({field: piece for field in self.reasoning_fields}))
+            elif block.kind.startswith("server_"):
+                continue  # an OpenAI-compatible server runs no tools of its own
             else:
                 for piece in block.pieces:
                     await out.piece(chunk({"content": piece}))

@@ -19,14 +19,30 @@ PARTIAL_TEXT = "This answer starts normally but never gets to the end of what it
 
 
 @dataclass(frozen=True)
+class ServerTool:
+    """A tool the provider runs itself inside one turn (Anthropic's ``web_search`` or
+    ``web_fetch``): its call, then its result, before the turn's text. ``pages`` are the
+    (title, url) it found (a search) or read (a fetch: one); ``error`` a web tool error code
+    (``max_uses_exceeded``, ``url_not_accessible``...) instead of pages."""
+
+    name: Literal["web_search", "web_fetch"]
+    args: dict[str, Any] = field(default_factory=dict)
+    pages: Sequence[tuple[str, str]] = ()
+    error: str | None = None
+    id: str | None = None
+
+
+@dataclass(frozen=True)
 class Text:
-    """A plain answer, streamed piece by piece (thinking first when given)."""
+    """A plain answer, streamed piece by piece (thinking first when given, then the server
+    tools the provider ran, as an Anthropic turn with web search has them)."""
 
     text: str = "ok"
     chunk_size: int | None = None
     delay: float = 0.0
     thinking: str | None = None
     stop_reason: str = "end_turn"
+    server_tools: Sequence[ServerTool] = ()
 
 
 @dataclass(frozen=True)
@@ -141,11 +157,12 @@ ARGS_CHUNK = 12
 class Block:
     """One content block of a turn: thinking, text, or a tool call (JSON arguments in pieces)."""
 
-    kind: Literal["thinking", "text", "tool_use"]
+    kind: Literal["thinking", "text", "tool_use", "server_tool_use", "server_tool_result"]
     pieces: list[str]
     name: str = ""
     id: str = ""
     args: dict[str, Any] = field(default_factory=dict)
+    server: ServerTool | None = None
 
     @property
     def content(self) -> str:
@@ -160,6 +177,11 @@ def plan_blocks(
     if isinstance(reply, Text):
         if reply.thinking:
             blocks.append(Block("thinking", split_pieces(reply.thinking, reply.chunk_size)))
+        for tool in reply.server_tools:
+            call_id = tool.id or "srv" + new_id()
+            args = split_pieces(json.dumps(tool.args), ARGS_CHUNK)
+            blocks.append(Block("server_tool_use", args, tool.name, call_id, dict(tool.args)))
+            blocks.append(Block("server_tool_result", [], tool.name, call_id, server=tool))
         blocks.append(Block("text", split_pieces(reply.text, reply.chunk_size)))
     elif isinstance(reply, ToolCalls):
         if reply.thinking:
@@ -251,6 +273,8 @@ def reply_from_spec(spec: dict[str, Any]) -> Reply:
         raise ValueError(f"unknown fields for {kind!r}: {sorted(unknown)}")
     if cls is ToolCalls:
         values["calls"] = [ToolUse(**c) for c in values.get("calls", [])]
+    if cls is Text and values.get("server_tools"):
+        values["server_tools"] = [ServerTool(**t) for t in values["server_tools"]]
     if cls is Hang and values.get("then") is not None:
         values["then"] = reply_from_spec(values["then"])
     return cls(**values)
