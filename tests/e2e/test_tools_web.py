@@ -13,8 +13,12 @@ FETCH = {"type": "web_fetch_20250910", "name": "web_fetch", "max_uses": 5}
 
 
 def server_tools(request) -> list[dict]:
-    """The server tools a request declared, by their type, name and use limit."""
-    declared = [tool for tool in request.json.get("tools", []) if "input_schema" not in tool]
+    """The web server tools a request declared, by their type, name and use limit."""
+    declared = [
+        tool
+        for tool in request.json.get("tools", [])
+        if str(tool.get("type", "")).startswith(("web_search_", "web_fetch_"))
+    ]
     return [{key: tool.get(key) for key in ("type", "name", "max_uses")} for tool in declared]
 
 
