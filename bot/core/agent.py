@@ -9,6 +9,10 @@ The service fits the thread into the model's window, maps the run's events to co
 ends a stream that goes quiet, turns every failure into one short ``Failed`` event whose
 reference id matches an ERROR log line, and records each answer's usage with its scope.
 
+A tool that writes or reaches outside pauses the answer (:mod:`bot.core.approvals`): the run
+ends with the pending calls instead of a text, the stream with ``ApprovalNeeded`` events and
+``Paused``; :meth:`AgentService.resume` goes on with it once the calls are decided.
+
 Consume :meth:`AgentService.stream` to the end, or close it with ``contextlib.aclosing`` when
 stopping early, so the model request is torn down in the caller's task.
 
@@ -30,17 +34,29 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from pydantic_ai import Agent, AgentRunResultEvent
+from pydantic_ai import Agent, AgentRunResultEvent, DeferredToolRequests
 from pydantic_ai.direct import model_request
 from pydantic_ai.exceptions import UnexpectedModelBehavior
-from pydantic_ai.messages import ModelRequest
+from pydantic_ai.messages import ModelMessage, ModelRequest
+from pydantic_ai.run import AgentRunResult
 
 from bot.core import wording
+from bot.core.approvals import Approvals, PausedRun, gated
 from bot.core.catalog import Catalog, CatalogError, ModelSpec
 from bot.core.config import CoreConfig
 from bot.core.conversation import Conversation, Scope
 from bot.core.deps import AnswerDeps, AnswerState
-from bot.core.events import AgentEvent, Done, Failed, Notice, TextDelta, ToolStarted, Usage
+from bot.core.events import (
+    AgentEvent,
+    ApprovalNeeded,
+    Done,
+    Failed,
+    Notice,
+    Paused,
+    TextDelta,
+    ToolStarted,
+    Usage,
+)
 from bot.core.failures import StreamStalled, classify, log_failure
 from bot.core.history import to_messages
 from bot.core.local_tokens import counted_usage
@@ -74,13 +90,26 @@ class _Shown:
     notices: list[str] = field(default_factory=list)
     input_tokens: int = 0
     output_tokens: int = 0
+    paused: tuple[str, list[ApprovalNeeded]] | None = None
+
+
+@dataclass(slots=True)
+class _Start:
+    """What a run starts from: a new question, or a paused run with its decisions."""
+
+    prompt: str | None
+    history: list[ModelMessage]
+    instructions: str
+    resume: PausedRun | None = None
 
 
 class AgentService:
     """Answers conversations with the catalog's models.
 
     ``providers`` is for tests that substitute models; the default builds them from ``config``.
-    ``toolbox`` chooses the tools per scope (default: none); ``usage`` records each answer.
+    ``toolbox`` chooses the tools per scope (default: none); ``usage`` records each answer;
+    ``approvals`` pauses and resumes answers whose tools need a decision (without it, such
+    tools are refused and the model answers without them).
     """
 
     def __init__(
@@ -92,6 +121,7 @@ class AgentService:
         providers: Providers | None = None,
         toolbox: Toolbox | None = None,
         usage: UsageRecorder | None = None,
+        approvals: Approvals | None = None,
     ) -> None:
         self._config = config
         self._catalog = catalog
@@ -99,8 +129,9 @@ class AgentService:
         self._providers = providers if providers is not None else Providers(config)
         self._toolbox: Toolbox = toolbox if toolbox is not None else NoTools()
         self._usage = usage
-        self._agent: Agent[AnswerDeps, str] = Agent(
-            output_type=str,
+        self._approvals = approvals
+        self._agent: Agent[AnswerDeps, str | DeferredToolRequests] = Agent(
+            output_type=[str, DeferredToolRequests],
             deps_type=AnswerDeps,
             name="teammate",
             capabilities=[RequestPolicy(config)],
@@ -110,8 +141,19 @@ class AgentService:
         """The catalog entry ``ref`` (default: the configured model) names."""
         return self._catalog.resolve(ref or self._config.model)
 
-    async def stream(self, conversation: Conversation) -> AsyncIterator[AgentEvent]:
-        """Answer ``conversation``: deltas, notices, ``Usage``, then one ``Done`` or ``Failed``."""
+    def stream(self, conversation: Conversation) -> AsyncIterator[AgentEvent]:
+        """Answer ``conversation``: deltas, notices, ``Usage``, then one ``Done``, ``Paused``
+        or ``Failed``."""
+        return self._answer(conversation, None)
+
+    def resume(self, run: PausedRun) -> AsyncIterator[AgentEvent]:
+        """Go on with an answer that paused for approvals, its calls now decided: an approved
+        tool runs, a denied one tells the model why. Events as :meth:`stream`'s."""
+        return self._answer(run.conversation(), run)
+
+    async def _answer(
+        self, conversation: Conversation, resume: PausedRun | None
+    ) -> AsyncIterator[AgentEvent]:
         scope = conversation.scope
         try:
             primary = self.resolve(conversation.model)
@@ -124,7 +166,7 @@ class AgentService:
         answer: AnswerState | None = None
         try:
             answer = self._answer_state(primary, conversation.deep)
-            async for event in self._run(conversation, answer, shown):
+            async for event in self._run(conversation, answer, shown, resume):
                 yield event
         except Exception as exc:  # noqa: BLE001 - every failure becomes a Failed event
             spec = answer.serving if answer is not None else primary
@@ -132,7 +174,7 @@ class AgentService:
             await self._record(scope, spec, shown, "failed", failed.reference)
             yield failed
             return
-        await self._record(scope, answer.serving, shown, "done")
+        await self._record(scope, answer.serving, shown, "paused" if shown.paused else "done")
 
     async def check_model(self, ref: str | None = None) -> str:
         """Send a one-token request; return a one-line OK or raise :class:`ModelCheckError`."""
@@ -191,11 +233,8 @@ class AgentService:
             return None
         return None if fallback.ref == primary.ref else fallback
 
-    async def _run(
-        self, conversation: Conversation, answer: AnswerState, shown: _Shown
-    ) -> AsyncIterator[AgentEvent]:
-        """The answer's one agent run, its events mapped; raises what the run could not survive."""
-        spec = answer.primary
+    def _fresh_start(self, conversation: Conversation, spec: ModelSpec, shown: _Shown) -> _Start:
+        """The thread fitted into the model's window, as the run's prompt and history."""
         system = self._prompts.system(conversation, name=spec.prompt)
         fitted = fit_turns(
             conversation.turns,
@@ -209,20 +248,37 @@ class AgentService:
                 fitted.dropped,
                 fitted.question_chars_cut,
             )
-        for text in fitted.notices:
-            shown.notices.append(text)
-            yield Notice(text)
+        shown.notices.extend(fitted.notices)
         prompted = to_messages(fitted.turns)
+        return _Start(prompted.prompt, prompted.history, system)
+
+    async def _run(
+        self,
+        conversation: Conversation,
+        answer: AnswerState,
+        shown: _Shown,
+        resume: PausedRun | None = None,
+    ) -> AsyncIterator[AgentEvent]:
+        """The answer's one agent run, its events mapped; raises what the run could not survive."""
+        spec = answer.primary
+        if resume is None:
+            start = self._fresh_start(conversation, spec, shown)
+            for text in shown.notices:
+                yield Notice(text)
+        else:
+            start = _Start(None, resume.messages, resume.instructions, resume)
         mapper = EventMapper(title=self._toolbox.title)
         idle = self._config.stream_idle_timeout
         deps = AnswerDeps(scope=conversation.scope, answer=answer)
+        toolsets = self._toolbox.toolsets(conversation.scope) if spec.tools else ()
         async with self._agent.run_stream_events(
-            prompted.prompt,
-            message_history=prompted.history,
+            start.prompt,
+            message_history=start.history,
             model=answer.primary_model,
             deps=deps,
-            instructions=system,
-            toolsets=self._toolbox.toolsets(conversation.scope) if spec.tools else (),
+            instructions=start.instructions,
+            toolsets=gated(toolsets, self._toolbox.risk, self._approvals),
+            deferred_tool_results=Approvals.results(resume) if resume is not None else None,
         ) as run:
             events = aiter(run)
             started = False
@@ -245,6 +301,7 @@ class AgentService:
                     run_usage = await counted_usage(model or answer.primary_model, event.result)
                     shown.input_tokens = run_usage.input_tokens
                     shown.output_tokens = run_usage.output_tokens
+                    await self._pause_if_waiting(conversation, spec, start, event.result, shown)
                     continue
                 for out in mapper.map(event):
                     if isinstance(out, TextDelta | ToolStarted):
@@ -257,10 +314,38 @@ class AgentService:
             yield Notice(served.note)
         usage = self._usage_of(served, shown)
         yield usage
+        if shown.paused is not None:
+            run_id, waiting = shown.paused
+            for needed in waiting:
+                yield needed
+            yield Paused(run_id, served.label, usage)
+            return
         yield Done(
             model_label=served.label,
             usage=usage,
             fallback_from=spec.label if served is not spec else None,
+        )
+
+    async def _pause_if_waiting(
+        self,
+        conversation: Conversation,
+        spec: ModelSpec,
+        start: _Start,
+        result: AgentRunResult[str | DeferredToolRequests],
+        shown: _Shown,
+    ) -> None:
+        """A run that ended with calls waiting for approval is stored as a paused run."""
+        if not isinstance(result.output, DeferredToolRequests):
+            return
+        if self._approvals is None or result.output.calls:
+            raise RuntimeError("the run stopped for tool calls nobody here can decide")
+        shown.paused = await self._approvals.pause(
+            conversation,
+            spec.ref,
+            start.instructions,
+            result.all_messages(),
+            result.output,
+            self._toolbox.risk,
         )
 
     @staticmethod
