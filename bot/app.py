@@ -10,6 +10,7 @@ import gc
 import logging
 import os
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -18,13 +19,15 @@ from slack_bolt.async_app import AsyncApp
 
 import handlers
 from bot.core.agent import AgentService
+from bot.core.approvals import Approvals
 from bot.core.catalog import Catalog
 from bot.core.config import CoreConfig
 from bot.core.local_model import LocalModelServer
 from bot.core.prompts import Prompts
-from bot.core.store import ClaimStore, Database, ThreadStore, UsageLog
-from bot.core.tools.registry import ToolRegistry
+from bot.core.store import ApprovalStore, ClaimStore, Database, ThreadStore, UsageLog
+from bot.core.tools.registry import ToolDef, ToolRegistry
 from bot.settings import Settings
+from bot.slack.approvals import ApprovalDesk
 from bot.slack.client import build_session, build_web_client
 from bot.slack.context import BotIdentity, ThreadReader
 from bot.slack.dedupe import claim_middleware
@@ -49,10 +52,16 @@ def load_catalog(settings: Settings) -> Catalog:
 
 
 async def start_agent(
-    settings: Settings, db: Database | None = None
+    settings: Settings,
+    db: Database | None = None,
+    *,
+    approvals: Approvals | None = None,
+    tools: Sequence[ToolDef] = (),
 ) -> tuple[AgentService, LocalModelServer | None]:
     """The agent service, and the embedded model's server when the chosen model is the
-    embedded one and no running server was named with TEAMMATE_LOCAL_MODEL_URL."""
+    embedded one and no running server was named with TEAMMATE_LOCAL_MODEL_URL. ``tools``
+    join the built-in ones; ``approvals`` decides the calls of those that write or reach
+    outside."""
     catalog = load_catalog(settings)
     local: LocalModelServer | None = None
     local_url = None
@@ -63,7 +72,12 @@ async def start_agent(
     usage = UsageLog(db) if db is not None else None
     config = core_config(settings, local_url)
     toolbox = ToolRegistry(tool_timeout=config.tool_timeout)
-    return AgentService(config, catalog, prompts, toolbox=toolbox, usage=usage), local
+    for tool in tools:
+        toolbox.add(tool)
+    agent = AgentService(
+        config, catalog, prompts, toolbox=toolbox, usage=usage, approvals=approvals
+    )
+    return agent, local
 
 
 @dataclass
@@ -81,7 +95,7 @@ class Runtime:
         return self.services.tracker
 
     @classmethod
-    async def start(cls, settings: Settings) -> Runtime:
+    async def start(cls, settings: Settings, tools: Sequence[ToolDef] = ()) -> Runtime:
         db = Database(settings.resolved_database_url)
         await db.migrate()
         session = build_session()
@@ -89,7 +103,8 @@ class Runtime:
         client = build_web_client(token, settings.slack_api_url, session)
         auth = await client.auth_test()
         identity = BotIdentity(auth["user_id"], auth.get("bot_id") or "", auth.get("team") or "")
-        agent, local_model = await start_agent(settings, db)
+        approvals = Approvals(ApprovalStore(db), settings.approval_timeout)
+        agent, local_model = await start_agent(settings, db, approvals=approvals, tools=tools)
         claims = ClaimStore(db, _owner_id(), settings.claim_lease_seconds)
         await claims.purge()
         threads = ThreadStore(db)
@@ -99,14 +114,17 @@ class Runtime:
             threads,
             ThreadReader(identity, Directory()),
             stream_interval=settings.stream_interval,
+            approvals=approvals,
         )
+        tracker = WorkTracker(settings.max_answers)
         services = Services(
             responder=responder,
             claims=claims,
             threads=threads,
             identity=identity,
-            tracker=WorkTracker(settings.max_answers),
+            tracker=tracker,
             suggested_prompts=_suggested_prompts(settings),
+            approvals=ApprovalDesk(approvals, responder, tracker, settings.admins),
         )
         signing_secret = (
             settings.slack_signing_secret.get_secret_value()
@@ -123,6 +141,7 @@ class Runtime:
         )
         app.use(claim_middleware(claims))
         handlers.register(app, services)
+        services.approvals.start(client)
         _tune_garbage_collector()
         log.info("ready as %s in %s", auth.get("user"), identity.team_name)
         return cls(app, services, db, agent, session, signing_secret, local_model)
@@ -130,6 +149,8 @@ class Runtime:
     async def close(self) -> None:
         if not await self.tracker.drain(DRAIN_SECONDS):
             log.warning("stopped with %d answers still running", self.tracker.active)
+        if self.services.approvals is not None:
+            await self.services.approvals.stop()
         await self.services.claims.close()
         await self.agent.aclose()
         if self.local_model is not None:

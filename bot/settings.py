@@ -15,12 +15,13 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     YamlConfigSettingsSource,
@@ -83,6 +84,10 @@ class Settings(BaseSettings):
     tool_timeout: float = Field(30.0, gt=0, validation_alias=_env("TEAMMATE_TOOL_TIMEOUT"))
     stream_interval: float = Field(1.2, ge=0, validation_alias=_env("TEAMMATE_STREAM_INTERVAL"))
     max_answers: int = Field(100, ge=1, validation_alias=_env("TEAMMATE_MAX_ANSWERS"))
+    admins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), validation_alias=_env("TEAMMATE_ADMINS")
+    )
+    approval_timeout: float = Field(600.0, gt=0, validation_alias=_env("TEAMMATE_APPROVAL_TIMEOUT"))
 
     @classmethod
     def settings_customise_sources(
@@ -104,6 +109,14 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str | None) -> str | None:
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _user_ids(cls, value: object) -> object:
+        """TEAMMATE_ADMINS is comma-separated user ids (a list in the config file)."""
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
     @property

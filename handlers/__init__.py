@@ -16,10 +16,10 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.slack.exactly_once import Listeners
 from bot.slack.services import Services
-from handlers import ask, assistant, feedback, help, home, mention, thread_reply
+from handlers import approvals, ask, assistant, feedback, help, home, mention, thread_reply
 
 # `help` takes every `/teammate` the modules before it did not (subcommands register first).
-MODULES = (assistant, mention, thread_reply, ask, feedback, home, help)
+MODULES = (assistant, mention, thread_reply, ask, feedback, approvals, home, help)
 ANY_EVENT = re.compile(r".+")
 
 

@@ -125,3 +125,5 @@ ANSWER_STREAM_BROKE = "Something went wrong while answering."
 THREAD_UNREADABLE = "I couldn't read this thread from Slack."
 EMPTY_ANSWER = "_The model returned an empty answer._"
 NO_ANSWER = "_No answer._"
+
+AWAITING_APPROVAL = "This needs an approval before I can go on."

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -23,6 +24,9 @@ from bot.slack.reply import ReplyOutcome, ReplyTarget
 from bot.slack.responder import Question, Responder
 from bot.slack.work import WorkTracker
 
+if TYPE_CHECKING:
+    from bot.slack.approvals import ApprovalDesk
+
 log = logging.getLogger("teammate.slack")
 
 
@@ -34,6 +38,7 @@ class Services:
     identity: BotIdentity
     tracker: WorkTracker = field(default_factory=WorkTracker)
     suggested_prompts: list[dict] = field(default_factory=list)
+    approvals: ApprovalDesk | None = None
 
     async def answer(
         self,
@@ -66,12 +71,7 @@ class Services:
         except Exception:
             reference = new_reference()
             log.exception("answer failed in %s ref=%s", target.channel, reference)
-            with contextlib.suppress(Exception):
-                await client.chat_postMessage(
-                    channel=target.channel,
-                    thread_ts=target.thread_ts,
-                    text=f":warning: {wording.SOMETHING_WENT_WRONG} (ref `{reference}`)",
-                )
+            await tell_something_went_wrong(client, target.channel, target.thread_ts, reference)
             return None
 
     async def answer_message(
@@ -103,3 +103,15 @@ class Services:
     async def is_new_thread(self, channel: str, thread_ts: str) -> bool:
         """Whether Teammate has not answered in this thread yet."""
         return not await self.threads.is_member(channel, thread_ts)
+
+
+async def tell_something_went_wrong(
+    client: AsyncWebClient, channel: str, thread_ts: str, reference: str
+) -> None:
+    """The short note a thread gets instead of silence when its answer broke (best effort)."""
+    with contextlib.suppress(Exception):
+        await client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            text=f":warning: {wording.SOMETHING_WENT_WRONG} (ref `{reference}`)",
+        )

@@ -4,7 +4,7 @@ provider, and the real bot (Bolt app, database, agent) between them."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.app import Runtime
+from bot.core.tools.registry import ToolDef
 from bot.sandbox import Sandbox
 from bot.server import build_web_app
 from bot.settings import Settings
@@ -84,8 +85,11 @@ def bot_environment(
 
 
 @contextlib.asynccontextmanager
-async def running_bot(settings: Settings, sandbox: Sandbox) -> AsyncIterator[tuple[Runtime, str]]:
-    runtime = await Runtime.start(settings)
+async def running_bot(
+    settings: Settings, sandbox: Sandbox, tools: Sequence[ToolDef] = ()
+) -> AsyncIterator[tuple[Runtime, str]]:
+    """The bot serving HTTP for ``sandbox``; ``tools`` join its built-in ones."""
+    runtime = await Runtime.start(settings, tools)
     runner = web.AppRunner(build_web_app(runtime), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
