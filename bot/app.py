@@ -117,6 +117,7 @@ class Runtime:
             approvals=approvals,
         )
         tracker = WorkTracker(settings.max_answers)
+        desk = ApprovalDesk(approvals, responder, tracker, settings.admins)
         services = Services(
             responder=responder,
             claims=claims,
@@ -124,7 +125,7 @@ class Runtime:
             identity=identity,
             tracker=tracker,
             suggested_prompts=_suggested_prompts(settings),
-            approvals=ApprovalDesk(approvals, responder, tracker, settings.admins),
+            approvals=desk,
         )
         signing_secret = (
             settings.slack_signing_secret.get_secret_value()
@@ -141,7 +142,7 @@ class Runtime:
         )
         app.use(claim_middleware(claims))
         handlers.register(app, services)
-        services.approvals.start(client)
+        desk.start(client)
         _tune_garbage_collector()
         log.info("ready as %s in %s", auth.get("user"), identity.team_name)
         return cls(app, services, db, agent, session, signing_secret, local_model)

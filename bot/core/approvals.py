@@ -25,7 +25,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from pydantic_ai import DeferredToolRequests, DeferredToolResults, RunContext, ToolDenied
+from pydantic_ai import (
+    DeferredToolRequests,
+    DeferredToolResults,
+    RunContext,
+    ToolApproved,
+    ToolDenied,
+)
 from pydantic_ai.exceptions import ApprovalRequired, ToolFailed
 from pydantic_ai.messages import ModelMessage, ModelMessagesTypeAdapter
 from pydantic_ai.toolsets import AbstractToolset, WrapperToolset
@@ -181,7 +187,7 @@ class Approvals:
     def results(run: PausedRun) -> DeferredToolResults:
         """What the resumed run is told of each call: approved, or denied with the reason the
         model reads (it answers without the tool)."""
-        approvals: dict[str, bool | ToolDenied] = {}
+        approvals: dict[str, bool | ToolApproved | ToolDenied] = {}
         for call_id, (outcome, who) in run.decisions.items():
             if outcome == "approved":
                 approvals[call_id] = True

@@ -20,7 +20,7 @@ from collections.abc import Collection
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.approvals import Approval, Approvals, PausedRun
+from bot.core.approvals import Approval, Approvals, Outcome, PausedRun
 from bot.core.references import new_reference
 from bot.slack.admins import is_admin
 from bot.slack.render import approval_view
@@ -63,7 +63,7 @@ class ApprovalDesk:
             await self._tell(client, approval, user, approval_view.not_yours(approval.asker))
             return
         choice = action["action_id"]
-        outcome = "denied" if choice == approval_view.DENY else "approved"
+        outcome: Outcome = "denied" if choice == approval_view.DENY else "approved"
         decided = await self.approvals.decide(
             approval.id, outcome, user, always=choice == approval_view.ALWAYS
         )
