@@ -267,3 +267,18 @@ async def test_an_approval_clicked_after_a_restart_resumes_the_answer(
         replies = await finished_answer(sandbox, asked["ts"], 3)
     assert replies[-1]["text"] == "Done: the note is pinned."
     assert board.posted == ["Deploy freeze from 5pm"] and len(model.requests) == 2
+
+
+async def test_a_prompt_that_expired_while_the_bot_was_down_is_denied_at_start(
+    sandbox: Sandbox, model: FakeAnthropic, tmp_path, board
+) -> None:
+    settings = bot_settings(sandbox, model, tmp_path, approval_timeout=2.0)
+    pin_then_answer(model, "Nobody approved, so nothing was pinned.")
+    async with running_bot(settings, sandbox, board.tools()):
+        asked = sandbox.post_message("alice", "general", f"<@{sandbox.bot_user_id}> pin it")
+        await prompt_in(sandbox, asked["ts"])
+    await asyncio.sleep(2.2)  # the bot is down when the time runs out
+    async with running_bot(settings, sandbox, board.tools()):
+        replies = await finished_answer(sandbox, asked["ts"], 3)
+    assert replies[-1]["text"] == "Nobody approved, so nothing was pinned."
+    assert board.posted == [] and "Nobody decided in time" in _shown(replies[1])

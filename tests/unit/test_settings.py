@@ -79,3 +79,13 @@ def test_every_malformed_setting_is_named_at_once(monkeypatch) -> None:
         load_settings(_env_file=None)
     assert "TEAMMATE_CLAIM_LEASE_SECONDS is malformed" in str(problem.value)
     assert "SLACK_API_URL is malformed" in str(problem.value)
+
+
+def test_admins_are_comma_separated_ids_and_approvals_wait_ten_minutes(monkeypatch) -> None:
+    monkeypatch.setenv("TEAMMATE_ADMINS", "U0BOB, U0CAROL,,")
+    settings = load_settings(_env_file=None)
+    assert settings.admins == ("U0BOB", "U0CAROL")
+    assert settings.approval_timeout == 600
+    monkeypatch.setenv("TEAMMATE_APPROVAL_TIMEOUT", "0")
+    with pytest.raises(SettingsProblem, match="TEAMMATE_APPROVAL_TIMEOUT is malformed"):
+        load_settings(_env_file=None)
