@@ -19,12 +19,14 @@ from slack_bolt.async_app import AsyncApp
 
 import handlers
 from bot.core.agent import AgentService
+from bot.core.approvals import Approvals
 from bot.core.catalog import Catalog
 from bot.core.config import CoreConfig
 from bot.core.local_model import LocalModelServer
 from bot.core.memory import ChannelMemory
 from bot.core.prompts import Prompts
 from bot.core.store import (
+    ApprovalStore,
     ChannelSettings,
     ClaimStore,
     Database,
@@ -36,6 +38,7 @@ from bot.core.tools.registry import ToolDef, ToolRegistry
 from bot.core.tools.workspace import workspace_tools
 from bot.settings import Settings
 from bot.slack.admins import Admins
+from bot.slack.approvals import ApprovalDesk
 from bot.slack.client import build_session, build_web_client
 from bot.slack.context import BotIdentity, ThreadReader
 from bot.slack.dedupe import claim_middleware
@@ -62,11 +65,16 @@ def load_catalog(settings: Settings) -> Catalog:
 
 
 async def start_agent(
-    settings: Settings, db: Database | None = None, tools: Sequence[ToolDef] = ()
+    settings: Settings,
+    db: Database | None = None,
+    *,
+    approvals: Approvals | None = None,
+    tools: Sequence[ToolDef] = (),
 ) -> tuple[AgentService, LocalModelServer | None]:
-    """The agent service with ``tools`` in its registry, and the embedded model's server when
-    the chosen model is the embedded one and no running server was named with
-    TEAMMATE_LOCAL_MODEL_URL."""
+    """The agent service, and the embedded model's server when the chosen model is the
+    embedded one and no running server was named with TEAMMATE_LOCAL_MODEL_URL. ``tools``
+    join the built-in ones; ``approvals`` decides the calls of those that write or reach
+    outside."""
     catalog = load_catalog(settings)
     local: LocalModelServer | None = None
     local_url = None
@@ -82,7 +90,15 @@ async def start_agent(
         toolbox.add(tool)
     if memory is not None:
         toolbox.add(memory.tool())
-    agent = AgentService(config, catalog, prompts, toolbox=toolbox, usage=usage, memory=memory)
+    agent = AgentService(
+        config,
+        catalog,
+        prompts,
+        toolbox=toolbox,
+        usage=usage,
+        memory=memory,
+        approvals=approvals,
+    )
     return agent, local
 
 
@@ -112,7 +128,10 @@ class Runtime:
         identity = BotIdentity(auth["user_id"], auth.get("bot_id") or "", auth.get("team") or "")
         reader = ThreadReader(identity, Directory())
         workspace = workspace_tools(SlackWorkspace(client, reader))
-        agent, local_model = await start_agent(settings, db, [*workspace, *tools])
+        approvals = Approvals(ApprovalStore(db), settings.approval_timeout)
+        agent, local_model = await start_agent(
+            settings, db, approvals=approvals, tools=[*workspace, *tools]
+        )
         claims = ClaimStore(db, _owner_id(), settings.claim_lease_seconds)
         await claims.purge()
         threads = ThreadStore(db)
@@ -125,7 +144,11 @@ class Runtime:
             stream_interval=settings.stream_interval,
             channel_settings=channel_settings,
             reasoning=reasoning,
+            approvals=approvals,
         )
+        tracker = WorkTracker(settings.max_answers)
+        admins = Admins(settings.admins)
+        desk = ApprovalDesk(approvals, responder, tracker, admins)
         services = Services(
             responder=responder,
             claims=claims,
@@ -133,9 +156,10 @@ class Runtime:
             identity=identity,
             channel_settings=channel_settings,
             reasoning=reasoning,
-            tracker=WorkTracker(settings.max_answers),
+            tracker=tracker,
             suggested_prompts=_suggested_prompts(settings),
-            memory=_memory_desk(agent, responder, settings),
+            memory=_memory_desk(agent, responder, admins),
+            approvals=desk,
         )
         signing_secret = (
             settings.slack_signing_secret.get_secret_value()
@@ -152,6 +176,7 @@ class Runtime:
         )
         app.use(claim_middleware(claims))
         handlers.register(app, services)
+        desk.start(client)
         _tune_garbage_collector()
         log.info("ready as %s in %s", auth.get("user"), identity.team_name)
         return cls(app, services, db, agent, session, signing_secret, local_model)
@@ -159,6 +184,8 @@ class Runtime:
     async def close(self) -> None:
         if not await self.tracker.drain(DRAIN_SECONDS):
             log.warning("stopped with %d answers still running", self.tracker.active)
+        if self.services.approvals is not None:
+            await self.services.approvals.stop()
         await self.services.claims.close()
         await self.agent.aclose()
         if self.local_model is not None:
@@ -167,12 +194,10 @@ class Runtime:
         await self.db.close()
 
 
-def _memory_desk(
-    agent: AgentService, responder: Responder, settings: Settings
-) -> MemoryDesk | None:
+def _memory_desk(agent: AgentService, responder: Responder, admins: Admins) -> MemoryDesk | None:
     if agent.memory is None:
         return None
-    return MemoryDesk(agent.memory, responder.reader.directory, Admins(settings.admins))
+    return MemoryDesk(agent.memory, responder.reader.directory, admins)
 
 
 def _tune_garbage_collector() -> None:

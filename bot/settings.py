@@ -91,6 +91,7 @@ class Settings(BaseSettings):
     admins: Annotated[frozenset[str], NoDecode] = Field(
         frozenset(), validation_alias=_env("TEAMMATE_ADMINS")
     )
+    approval_timeout: float = Field(600.0, gt=0, validation_alias=_env("TEAMMATE_APPROVAL_TIMEOUT"))
 
     @classmethod
     def settings_customise_sources(

@@ -17,6 +17,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.slack.exactly_once import Listeners
 from bot.slack.services import Services
 from handlers import (
+    approvals,
     ask,
     assistant,
     deep,
@@ -30,7 +31,19 @@ from handlers import (
 )
 
 # `help` takes every `/teammate` the modules before it did not (subcommands register first).
-MODULES = (assistant, mention, thread_reply, ask, feedback, reasoning, home, deep, memory, help)
+MODULES = (
+    assistant,
+    mention,
+    thread_reply,
+    ask,
+    feedback,
+    reasoning,
+    approvals,
+    home,
+    deep,
+    memory,
+    help,
+)
 ANY_EVENT = re.compile(r".+")
 
 

@@ -9,6 +9,10 @@ The service fits the thread into the model's window, maps the run's events to co
 ends a stream that goes quiet, turns every failure into one short ``Failed`` event whose
 reference id matches an ERROR log line, and records each answer's usage with its scope.
 
+A tool that writes or reaches outside pauses the answer (:mod:`bot.core.approvals`): the run
+ends with the pending calls instead of a text, the stream with ``ApprovalNeeded`` events and
+``Paused``; :meth:`AgentService.resume` goes on with it once the calls are decided.
+
 Consume :meth:`AgentService.stream` to the end, or close it with ``contextlib.aclosing`` when
 stopping early, so the model request is torn down in the caller's task.
 
@@ -30,17 +34,29 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from pydantic_ai import Agent, AgentRunResultEvent
+from pydantic_ai import Agent, AgentRunResultEvent, DeferredToolRequests
 from pydantic_ai.direct import model_request
 from pydantic_ai.exceptions import UnexpectedModelBehavior
-from pydantic_ai.messages import ModelRequest
+from pydantic_ai.messages import ModelMessage, ModelRequest
+from pydantic_ai.run import AgentRunResult
 
 from bot.core import wording
+from bot.core.approvals import Approvals, PausedRun, gated
 from bot.core.catalog import Catalog, CatalogError, ModelSpec
 from bot.core.config import CoreConfig
 from bot.core.conversation import Conversation, Scope
 from bot.core.deps import AnswerDeps, AnswerState
-from bot.core.events import AgentEvent, Done, Failed, Notice, TextDelta, ToolStarted, Usage
+from bot.core.events import (
+    AgentEvent,
+    ApprovalNeeded,
+    Done,
+    Failed,
+    Notice,
+    Paused,
+    TextDelta,
+    ToolStarted,
+    Usage,
+)
 from bot.core.failures import StreamStalled, classify, log_failure
 from bot.core.history import to_messages
 from bot.core.local_tokens import counted_usage
@@ -76,6 +92,19 @@ class _Shown:
     notices: list[str] = field(default_factory=list)
     input_tokens: int = 0
     output_tokens: int = 0
+    paused: tuple[str, list[ApprovalNeeded]] | None = None
+
+
+@dataclass(slots=True)
+class _Start:
+    """What a run starts from: a new question, or a paused run with its decisions."""
+
+    prompt: str | None
+    history: list[ModelMessage]
+    instructions: str
+    resume: PausedRun | None = None
+    reply: str | None = None
+    """Set when the question was done without the model (a note saved): the answer's text."""
 
 
 class AgentService:
@@ -84,6 +113,8 @@ class AgentService:
     ``providers`` is for tests that substitute models; the default builds them from ``config``.
     ``toolbox`` chooses the tools per scope (default: none); ``usage`` records each answer;
     ``memory`` briefs each answer on its channel's memory and declares the native memory tool.
+    ``approvals`` pauses and resumes answers whose tools need a decision (without it, such
+    tools are refused and the model answers without them).
     """
 
     def __init__(
@@ -96,6 +127,7 @@ class AgentService:
         toolbox: Toolbox | None = None,
         usage: UsageRecorder | None = None,
         memory: ChannelMemory | None = None,
+        approvals: Approvals | None = None,
     ) -> None:
         self._config = config
         self._catalog = catalog
@@ -104,8 +136,9 @@ class AgentService:
         self._toolbox: Toolbox = toolbox if toolbox is not None else NoTools()
         self._usage = usage
         self.memory = memory
-        self._agent: Agent[AnswerDeps, str] = Agent(
-            output_type=str,
+        self._approvals = approvals
+        self._agent: Agent[AnswerDeps, str | DeferredToolRequests] = Agent(
+            output_type=[str, DeferredToolRequests],
             deps_type=AnswerDeps,
             name="teammate",
             capabilities=[
@@ -119,8 +152,19 @@ class AgentService:
         """The catalog entry ``ref`` (default: the configured model) names."""
         return self._catalog.resolve(ref or self._config.model)
 
-    async def stream(self, conversation: Conversation) -> AsyncIterator[AgentEvent]:
-        """Answer ``conversation``: deltas, notices, ``Usage``, then one ``Done`` or ``Failed``."""
+    def stream(self, conversation: Conversation) -> AsyncIterator[AgentEvent]:
+        """Answer ``conversation``: deltas, notices, ``Usage``, then one ``Done``, ``Paused``
+        or ``Failed``."""
+        return self._answer(conversation, None)
+
+    def resume(self, run: PausedRun) -> AsyncIterator[AgentEvent]:
+        """Go on with an answer that paused for approvals, its calls now decided: an approved
+        tool runs, a denied one tells the model why. Events as :meth:`stream`'s."""
+        return self._answer(run.conversation(), run)
+
+    async def _answer(
+        self, conversation: Conversation, resume: PausedRun | None
+    ) -> AsyncIterator[AgentEvent]:
         scope = conversation.scope
         try:
             primary = self.resolve(conversation.model)
@@ -133,7 +177,7 @@ class AgentService:
         answer: AnswerState | None = None
         try:
             answer = self._answer_state(primary, conversation.deep)
-            async for event in self._run(conversation, answer, shown):
+            async for event in self._run(conversation, answer, shown, resume):
                 yield event
         except Exception as exc:  # noqa: BLE001 - every failure becomes a Failed event
             spec = answer.serving if answer is not None else primary
@@ -141,7 +185,7 @@ class AgentService:
             await self._record(scope, spec, shown, "failed", failed.reference)
             yield failed
             return
-        await self._record(scope, answer.serving, shown, "done")
+        await self._record(scope, answer.serving, shown, "paused" if shown.paused else "done")
 
     async def check_model(self, ref: str | None = None) -> str:
         """Send a one-token request; return a one-line OK or raise :class:`ModelCheckError`."""
@@ -200,23 +244,21 @@ class AgentService:
             return None
         return None if fallback.ref == primary.ref else fallback
 
-    async def _run(
+    async def _fresh_start(
         self, conversation: Conversation, answer: AnswerState, shown: _Shown
-    ) -> AsyncIterator[AgentEvent]:
-        """The answer's one agent run, its events mapped; raises what the run could not survive."""
+    ) -> _Start:
+        """The thread fitted into the model's window, as the run's prompt and history, with the
+        channel's memory briefed; or the reply when the memory did what was asked itself."""
         spec = answer.primary
         system = self._prompts.system(conversation, name=spec.prompt)
         if self.memory is not None:
             briefing = await self.memory.brief(conversation, spec)
-            if briefing.reply is not None:
-                async for said in self._said(briefing.reply, briefing.notice, spec, shown):
-                    yield said
-                return
-            if briefing.instructions:
-                system = f"{system}\n\n{briefing.instructions}"
             if briefing.notice:
                 shown.notices.append(briefing.notice)
-                yield Notice(briefing.notice)
+            if briefing.reply is not None:
+                return _Start(None, [], system, reply=briefing.reply)
+            if briefing.instructions:
+                system = f"{system}\n\n{briefing.instructions}"
         fitted = fit_turns(
             conversation.turns,
             input_budget(spec.context_window, spec.max_output, system),
@@ -229,23 +271,43 @@ class AgentService:
                 fitted.dropped,
                 fitted.question_chars_cut,
             )
-        notices = list(fitted.notices)
+        shown.notices.extend(fitted.notices)
         if answer.deep and spec.thinking == "none":
-            notices.append(wording.no_deep_mode(spec.label))
-        for text in notices:
-            shown.notices.append(text)
-            yield Notice(text)
+            shown.notices.append(wording.no_deep_mode(spec.label))
         prompted = to_messages(fitted.turns)
+        return _Start(prompted.prompt, prompted.history, system)
+
+    async def _run(
+        self,
+        conversation: Conversation,
+        answer: AnswerState,
+        shown: _Shown,
+        resume: PausedRun | None = None,
+    ) -> AsyncIterator[AgentEvent]:
+        """The answer's one agent run, its events mapped; raises what the run could not survive."""
+        spec = answer.primary
+        if resume is None:
+            start = await self._fresh_start(conversation, answer, shown)
+            if start.reply is not None:
+                async for said in self._said(start.reply, spec, shown):
+                    yield said
+                return
+            for text in shown.notices:
+                yield Notice(text)
+        else:
+            start = _Start(None, resume.messages, resume.instructions, resume)
         mapper = EventMapper(title=self._toolbox.title)
         idle = self._config.stream_idle_timeout
         deps = AnswerDeps(scope=conversation.scope, answer=answer)
+        toolsets = self._toolbox.toolsets(conversation.scope) if spec.tools else ()
         async with self._agent.run_stream_events(
-            prompted.prompt,
-            message_history=prompted.history,
+            start.prompt,
+            message_history=start.history,
             model=answer.primary_model,
             deps=deps,
-            instructions=system,
-            toolsets=self._toolbox.toolsets(conversation.scope) if spec.tools else (),
+            instructions=start.instructions,
+            toolsets=gated(toolsets, self._toolbox.risk, self._approvals),
+            deferred_tool_results=Approvals.results(resume) if resume is not None else None,
         ) as run:
             events = aiter(run)
             started = False
@@ -268,6 +330,7 @@ class AgentService:
                     run_usage = await counted_usage(model or answer.primary_model, event.result)
                     shown.input_tokens = run_usage.input_tokens
                     shown.output_tokens = run_usage.output_tokens
+                    await self._pause_if_waiting(conversation, spec, start, event.result, shown)
                     continue
                 for out in mapper.map(event):
                     if isinstance(out, TextDelta | ToolStarted):
@@ -280,23 +343,49 @@ class AgentService:
             yield Notice(served.note)
         usage = self._usage_of(served, shown)
         yield usage
+        if shown.paused is not None:
+            run_id, waiting = shown.paused
+            for needed in waiting:
+                yield needed
+            yield Paused(run_id, served.label, usage)
+            return
         yield Done(
             model_label=served.label,
             usage=usage,
             fallback_from=spec.label if served is not spec else None,
         )
 
-    async def _said(
-        self, text: str, notice: str | None, spec: ModelSpec, shown: _Shown
-    ) -> AsyncIterator[AgentEvent]:
+    async def _said(self, text: str, spec: ModelSpec, shown: _Shown) -> AsyncIterator[AgentEvent]:
         """An answer given without the model (what it was asked was done directly)."""
         shown.visible = True
         yield TextDelta(text)
-        if notice:
+        for notice in shown.notices:
             yield Notice(notice)
         usage = self._usage_of(spec, shown)
         yield usage
         yield Done(model_label=spec.label, usage=usage)
+
+    async def _pause_if_waiting(
+        self,
+        conversation: Conversation,
+        spec: ModelSpec,
+        start: _Start,
+        result: AgentRunResult[str | DeferredToolRequests],
+        shown: _Shown,
+    ) -> None:
+        """A run that ended with calls waiting for approval is stored as a paused run."""
+        if not isinstance(result.output, DeferredToolRequests):
+            return
+        if self._approvals is None or result.output.calls:
+            raise RuntimeError("the run stopped for tool calls nobody here can decide")
+        shown.paused = await self._approvals.pause(
+            conversation,
+            spec.ref,
+            start.instructions,
+            result.all_messages(),
+            result.output,
+            self._toolbox.risk,
+        )
 
     @staticmethod
     def _usage_of(spec: ModelSpec, shown: _Shown) -> Usage:

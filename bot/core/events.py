@@ -71,12 +71,15 @@ class ToolFinished:
 
 @dataclass(frozen=True, slots=True)
 class ApprovalNeeded:
-    """A ``write`` or ``external`` tool call waits for the asker's decision."""
+    """A ``write`` or ``external`` tool call waits for the asker's decision; ``approval_id``
+    names the decision to take (before ``expires_at``, epoch seconds, or it counts as Deny)."""
 
     call_id: str
     tool: str
     args: dict[str, Any]
     risk: Risk
+    approval_id: str = ""
+    expires_at: float = 0.0
     kind: Literal["approval_needed"] = field(default="approval_needed", init=False, repr=False)
 
 
@@ -134,6 +137,17 @@ class Done:
 
 
 @dataclass(frozen=True, slots=True)
+class Paused:
+    """The answer stopped to wait for decisions on its ``ApprovalNeeded`` calls; once they are
+    made it goes on (in a new message) from where it stopped."""
+
+    run_id: str
+    model_label: str
+    usage: Usage
+    kind: Literal["paused"] = field(default="paused", init=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Failed:
     """The answer could not be completed.
 
@@ -157,5 +171,6 @@ AgentEvent = (
     | Notice
     | Usage
     | Done
+    | Paused
     | Failed
 )

@@ -139,3 +139,6 @@ REASONING_CUT = "The reasoning goes on, but this is as much as one window can sh
 def reasoning_intro(model: str) -> str:
     who = model or "the model"
     return f"How {who} reasoned before answering, in its own summary. Only you see this."
+
+
+AWAITING_APPROVAL = "This needs an approval before I can go on."

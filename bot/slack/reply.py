@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import wording
-from bot.core.events import AgentEvent, Failed, Usage
+from bot.core.events import AgentEvent, ApprovalNeeded, Failed, Usage
 from bot.core.references import new_reference
 from bot.slack.client import without_rate_limit_retries
 from bot.slack.render.limiter import SlackLimiter, shared_limiter
@@ -37,6 +37,8 @@ class ReplyOutcome:
     model_label: str = ""
     usage: Usage | None = None
     error_ref: str | None = None
+    approvals: list[ApprovalNeeded] = field(default_factory=list)
+    """The calls a paused answer waits on (its status is "paused")."""
 
 
 class SlackReply:
@@ -84,6 +86,7 @@ class SlackReply:
             model_label=view.model_label,
             usage=view.usage,
             error_ref=view.failure.reference if view.failure else None,
+            approvals=list(view.approvals) if view.paused else [],
         )
 
     async def _read(self, events: AsyncIterator[AgentEvent]) -> None:

@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import wording
 from bot.core.agent import AgentService
+from bot.core.approvals import Approvals, PausedRun
 from bot.core.conversation import Conversation
 from bot.core.events import AgentEvent, Failed
 from bot.core.references import new_reference
@@ -35,6 +36,7 @@ from bot.core.store import (
 )
 from bot.slack.context import ThreadReader
 from bot.slack.reasoning import ReasoningKeeper
+from bot.slack.render import approval_view
 from bot.slack.render.limiter import shared_limiter
 from bot.slack.reply import ReplyOutcome, ReplyTarget, SlackReply
 
@@ -72,8 +74,10 @@ class Responder:
         stream_interval: float = 1.0,
         channel_settings: ChannelSettings | None = None,
         reasoning: ReasoningStore | None = None,
+        approvals: Approvals | None = None,
     ) -> None:
         self.agent = agent
+        self.approvals = approvals
         self.claims = claims
         self.threads = threads
         self.reader = reader
@@ -115,7 +119,38 @@ class Responder:
         if keeper is not None:
             await keeper.posted(outcome.message_ts)
         self.streaming = reply.streaming  # Slack clears the status itself once a reply is posted
+        await self._ask_for_approvals(client, target, outcome)
         return outcome
+
+    async def resume(self, client: AsyncWebClient, run: PausedRun) -> ReplyOutcome:
+        """Go on with an answer that paused for approvals, in a new message of its thread."""
+        scope = run.scope
+        target = ReplyTarget(scope.channel_id, scope.thread_ts, scope.team_id, scope.user_id)
+        reply = SlackReply(client, target, interval=self.stream_interval, streaming=self.streaming)
+        outcome = await reply.draw(self.agent.resume(run))
+        self.streaming = reply.streaming
+        await self._ask_for_approvals(client, target, outcome)
+        return outcome
+
+    async def _ask_for_approvals(
+        self, client: AsyncWebClient, target: ReplyTarget, outcome: ReplyOutcome
+    ) -> None:
+        """Post a prompt, addressed to the asker, for each call a paused answer waits on."""
+        if self.approvals is None:
+            return
+        for needed in outcome.approvals:
+            text, blocks = approval_view.prompt(
+                target.user_id,
+                needed.tool,
+                needed.risk,
+                needed.args,
+                needed.approval_id,
+                self.approvals.timeout,
+            )
+            posted = await client.chat_postMessage(
+                channel=target.channel, thread_ts=target.thread_ts, text=text, blocks=blocks
+            )
+            await self.approvals.set_prompt(needed.approval_id, posted["ts"])
 
     async def _events(self, question: Question) -> AsyncIterator[AgentEvent]:
         try:

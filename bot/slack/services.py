@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -26,6 +27,9 @@ from bot.slack.reply import ReplyOutcome, ReplyTarget
 from bot.slack.responder import Question, Responder
 from bot.slack.work import WorkTracker
 
+if TYPE_CHECKING:
+    from bot.slack.approvals import ApprovalDesk
+
 log = logging.getLogger("teammate.slack")
 
 
@@ -40,6 +44,7 @@ class Services:
     tracker: WorkTracker = field(default_factory=WorkTracker)
     suggested_prompts: list[dict] = field(default_factory=list)
     memory: MemoryDesk | None = None
+    approvals: ApprovalDesk | None = None
 
     async def answer(
         self,
@@ -72,12 +77,7 @@ class Services:
         except Exception:
             reference = new_reference()
             log.exception("answer failed in %s ref=%s", target.channel, reference)
-            with contextlib.suppress(Exception):
-                await client.chat_postMessage(
-                    channel=target.channel,
-                    thread_ts=target.thread_ts,
-                    text=f":warning: {wording.SOMETHING_WENT_WRONG} (ref `{reference}`)",
-                )
+            await tell_something_went_wrong(client, target.channel, target.thread_ts, reference)
             return None
 
     async def answer_message(
@@ -123,3 +123,15 @@ class Services:
         if kept is None:
             return blocks.reasoning_modal(None)
         return blocks.reasoning_modal(kept.text, kept.cut, kept.model)
+
+
+async def tell_something_went_wrong(
+    client: AsyncWebClient, channel: str, thread_ts: str, reference: str
+) -> None:
+    """The short note a thread gets instead of silence when its answer broke (best effort)."""
+    with contextlib.suppress(Exception):
+        await client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            text=f":warning: {wording.SOMETHING_WENT_WRONG} (ref `{reference}`)",
+        )

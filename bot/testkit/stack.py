@@ -88,6 +88,7 @@ def bot_environment(
 async def running_bot(
     settings: Settings, sandbox: Sandbox, tools: Sequence[ToolDef] = ()
 ) -> AsyncIterator[tuple[Runtime, str]]:
+    """The bot serving HTTP for ``sandbox``; ``tools`` join its built-in ones."""
     runtime = await Runtime.start(settings, tools)
     runner = web.AppRunner(build_web_app(runtime), access_log=None)
     await runner.setup()

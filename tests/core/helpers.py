@@ -6,12 +6,14 @@ from contextlib import aclosing
 from typing import Any
 
 from pydantic_ai.models import Model
+from pydantic_ai.models.function import FunctionModel
 
 from bot.core.agent import AgentService
-from bot.core.catalog import ModelSpec
+from bot.core.catalog import Catalog, ModelSpec
 from bot.core.config import CoreConfig
 from bot.core.conversation import Conversation, Scope, Turn
 from bot.core.events import AgentEvent, Done, Failed, TextDelta, ThinkingDelta
+from bot.core.prompts import Prompts
 from bot.core.providers import Providers
 
 TEST_KEY = "sk-ant-test-0123456789abcdef"
@@ -72,6 +74,21 @@ class ScriptedProviders(Providers):
 
     def host(self, spec: ModelSpec) -> str:
         return "model.test"
+
+
+def scripted_service(
+    catalog: Catalog, prompts: Prompts, stream_function: Any, **options: Any
+) -> AgentService:
+    """A service whose default model (claude-haiku-4-5) is ``stream_function`` (pydantic-ai's
+    FunctionModel); ``options`` go to :class:`AgentService` (toolbox, approvals, ...)."""
+    scripted = {"claude-haiku-4-5": FunctionModel(stream_function=stream_function)}
+    return AgentService(
+        FAST_RETRIES,
+        catalog,
+        prompts,
+        providers=ScriptedProviders(FAST_RETRIES, scripted),
+        **options,
+    )
 
 
 def terminal(events: list[AgentEvent]) -> AgentEvent:

@@ -21,7 +21,16 @@ from bot.core.catalog import Catalog
 from bot.core.config import CoreConfig
 from bot.core.conversation import Conversation, Scope, Turn
 from bot.core.deps import AnswerDeps
-from bot.core.events import Done, Failed, Notice, TextDelta, ToolFinished, ToolStarted, Usage
+from bot.core.events import (
+    Done,
+    Failed,
+    Notice,
+    Risk,
+    TextDelta,
+    ToolFinished,
+    ToolStarted,
+    Usage,
+)
 from bot.core.prompts import Prompts
 from tests.core.helpers import (
     FAST_RETRIES,
@@ -276,6 +285,9 @@ class OneToolbox:
 
     def title(self, name: str, args: dict[str, Any]) -> str:
         return name
+
+    def risk(self, name: str) -> Risk:
+        return "read"
 
 
 async def test_a_request_that_breaks_after_a_tool_call_is_tried_again_alone(

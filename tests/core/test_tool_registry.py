@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic_ai import RunContext
 from pydantic_ai.messages import ModelMessage, ModelRequest, ToolReturnPart
-from pydantic_ai.models.function import AgentInfo, DeltaToolCall, FunctionModel
+from pydantic_ai.models.function import AgentInfo, DeltaToolCall
 
 from bot.core.agent import AgentService
 from bot.core.catalog import Catalog
@@ -22,11 +22,10 @@ from bot.core.tools.guard import DEFAULT_OUTPUT_CAP
 from bot.core.tools.registry import ToolDef, ToolRegistry
 from bot.core.tools.result import ToolResult
 from tests.core.helpers import (
-    FAST_RETRIES,
-    ScriptedProviders,
     ask,
     collect,
     scope,
+    scripted_service,
     terminal,
     text_of,
 )
@@ -58,14 +57,7 @@ class CallsThenEchoes:
 def answer_with(
     catalog: Catalog, prompts: Prompts, registry: ToolRegistry, model: CallsThenEchoes
 ) -> AgentService:
-    scripted = {"claude-haiku-4-5": FunctionModel(stream_function=model)}
-    return AgentService(
-        FAST_RETRIES,
-        catalog,
-        prompts,
-        providers=ScriptedProviders(FAST_RETRIES, scripted),
-        toolbox=registry,
-    )
+    return scripted_service(catalog, prompts, model, toolbox=registry)
 
 
 def step_of(events: list[Any]) -> tuple[ToolStarted, ToolFinished]:

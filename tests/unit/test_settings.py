@@ -107,3 +107,13 @@ def test_an_unknown_web_tool_is_named(monkeypatch) -> None:
     monkeypatch.setenv("TEAMMATE_WEB_TOOLS", "search,maps")
     with pytest.raises(SettingsProblem, match="TEAMMATE_WEB_TOOLS is malformed: .*unknown web"):
         load_settings(_env_file=None)
+
+
+def test_admins_are_comma_separated_ids_and_approvals_wait_ten_minutes(monkeypatch) -> None:
+    monkeypatch.setenv("TEAMMATE_ADMINS", "U0BOB, U0CAROL,,")
+    settings = load_settings(_env_file=None)
+    assert settings.admins == {"U0BOB", "U0CAROL"}
+    assert settings.approval_timeout == 600
+    monkeypatch.setenv("TEAMMATE_APPROVAL_TIMEOUT", "0")
+    with pytest.raises(SettingsProblem, match="TEAMMATE_APPROVAL_TIMEOUT is malformed"):
+        load_settings(_env_file=None)

@@ -140,3 +140,66 @@ class MemoryPermissionRow(Base):
     allowed: Mapped[bool] = mapped_column(Boolean, default=False)
     decided_by: Mapped[str] = mapped_column(String(40), default="")
     decided_at: Mapped[float] = mapped_column(Float)
+
+
+class PausedRunRow(Base):
+    """An answer paused until its tool calls are approved or denied: plain data, so any process
+    (after a restart too) can resume it. ``messages`` is the run so far (pydantic-ai's messages
+    as JSON), ``scope`` where it happens (JSON); ``state`` goes paused → resumed once."""
+
+    __tablename__ = "paused_runs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(40), default="")
+    channel: Mapped[str] = mapped_column(String(40), default="")
+    thread_ts: Mapped[str] = mapped_column(String(40), default="")
+    user_id: Mapped[str] = mapped_column(String(40), default="")
+    scope: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(200))
+    deep: Mapped[bool] = mapped_column(Boolean, default=False)
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    messages: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[float] = mapped_column(Float)
+    resumed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class ApprovalRow(Base):
+    """One tool call waiting for (or given) a decision; kept as the audit log of decisions:
+    who decided, when, the tool, its arguments, the channel and the outcome.
+
+    ``state`` is pending, then approved, denied or expired, set once by a conditional update.
+    """
+
+    __tablename__ = "approvals"
+    __table_args__ = (Index("ix_approvals_state_expires_at", "state", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(40), index=True)
+    tool_call_id: Mapped[str] = mapped_column(String(200))
+    tool: Mapped[str] = mapped_column(String(200))
+    risk: Mapped[str] = mapped_column(String(16))
+    args: Mapped[str] = mapped_column(Text, default="{}")
+    team_id: Mapped[str] = mapped_column(String(40), default="")
+    channel: Mapped[str] = mapped_column(String(40), default="")
+    thread_ts: Mapped[str] = mapped_column(String(40), default="")
+    asker: Mapped[str] = mapped_column(String(40), default="")
+    state: Mapped[str] = mapped_column(String(16))
+    always: Mapped[bool] = mapped_column(Boolean, default=False)
+    decided_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    decided_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    prompt_ts: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+
+
+class ToolAllowanceRow(Base):
+    """A tool someone chose to "always allow" in one channel: its calls there ask no more."""
+
+    __tablename__ = "tool_allowances"
+
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tool: Mapped[str] = mapped_column(String(200), primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(40), default="")
+    allowed_by: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[float] = mapped_column(Float)

@@ -14,6 +14,7 @@ from pydantic_ai.toolsets import AbstractToolset
 
 from bot.core.conversation import Scope
 from bot.core.deps import AnswerDeps
+from bot.core.events import Risk
 
 
 class Toolbox(Protocol):
@@ -25,6 +26,10 @@ class Toolbox(Protocol):
         """What a person reads while the call of ``name`` with ``args`` runs."""
         ...
 
+    def risk(self, name: str) -> Risk:
+        """``read`` runs at once; ``write`` and ``external`` wait for a person's approval."""
+        ...
+
 
 class NoTools:
     """No tools anywhere: the model only writes."""
@@ -34,3 +39,6 @@ class NoTools:
 
     def title(self, name: str, args: dict[str, Any]) -> str:
         return name
+
+    def risk(self, name: str) -> Risk:
+        return "external"

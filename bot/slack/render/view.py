@@ -25,6 +25,7 @@ from bot.core.events import (
     Done,
     Failed,
     Notice,
+    Paused,
     PlanStep,
     PlanUpdated,
     Progress,
@@ -106,6 +107,8 @@ class AnswerView:
     failure: Failed | None = None
     reasoning_id: str | None = None
     thoughts: int = 0
+    approvals: list[ApprovalNeeded] = field(default_factory=list)
+    paused: Paused | None = None
     finished: bool = False
     first_content_at: float | None = None
     changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -146,6 +149,7 @@ class AnswerView:
                     )
                 )
             case ApprovalNeeded(call_id=call_id, tool=tool):
+                self.approvals.append(event)
                 self._step(Step(call_id, f"Waiting for approval to run {tool}", "pending"))
             case PlanUpdated(steps=plan_steps, title=title):
                 self._plan(title, plan_steps)
@@ -160,6 +164,9 @@ class AnswerView:
             case Done(model_label=label, usage=usage):
                 self.model_label, self.usage = label, usage
                 return
+            case Paused(model_label=label, usage=usage):
+                self.model_label, self.usage, self.paused = label, usage, event
+                return
             case Failed(message=message, reference=reference):
                 self.failure = event
                 note = blocks.error_note(message, reference)
@@ -173,10 +180,12 @@ class AnswerView:
 
     def finish(self) -> None:
         """No more events: work still shown as running ends with the answer (in error if the
-        answer failed); plan steps not yet begun stay as the plan left them."""
+        answer failed); plan steps not yet begun, and calls waiting for approval in a paused
+        answer, stay as they are."""
+        waiting = {a.call_id for a in self.approvals} if self.paused else set()
         for step in list(self.steps.values()):
-            planned = step.id.startswith(f"{PLAN_ID}-")
-            if step.state == "in_progress" or (step.state == "pending" and not planned):
+            kept = step.id.startswith(f"{PLAN_ID}-") or step.id in waiting
+            if step.state == "in_progress" or (step.state == "pending" and not kept):
                 failed = self.failure is not None and step.id != PROGRESS_ID
                 ended: StepState = "error" if failed else "complete"
                 self._step(Step(step.id, step.title, ended, step.output, step.sources))
@@ -217,7 +226,7 @@ class AnswerView:
 
     @property
     def status(self) -> str:
-        return "failed" if self.failure else "done"
+        return "failed" if self.failure else "paused" if self.paused else "done"
 
     @property
     def text(self) -> str:
@@ -277,13 +286,16 @@ class AnswerView:
         return "\n".join(lines)
 
     def footer(self) -> list[dict] | None:
-        """The footer of a finished answer; a failed one ends with its error note instead."""
-        if self.failure is not None:
+        """The footer of a finished answer; a failed one ends with its error note instead, and
+        a paused one gets its footer when it is done."""
+        if self.failure is not None or self.paused is not None:
             return None
         reasoning = self.reasoning_id if self.thoughts else None
         return blocks.footer(self.model_label or "model", self.usage, self.notices, reasoning)
 
     def empty_note(self) -> str:
+        if self.paused is not None:
+            return wording.AWAITING_APPROVAL
         if self.failure is None:
             return wording.EMPTY_ANSWER
         return wording.NO_ANSWER
