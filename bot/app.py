@@ -20,6 +20,9 @@ import handlers
 from bot.core.agent import AgentService
 from bot.core.catalog import Catalog
 from bot.core.config import CoreConfig
+from bot.core.grounding import Grounder, KnowledgeGrounder
+from bot.core.knowledge import KnowledgeStore, load_seeds
+from bot.core.knowledge.tool import knowledge_tool
 from bot.core.local_model import LocalModelServer
 from bot.core.prompts import Prompts
 from bot.core.store import ClaimStore, Database, ThreadStore, UsageLog
@@ -63,7 +66,26 @@ async def start_agent(
     usage = UsageLog(db) if db is not None else None
     config = core_config(settings, local_url)
     toolbox = ToolRegistry(tool_timeout=config.tool_timeout)
-    return AgentService(config, catalog, prompts, toolbox=toolbox, usage=usage), local
+    grounders: list[Grounder] = []
+    if db is not None:
+        knowledge = KnowledgeStore(db)
+        toolbox.add(knowledge_tool(knowledge))
+        grounders.append(KnowledgeGrounder(knowledge))
+    service = AgentService(
+        config, catalog, prompts, toolbox=toolbox, usage=usage, grounders=grounders
+    )
+    return service, local
+
+
+async def load_knowledge_seeds(settings: Settings, db: Database) -> None:
+    """The documents shipped in seeds/knowledge/, stored or brought up to date (idempotent)."""
+    outcomes = await load_seeds(KnowledgeStore(db), settings.seeds_dir / "knowledge")
+    changed = [o for o in outcomes if o.status in ("added", "updated")]
+    for outcome in outcomes:
+        if outcome.status == "skipped":
+            log.warning("seed document %s skipped: %s", outcome.path, outcome.reason)
+    if changed:
+        log.info("knowledge: %d seed documents added or updated", len(changed))
 
 
 @dataclass
@@ -84,6 +106,7 @@ class Runtime:
     async def start(cls, settings: Settings) -> Runtime:
         db = Database(settings.resolved_database_url)
         await db.migrate()
+        await load_knowledge_seeds(settings, db)
         session = build_session()
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
         client = build_web_client(token, settings.slack_api_url, session)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -40,8 +40,18 @@ from bot.core.catalog import Catalog, CatalogError, ModelSpec
 from bot.core.config import CoreConfig
 from bot.core.conversation import Conversation, Scope
 from bot.core.deps import AnswerDeps, AnswerState
-from bot.core.events import AgentEvent, Done, Failed, Notice, TextDelta, ToolStarted, Usage
+from bot.core.events import (
+    AgentEvent,
+    Done,
+    Failed,
+    Notice,
+    TextDelta,
+    ToolFinished,
+    ToolStarted,
+    Usage,
+)
 from bot.core.failures import StreamStalled, classify, log_failure
+from bot.core.grounding import Grounder
 from bot.core.history import to_messages
 from bot.core.local_tokens import counted_usage
 from bot.core.model_settings import probe_settings
@@ -80,7 +90,8 @@ class AgentService:
     """Answers conversations with the catalog's models.
 
     ``providers`` is for tests that substitute models; the default builds them from ``config``.
-    ``toolbox`` chooses the tools per scope (default: none); ``usage`` records each answer.
+    ``toolbox`` chooses the tools per scope (default: none); ``usage`` records each answer;
+    ``grounders`` give a model that cannot call tools what it would have looked up.
     """
 
     def __init__(
@@ -92,6 +103,7 @@ class AgentService:
         providers: Providers | None = None,
         toolbox: Toolbox | None = None,
         usage: UsageRecorder | None = None,
+        grounders: Sequence[Grounder] = (),
     ) -> None:
         self._config = config
         self._catalog = catalog
@@ -99,6 +111,7 @@ class AgentService:
         self._providers = providers if providers is not None else Providers(config)
         self._toolbox: Toolbox = toolbox if toolbox is not None else NoTools()
         self._usage = usage
+        self._grounders = tuple(grounders)
         self._agent: Agent[AnswerDeps, str] = Agent(
             output_type=str,
             deps_type=AnswerDeps,
@@ -197,6 +210,12 @@ class AgentService:
         """The answer's one agent run, its events mapped; raises what the run could not survive."""
         spec = answer.primary
         system = self._prompts.system(conversation, name=spec.prompt)
+        if not spec.tools:
+            async for event in self._ground(conversation, shown):
+                if isinstance(event, str):
+                    system += "\n\n" + event
+                else:
+                    yield event
         fitted = fit_turns(
             conversation.turns,
             input_budget(spec.context_window, spec.max_output, system),
@@ -262,6 +281,28 @@ class AgentService:
             usage=usage,
             fallback_from=spec.label if served is not spec else None,
         )
+
+    async def _ground(
+        self, conversation: Conversation, shown: _Shown
+    ) -> AsyncIterator[AgentEvent | str]:
+        """Each grounder's prompt text (a ``str``), and its step and notice; a grounder that
+        fails is logged and left out, the answer goes on without it."""
+        for grounder in self._grounders:
+            try:
+                grounding = await grounder.ground(conversation)
+            except Exception:  # noqa: BLE001 - grounding helps; it must not stop the answer
+                log.warning("grounding with %s failed", type(grounder).__name__, exc_info=True)
+                continue
+            if grounding is None:
+                continue
+            yield grounding.text
+            call_id = f"grounding-{grounding.name}"
+            yield ToolStarted(call_id, grounding.name, {}, title=grounding.title)
+            yield ToolFinished(
+                call_id, grounding.name, "success", grounding.summary, grounding.sources
+            )
+            shown.notices.append(grounding.notice)
+            yield Notice(grounding.notice)
 
     @staticmethod
     def _usage_of(spec: ModelSpec, shown: _Shown) -> Usage:
