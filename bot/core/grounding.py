@@ -22,6 +22,9 @@ from bot.core.knowledge.tool import section_title, sources_of
 
 SECTIONS = 3
 SECTION_CHARS = 400
+RELATIVE_SCORE = 0.5
+"""A section scoring under this share of the best one is left out: a weak match (one shared
+word, often only the document's title) costs a small model more than it helps."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,7 @@ class KnowledgeGrounder:
         hits = await self.store.search(question, self.sections)
         if not hits:
             return None
+        hits = [hit for hit in hits if hit.score >= hits[0].score * RELATIVE_SCORE]
         notes = [f"- {section_title(hit)}: {excerpt(hit.body, self.chars)}" for hit in hits]
         text = (
             "Notes from the team's documents. Use them when they answer the question:\n"

@@ -16,7 +16,8 @@ SECTION_CHARS = 1_800
 @dataclass(frozen=True, slots=True)
 class Section:
     """One heading's text. ``heading`` is the path below the document's title ("Setup ›
-    Tokens"); ``anchor`` the heading's id in the page, when it has one (for a link)."""
+    Tokens"), empty for the text under the title itself; ``anchor`` the heading's id in the
+    page, when it has one (for a link)."""
 
     heading: str
     body: str

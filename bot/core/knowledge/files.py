@@ -56,20 +56,13 @@ class _Read:
 
 async def add_paths(store: KnowledgeStore, paths: Iterable[str | Path]) -> list[FileOutcome]:
     """Add each file, and every supported file in each folder, by its absolute path."""
+    planned = await asyncio.to_thread(_plan, [str(path) for path in paths])
     outcomes: list[FileOutcome] = []
-    for given in paths:
-        path = Path(given).expanduser()
-        if not path.exists():
-            outcomes.append(FileOutcome(str(given), "skipped", reason="no such file or folder"))
-        elif path.is_dir():
-            files = await asyncio.to_thread(_files_in, path)
-            if not files:
-                reason = f"no {SUPPORTED_NAMES} files in it"
-                outcomes.append(FileOutcome(str(given), "skipped", reason=reason))
-            for file in files:
-                outcomes.append(await add_file(store, file, str(file.resolve())))
+    for item in planned:
+        if isinstance(item, FileOutcome):
+            outcomes.append(item)
         else:
-            outcomes.append(await add_file(store, path, str(path.resolve())))
+            outcomes.append(await add_file(store, item, str(item)))
     return outcomes
 
 
@@ -84,7 +77,7 @@ async def add_file(store: KnowledgeStore, path: Path, source: str) -> FileOutcom
 async def load_seeds(store: KnowledgeStore, folder: Path) -> list[FileOutcome]:
     """The shipped documents, as ``seeds/knowledge/<name>``: new or changed ones are stored,
     and a seed no longer shipped is removed (an admin's own documents are never touched)."""
-    files = await asyncio.to_thread(_files_in, folder) if folder.is_dir() else []
+    files = await asyncio.to_thread(_files_in, folder)
     outcomes = []
     for file in files:
         source = SEEDS_PREFIX + file.relative_to(folder).as_posix()
@@ -97,7 +90,26 @@ async def load_seeds(store: KnowledgeStore, folder: Path) -> list[FileOutcome]:
     return outcomes
 
 
+def _plan(paths: list[str]) -> list[FileOutcome | Path]:
+    """Each path given as the files to read (absolute), or why there is nothing to read."""
+    planned: list[FileOutcome | Path] = []
+    for given in paths:
+        path = Path(given).expanduser().resolve()
+        if not path.exists():
+            planned.append(FileOutcome(given, "skipped", reason="no such file or folder"))
+        elif path.is_dir():
+            files = _files_in(path)
+            planned += files or [
+                FileOutcome(given, "skipped", reason=f"no {SUPPORTED_NAMES} files in it")
+            ]
+        else:
+            planned.append(path)
+    return planned
+
+
 def _files_in(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
     return sorted(
         path
         for path in folder.rglob("*")

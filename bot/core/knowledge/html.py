@@ -116,7 +116,7 @@ class _Reader(HTMLParser):
         for level, heading, anchor, body in self._found:
             if level == 0 or (level == 1 and heading in (title, first_h1)):
                 path = []
-                sections += parts(title, body, anchor)
+                sections += parts("", body, anchor)
                 continue
             path = [(lvl, text) for lvl, text in path if lvl < level] + [(level, heading)]
             sections += parts(" › ".join(text for _, text in path), body, anchor)

@@ -5,7 +5,8 @@ that and an optional YAML front matter (``title:``, ``url:``) are all the struct
 needs, so no Markdown parser is used: the text is kept as written, which is also what the model
 reads best. Setext headings (a line underlined with ``===``/``---``) count too.
 
-Plain text has no headings: it is one section, or parts of one cut at paragraph breaks.
+Plain text has no headings: it is one section, or parts of one cut at paragraph breaks; a
+short first line followed by a blank line is its title.
 """
 
 from __future__ import annotations
@@ -53,22 +54,32 @@ def parse_markdown(text: str, name: str) -> Document:
 
 
 def parse_text(text: str, name: str) -> Document:
-    title = title_from_name(name)
-    return Document(title, tuple(parts(title, text)))
+    """One section (or its parts). A short first line standing alone is the title."""
+    first, _, rest = text.strip().partition("\n")
+    if (
+        first.strip()
+        and len(first) <= 80
+        and not first.rstrip().endswith(".")
+        and (not rest.strip() or not rest.split("\n", 1)[0].strip())
+    ):
+        title, text = first.strip(), rest
+    else:
+        title = title_from_name(name)
+    return Document(title, tuple(parts("", text)))
 
 
 def _sections(lines: list[str], headings: list[tuple[int, int, str]], title: str) -> list[Section]:
     sections: list[Section] = []
     starts = [h[0] for h in headings] + [len(lines)]
     lead = "\n".join(lines[: starts[0]])
-    sections += parts(title, lead)
+    sections += parts("", lead)
     path: list[tuple[int, str]] = []  # the open headings below the title, outermost first
     for (line, level, text), end in zip(headings, starts[1:], strict=True):
         underline = 1 if line + 1 < len(lines) and _SETEXT.match(lines[line + 1]) else 0
         body = "\n".join(lines[line + 1 + underline : end])
         if level == 1 and text == title:
             path = []
-            sections += parts(title, body)
+            sections += parts("", body)
             continue
         path = [(lvl, txt) for lvl, txt in path if lvl < level] + [(level, text)]
         sections += parts(" › ".join(txt for _, txt in path), body)

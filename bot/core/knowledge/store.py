@@ -35,7 +35,8 @@ STOPWORDS = frozenset(
     "a about an and any are as at be been but by can could do does for from had has have how i"
     " if in into is it its me my no not of on or our please should so than that the their them"
     " then there these they this to us was we were what when where which who whom why will"
-    " with would you your".split()
+    " with would you your also anything get just many much need really something thing things"
+    " want way".split()
 )
 
 
@@ -240,12 +241,15 @@ _HEADLINE = (
     ' FragmentDelimiter=" … "'
 )
 
-# Rank the matches first, then draw headlines for the few kept (ts_headline is the costly part).
+# Weights by label {D, C, B, A}: heading A counts most, body C, the document's title B least
+# (every section of a document shares it, so it tells them apart least); the rank is divided
+# by 1 + log(length), so a long section does not win by size. Ranked first, then headlines are
+# drawn for the few kept (ts_headline is the costly part).
 _POSTGRES_SEARCH = text(
     f"""
     WITH q AS (SELECT websearch_to_tsquery('english', :q) AS query),
     hit AS (
-        SELECT s.id, ts_rank_cd(s.search, q.query, 1) AS score
+        SELECT s.id, ts_rank_cd(ARRAY[0.1, 0.3, 0.05, 1.0]::float4[], s.search, q.query, 1) AS score
         FROM knowledge_sections s, q
         WHERE s.search @@ q.query
         ORDER BY score DESC, s.id

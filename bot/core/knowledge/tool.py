@@ -58,7 +58,7 @@ def knowledge_result(query: str, hits: list[Hit]) -> ToolResult:
 
 def section_title(hit: Hit) -> str:
     """``Document › Section``, or the document's title alone for its lead section."""
-    return hit.title if hit.heading == hit.title else f"{hit.title} › {hit.heading}"
+    return f"{hit.title} › {hit.heading}" if hit.heading else hit.title
 
 
 def sources_of(hits: list[Hit]) -> tuple[Source, ...]:
