@@ -15,6 +15,7 @@ from bench import (
     embedded_model,
     embedded_quality,
     first_text,
+    knowledge_search,
     stream_calls,
 )
 from bench.report import OtherWork, Result, machine, to_markdown, to_text, verdict
@@ -40,6 +41,7 @@ embedded model included):
 .venv/bin/python -m bench.concurrent_streams
 .venv/bin/python -m bench.embedded_model   # needs the embedded model (`make local`)
 .venv/bin/python -m bench.embedded_quality # the embedded model's answers to 30 questions
+.venv/bin/python -m bench.knowledge_search # knowledge search over 10,000 sections
 ```
 
 This page was written by `python -m bench` on {date}. Machine: {machine}. While it ran,
@@ -69,6 +71,7 @@ def main() -> None:
         concurrent_streams,
         embedded_model,
         embedded_quality,
+        knowledge_search,
     )
     for module in modules:
         result = asyncio.run(module.run())

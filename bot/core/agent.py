@@ -211,11 +211,11 @@ class AgentService:
         spec = answer.primary
         system = self._prompts.system(conversation, name=spec.prompt)
         if not spec.tools:
-            async for event in self._ground(conversation, shown):
-                if isinstance(event, str):
-                    system += "\n\n" + event
+            async for grounded in self._ground(conversation, shown):
+                if isinstance(grounded, str):
+                    system += "\n\n" + grounded
                 else:
-                    yield event
+                    yield grounded
         fitted = fit_turns(
             conversation.turns,
             input_budget(spec.context_window, spec.max_output, system),

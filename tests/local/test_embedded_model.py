@@ -12,22 +12,13 @@ import re
 
 import aiohttp
 import httpx2
-import pytest
 from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart, UserPromptPart
 
 from bot.core.local_tokens import chatml_prompt
 from bot.sandbox import Sandbox
-from bot.testkit.stack import Stack, bot_settings, running_bot
+from bot.testkit.stack import bot_settings, running_bot
 
 TOKEN_COUNTS = re.compile(r"([\d,]+) in / ([\d,]+) out tokens")
-
-
-@pytest.fixture
-async def local_stack(tmp_path):
-    async with Sandbox() as sandbox:
-        settings = bot_settings(sandbox, None, tmp_path, model="local", anthropic_api_key=None)
-        async with running_bot(settings, sandbox) as (runtime, url):
-            yield Stack(sandbox, None, runtime, url)  # type: ignore[arg-type]
 
 
 def token_counts(reply: dict) -> tuple[int, int]:
