@@ -15,6 +15,7 @@ from bench import (
     embedded_model,
     embedded_quality,
     first_text,
+    knowledge_search,
     stream_calls,
     tool_step,
 )
@@ -42,6 +43,7 @@ embedded model included):
 .venv/bin/python -m bench.tool_step          # the time a tool step adds beyond the tool
 .venv/bin/python -m bench.embedded_model   # needs the embedded model (`make local`)
 .venv/bin/python -m bench.embedded_quality # the embedded model's answers to 30 questions
+.venv/bin/python -m bench.knowledge_search # knowledge search over 10,000 sections
 ```
 
 This page was written by `python -m bench` on {date}. Machine: {machine}. While it ran,
@@ -72,6 +74,7 @@ def main() -> None:
         tool_step,
         embedded_model,
         embedded_quality,
+        knowledge_search,
     )
     for module in modules:
         result = asyncio.run(module.run())

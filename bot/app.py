@@ -22,6 +22,9 @@ from bot.core.agent import AgentService
 from bot.core.approvals import Approvals
 from bot.core.catalog import Catalog
 from bot.core.config import CoreConfig
+from bot.core.grounding import Grounder, KnowledgeGrounder
+from bot.core.knowledge import KnowledgeStore, load_seeds
+from bot.core.knowledge.tool import knowledge_tool
 from bot.core.local_model import LocalModelServer
 from bot.core.memory import ChannelMemory
 from bot.core.prompts import Prompts
@@ -90,6 +93,11 @@ async def start_agent(
         toolbox.add(tool)
     if memory is not None:
         toolbox.add(memory.tool())
+    grounders: list[Grounder] = []
+    if db is not None:
+        knowledge = KnowledgeStore(db)
+        toolbox.add(knowledge_tool(knowledge))
+        grounders.append(KnowledgeGrounder(knowledge))
     agent = AgentService(
         config,
         catalog,
@@ -98,8 +106,20 @@ async def start_agent(
         usage=usage,
         memory=memory,
         approvals=approvals,
+        grounders=grounders,
     )
     return agent, local
+
+
+async def load_knowledge_seeds(settings: Settings, db: Database) -> None:
+    """The documents shipped in seeds/knowledge/, stored or brought up to date (idempotent)."""
+    outcomes = await load_seeds(KnowledgeStore(db), settings.seeds_dir / "knowledge")
+    changed = [o for o in outcomes if o.status in ("added", "updated")]
+    for outcome in outcomes:
+        if outcome.status == "skipped":
+            log.warning("seed document %s skipped: %s", outcome.path, outcome.reason)
+    if changed:
+        log.info("knowledge: %d seed documents added or updated", len(changed))
 
 
 @dataclass
@@ -121,6 +141,7 @@ class Runtime:
         """The running application; ``tools`` join the built-in ones (a benchmark's no-op)."""
         db = Database(settings.resolved_database_url)
         await db.migrate()
+        await load_knowledge_seeds(settings, db)
         session = build_session()
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
         client = build_web_client(token, settings.slack_api_url, session)

@@ -1,4 +1,5 @@
-"""`teammate run | serve | dev | doctor | manifest` — the one entry point (also `python -m bot`).
+"""`teammate run | serve | dev | doctor | manifest | knowledge` — the one entry point (also
+`python -m bot`).
 
 Whatever stops a start (a missing or wrong setting, a refused token, an unreachable Slack, the
 embedded model not installed) ends it with one line that says what to fix, and exit status 2.
@@ -18,7 +19,6 @@ from urllib.parse import urlsplit
 
 from bot import logs
 from bot.core.local_model import LocalModelError
-from bot.model_choice import require_startable, with_chosen_model
 from bot.settings import Mode, Settings, SettingsProblem, load_settings
 
 log = logging.getLogger("teammate.cli")
@@ -31,6 +31,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "manifest":
             return _manifest(args.http_url)
         settings = load_settings()
+        if args.command == "knowledge":
+            return _knowledge(settings, args)
+        # Imported here: it loads the whole app, which `knowledge` does not need.
+        from bot.model_choice import require_startable, with_chosen_model
+
         log_path = _configure_logs(settings, to_file=args.command == "doctor")
         mode = SLACK_MODES.get(args.command)
         if mode:
@@ -71,9 +76,28 @@ def _parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="a local Slack in the browser, wired to the real bot")
     dev.add_argument("--port", type=int, default=3000, help="the page's port (default 3000)")
     dev.add_argument("--no-browser", action="store_true", help="don't open a browser")
+    knowledge = commands.add_parser("knowledge", help="the team's documents answers can search")
+    actions = knowledge.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="add files, or every supported file in folders")
+    add.add_argument("paths", nargs="+", metavar="PATH")
+    actions.add_parser("list", help="the documents: title, source, sections, when added")
+    remove = actions.add_parser("remove", help="remove one document")
+    remove.add_argument("document", metavar="ID-or-SOURCE")
     manifest = commands.add_parser("manifest", help="print the Slack app manifest")
     manifest.add_argument("--http-url", help="base URL for HTTP mode, e.g. https://bot.example.com")
     return parser
+
+
+def _knowledge(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.knowledge_cli import CommandFailed, run_knowledge
+
+    logs.configure("WARNING")
+    values = args.paths if args.action == "add" else [getattr(args, "document", "")]
+    try:
+        return asyncio.run(run_knowledge(settings, args.action, values))
+    except CommandFailed as failed:
+        print(f"teammate: {failed}", file=sys.stderr)
+        return failed.status
 
 
 def _configure_logs(settings: Settings, to_file: bool) -> Path | None:

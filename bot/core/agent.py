@@ -30,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -54,10 +54,12 @@ from bot.core.events import (
     Notice,
     Paused,
     TextDelta,
+    ToolFinished,
     ToolStarted,
     Usage,
 )
 from bot.core.failures import StreamStalled, classify, log_failure
+from bot.core.grounding import Grounder
 from bot.core.history import to_messages
 from bot.core.local_tokens import counted_usage
 from bot.core.memory import ChannelMemory
@@ -105,6 +107,8 @@ class _Start:
     resume: PausedRun | None = None
     reply: str | None = None
     """Set when the question was done without the model (a note saved): the answer's text."""
+    grounded: list[AgentEvent] = field(default_factory=list)
+    """The steps of what was looked up for a model that cannot call tools."""
 
 
 class AgentService:
@@ -115,6 +119,7 @@ class AgentService:
     ``memory`` briefs each answer on its channel's memory and declares the native memory tool.
     ``approvals`` pauses and resumes answers whose tools need a decision (without it, such
     tools are refused and the model answers without them).
+    ``grounders`` give a model that cannot call tools what it would have looked up.
     """
 
     def __init__(
@@ -128,6 +133,7 @@ class AgentService:
         usage: UsageRecorder | None = None,
         memory: ChannelMemory | None = None,
         approvals: Approvals | None = None,
+        grounders: Sequence[Grounder] = (),
     ) -> None:
         self._config = config
         self._catalog = catalog
@@ -135,6 +141,7 @@ class AgentService:
         self._providers = providers if providers is not None else Providers(config)
         self._toolbox: Toolbox = toolbox if toolbox is not None else NoTools()
         self._usage = usage
+        self._grounders = tuple(grounders)
         self.memory = memory
         self._approvals = approvals
         self._agent: Agent[AnswerDeps, str | DeferredToolRequests] = Agent(
@@ -259,6 +266,10 @@ class AgentService:
                 return _Start(None, [], system, reply=briefing.reply)
             if briefing.instructions:
                 system = f"{system}\n\n{briefing.instructions}"
+        grounded: list[AgentEvent] = []
+        if not spec.tools:
+            texts, grounded = await self._ground(conversation, shown)
+            system = "\n\n".join([system, *texts])
         fitted = fit_turns(
             conversation.turns,
             input_budget(spec.context_window, spec.max_output, system),
@@ -275,7 +286,7 @@ class AgentService:
         if answer.deep and spec.thinking == "none":
             shown.notices.append(wording.no_deep_mode(spec.label))
         prompted = to_messages(fitted.turns)
-        return _Start(prompted.prompt, prompted.history, system)
+        return _Start(prompted.prompt, prompted.history, system, grounded=grounded)
 
     async def _run(
         self,
@@ -292,6 +303,8 @@ class AgentService:
                 async for said in self._said(start.reply, spec, shown):
                     yield said
                 return
+            for step in start.grounded:
+                yield step
             for text in shown.notices:
                 yield Notice(text)
         else:
@@ -386,6 +399,32 @@ class AgentService:
             result.output,
             self._toolbox.risk,
         )
+
+    async def _ground(
+        self, conversation: Conversation, shown: _Shown
+    ) -> tuple[list[str], list[AgentEvent]]:
+        """Each grounder's prompt text, and its step (its notice goes to ``shown``); a grounder
+        that fails is logged and left out, the answer goes on without it."""
+        texts: list[str] = []
+        steps: list[AgentEvent] = []
+        for grounder in self._grounders:
+            try:
+                grounding = await grounder.ground(conversation)
+            except Exception:  # noqa: BLE001 - grounding helps; it must not stop the answer
+                log.warning("grounding with %s failed", type(grounder).__name__, exc_info=True)
+                continue
+            if grounding is None:
+                continue
+            texts.append(grounding.text)
+            call_id = f"grounding-{grounding.name}"
+            steps.append(ToolStarted(call_id, grounding.name, {}, title=grounding.title))
+            steps.append(
+                ToolFinished(
+                    call_id, grounding.name, "success", grounding.summary, grounding.sources
+                )
+            )
+            shown.notices.append(grounding.notice)
+        return texts, steps
 
     @staticmethod
     def _usage_of(spec: ModelSpec, shown: _Shown) -> Usage:

@@ -10,6 +10,7 @@ from bot.testkit.stack import Stack, bot_settings, running_bot
 
 @pytest.fixture
 async def local_stack(tmp_path):
+    """The bot on the embedded model (a llama.cpp server it starts), in the sandbox."""
     async with Sandbox() as sandbox:
         settings = bot_settings(sandbox, None, tmp_path, model="local", anthropic_api_key=None)
         async with running_bot(settings, sandbox) as (runtime, url):

@@ -9,12 +9,13 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from bot.core.store.schema import metadata
+from bot.core.store.schema import declared, metadata
 
 
 async def test_the_migrated_schema_is_the_declared_one(db) -> None:
     def differences(conn):  # type: ignore[no-untyped-def]
-        return compare_metadata(MigrationContext.configure(conn), metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": declared})
+        return compare_metadata(context, metadata)
 
     async with db.engine.connect() as conn:
         found = await conn.run_sync(differences)

@@ -31,6 +31,7 @@ LOAD_AS_THE_APP_DOES = """
 import json
 import bot
 from bot.app import _suggested_prompts, load_catalog
+from bot.core.knowledge.files import _files_in
 from bot.core.prompts import Prompts
 from bot.settings import Settings
 
@@ -41,6 +42,7 @@ print(json.dumps({
     "models": sorted(load_catalog(settings).models),
     "system_prompt": Prompts.load(settings.seeds_dir / "prompts").templates["system.md"],
     "suggested_prompts": _suggested_prompts(settings),
+    "knowledge": [p.name for p in _files_in(settings.seeds_dir / "knowledge")],
 }))
 """
 
@@ -114,6 +116,9 @@ def test_installed_wheel_prints_the_manifest_and_loads_its_seeds(installed, tmp_
     assert loaded["system_prompt"] == (ROOT / "seeds" / "prompts" / "system.md").read_text()
     suggested = yaml.safe_load((ROOT / "seeds" / "suggested_prompts.yml").read_text())
     assert loaded["suggested_prompts"] == suggested[:4]
+    assert loaded["knowledge"] == sorted(
+        p.name for p in (ROOT / "seeds" / "knowledge").glob("*.md")
+    )
 
 
 def _run(*command: object, cwd: Path | None = None) -> str:

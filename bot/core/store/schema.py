@@ -5,7 +5,7 @@ Changes to these tables go through a new migration in ``migrations/versions``.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Float, Index, Integer, MetaData, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 metadata = MetaData(
@@ -203,3 +203,64 @@ class ToolAllowanceRow(Base):
     team_id: Mapped[str] = mapped_column(String(40), default="")
     allowed_by: Mapped[str] = mapped_column(String(40), default="")
     created_at: Mapped[float] = mapped_column(Float)
+
+
+class KnowledgeDocumentRow(Base):
+    """A document of the team's knowledge: where it came from and what it held when added.
+
+    ``source`` is its path (or ``seeds/knowledge/…`` for the shipped ones); ``url`` a link to
+    it when it names one. ``content_hash`` (SHA-256 of its bytes) lets a re-add of an unchanged
+    file do nothing.
+    """
+
+    __tablename__ = "knowledge_documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(1000), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    sections: Mapped[int] = mapped_column(Integer, default=0)
+    added_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class KnowledgeSectionRow(Base):
+    """One section of a document, under its heading: what a search finds and cites.
+
+    ``title`` repeats the document's title because the search index is built from one row
+    alone (PostgreSQL's generated ``tsvector`` column cannot read another table; SQLite's FTS5
+    table ``knowledge_fts`` holds the same three fields, keyed by this row's id). Both are made
+    by migration 0005 and left out of the declared schema (:func:`declared`).
+    """
+
+    __tablename__ = "knowledge_sections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("knowledge_documents.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    heading: Mapped[str] = mapped_column(String(500))
+    anchor: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text)
+
+
+SEARCH_INDEX_OBJECTS = {
+    ("table", "knowledge_fts"),
+    ("column", "search"),
+    ("index", "ix_knowledge_sections_search"),
+}
+"""The full-text index objects migration 0005 makes that SQLAlchemy cannot declare: SQLite's
+FTS5 virtual table (and the shadow tables FTS5 keeps beside it), PostgreSQL's generated
+``tsvector`` column and its GIN index."""
+
+
+def declared(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Alembic's ``include_object``: compare everything but the full-text index objects."""
+    if type_ == "table" and name and name.startswith("knowledge_fts"):
+        return False
+    return (type_, name) not in SEARCH_INDEX_OBJECTS

@@ -56,6 +56,7 @@ _MARKS: dict[StepState, str] = {
 PROGRESS_ID = "progress"
 PLAN_ID = "plan"
 THINKING_ID = "thinking"
+MAX_SOURCES = 10
 
 
 @dataclass
@@ -94,6 +95,16 @@ class Step:
         return text
 
 
+def _cited(source: Source) -> str:
+    title = _escaped(source.title or source.url or "")
+    return f"<{source.url}|{title}>" if source.url else title
+
+
+def _escaped(text: str) -> str:
+    """Text safe inside mrkdwn: Slack's three control characters escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 @dataclass
 class AnswerView:
     """The answer as a person sees it, built from the core's events."""
@@ -101,6 +112,7 @@ class AnswerView:
     text_parts: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     steps: dict[str, Step] = field(default_factory=dict)
+    sources: dict[Source, None] = field(default_factory=dict)
     plan_title: str = ""
     model_label: str = ""
     usage: Usage | None = None
@@ -139,6 +151,7 @@ class AnswerView:
             case ToolFinished(call_id=call_id, name=name, outcome=outcome):
                 before = self.steps.get(call_id)
                 ok = outcome == "success"
+                self.sources.update(dict.fromkeys(event.sources))
                 self._step(
                     Step(
                         call_id,
@@ -291,7 +304,17 @@ class AnswerView:
         if self.failure is not None or self.paused is not None:
             return None
         reasoning = self.reasoning_id if self.thoughts else None
-        return blocks.footer(self.model_label or "model", self.usage, self.notices, reasoning)
+        footer = blocks.footer(self.model_label or "model", self.usage, self.notices, reasoning)
+        return [*self.sources_line(), *footer]
+
+    def sources_line(self) -> list[dict]:
+        """The "Sources: …" line under the answer: what its steps drew on, linked where the
+        source has a link."""
+        if not self.sources:
+            return []
+        cited = [_cited(source) for source in list(self.sources)[:MAX_SOURCES]]
+        text = "Sources: " + ", ".join(cited)
+        return [{"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}]
 
     def empty_note(self) -> str:
         if self.paused is not None:

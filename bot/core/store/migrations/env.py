@@ -2,9 +2,14 @@
 
 from alembic import context
 
-from bot.core.store.schema import metadata
+from bot.core.store.schema import declared, metadata
 
 connection = context.config.attributes["connection"]
-context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=True,
+    include_object=declared,
+)
 with context.begin_transaction():
     context.run_migrations()

@@ -1,0 +1,283 @@
+"""The knowledge base in the database: documents, their sections, and search ranked there.
+
+Ranking is the database's own full-text search, on each backend its best: SQLite's FTS5 with
+bm25 (``porter unicode61``; ``snippet()`` for the excerpt), PostgreSQL's weighted ``tsvector``
+with ``websearch_to_tsquery``, ``ts_rank_cd`` and ``ts_headline``. A question's words are
+searched with OR, so a section that holds most of them ranks first without needing all of them
+(people ask in sentences; the models call the tool with a few keywords).
+
+Writes are whole documents: a document is replaced (its sections and index rows with it) in one
+transaction, and one whose bytes have not changed is left as it is.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.knowledge.document import Document
+from bot.core.store.db import Database
+from bot.core.store.schema import KnowledgeDocumentRow, KnowledgeSectionRow
+
+PutOutcome = Literal["added", "updated", "unchanged"]
+MARK = "**"
+"""What the excerpt puts around the words that matched (Markdown bold)."""
+
+# Words that carry no meaning for a search. PostgreSQL's `english` configuration drops its own
+# list; FTS5 has none, and without one "how do I…" would match every section.
+STOPWORDS = frozenset(
+    "a about an and any are as at be been but by can could do does for from had has have how i"
+    " if in into is it its me my no not of on or our please should so than that the their them"
+    " then there these they this to us was we were what when where which who whom why will"
+    " with would you your also anything get just many much need really something thing things"
+    " want way".split()
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentInfo:
+    id: int
+    source: str
+    title: str
+    url: str | None
+    sections: int
+    added_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One section found: where it is, the excerpt around its matches, and its whole text."""
+
+    document_id: int
+    title: str
+    heading: str
+    source: str
+    url: str | None
+    snippet: str
+    body: str
+    score: float
+
+
+def search_terms(query: str) -> list[str]:
+    """The words of ``query`` worth searching for: lower-cased, each once, no stopwords, no
+    lone digits or letters."""
+    seen: dict[str, None] = {}
+    for word in re.findall(r"\w+", query.lower()):
+        if word in STOPWORDS or len(word) < 2 or word.isdigit():
+            continue
+        seen[word] = None
+    return list(seen)[:32]
+
+
+class KnowledgeStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- writing -----------------------------------------------------------------------------
+
+    async def put(self, source: str, content_hash: str, document: Document) -> PutOutcome:
+        """Add ``document`` as ``source``, replace the one there, or leave an unchanged one."""
+        try:
+            return await self._put(source, content_hash, document)
+        except IntegrityError:
+            # Another process added the same source at the same moment: look again.
+            return await self._put(source, content_hash, document)
+
+    async def _put(self, source: str, content_hash: str, document: Document) -> PutOutcome:
+        now = time.time()
+        async with self.db.sessions.begin() as session:
+            row = (
+                await session.execute(
+                    select(KnowledgeDocumentRow).where(KnowledgeDocumentRow.source == source)
+                )
+            ).scalar_one_or_none()
+            if row is not None and row.content_hash == content_hash:
+                return "unchanged"
+            outcome: PutOutcome = "added" if row is None else "updated"
+            if row is None:
+                row = KnowledgeDocumentRow(source=source, added_at=now)
+                session.add(row)
+            else:
+                await self._drop_sections(session, row.id)
+            row.title = document.title[:300]
+            row.url = document.url
+            row.content_hash = content_hash
+            row.sections = len(document.sections)
+            row.updated_at = now
+            await session.flush()
+            await self._add_sections(session, row.id, document)
+        return outcome
+
+    async def remove(self, document_id: int) -> None:
+        async with self.db.sessions.begin() as session:
+            await self._drop_sections(session, document_id)
+            await session.execute(
+                delete(KnowledgeDocumentRow).where(KnowledgeDocumentRow.id == document_id)
+            )
+
+    async def _add_sections(self, session: AsyncSession, document_id: int, doc: Document) -> None:
+        if not doc.sections:
+            return
+        rows = [
+            {
+                "document_id": document_id,
+                "position": position,
+                "title": doc.title[:300],
+                "heading": section.heading[:500],
+                "anchor": section.anchor[:200],
+                "body": section.body,
+            }
+            for position, section in enumerate(doc.sections)
+        ]
+        result = await session.execute(
+            insert(KnowledgeSectionRow).returning(
+                KnowledgeSectionRow.id, sort_by_parameter_order=True
+            ),
+            rows,
+        )
+        if self.db.is_sqlite:
+            ids = list(result.scalars())
+            await session.execute(
+                text(
+                    "INSERT INTO knowledge_fts (rowid, title, heading, body)"
+                    " VALUES (:id, :title, :heading, :body)"
+                ),
+                [{"id": i, **row} for i, row in zip(ids, rows, strict=True)],
+            )
+
+    async def _drop_sections(self, session: AsyncSession, document_id: int) -> None:
+        if self.db.is_sqlite:
+            await session.execute(
+                text(
+                    "DELETE FROM knowledge_fts WHERE rowid IN"
+                    " (SELECT id FROM knowledge_sections WHERE document_id = :doc)"
+                ),
+                {"doc": document_id},
+            )
+        await session.execute(
+            delete(KnowledgeSectionRow).where(KnowledgeSectionRow.document_id == document_id)
+        )
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def documents(self) -> list[DocumentInfo]:
+        """Every document, the first added first."""
+        query = select(KnowledgeDocumentRow).order_by(
+            KnowledgeDocumentRow.added_at, KnowledgeDocumentRow.id
+        )
+        async with self.db.sessions() as session:
+            rows = (await session.execute(query)).scalars().all()
+        return [_info(row) for row in rows]
+
+    async def find(self, id_or_source: str) -> DocumentInfo | None:
+        """The document with this id, else the one with this source."""
+        query = select(KnowledgeDocumentRow)
+        if id_or_source.isdigit():
+            query = query.where(KnowledgeDocumentRow.id == int(id_or_source))
+        else:
+            query = query.where(KnowledgeDocumentRow.source == id_or_source)
+        async with self.db.sessions() as session:
+            row = (await session.execute(query)).scalar_one_or_none()
+        return _info(row) if row is not None else None
+
+    async def count_sections(self) -> int:
+        async with self.db.sessions() as session:
+            return int(
+                (await session.execute(select(func.count(KnowledgeSectionRow.id)))).scalar_one()
+            )
+
+    async def search(self, query: str, limit: int = 5) -> list[Hit]:
+        """The sections that best match ``query``, best first (none when it has no words)."""
+        terms = search_terms(query)
+        if not terms or limit < 1:
+            return []
+        if self.db.is_sqlite:
+            statement, params = _SQLITE_SEARCH, {"q": " OR ".join(f'"{t}"' for t in terms)}
+        else:
+            statement, params = _POSTGRES_SEARCH, {"q": " or ".join(terms)}
+        async with self.db.sessions() as session:
+            rows = (await session.execute(statement, {**params, "limit": limit})).all()
+        return [
+            Hit(
+                document_id=row.document_id,
+                title=row.title,
+                heading=row.heading,
+                source=row.source,
+                url=_link(row.url, row.anchor),
+                snippet=row.snippet,
+                body=row.body,
+                score=float(row.score),
+            )
+            for row in rows
+        ]
+
+
+# bm25 is lower for a better match; its column weights are the table's default rank (0005).
+_SQLITE_SEARCH = text(
+    f"""
+    SELECT s.document_id, d.title, s.heading, s.anchor, s.body, d.source, d.url,
+           hit.snippet, -hit.rank AS score
+    FROM (
+        SELECT rowid, rank,
+               snippet(knowledge_fts, 2, '{MARK}', '{MARK}', '…', 24) AS snippet
+        FROM knowledge_fts WHERE knowledge_fts MATCH :q
+        ORDER BY rank LIMIT :limit
+    ) AS hit
+    JOIN knowledge_sections s ON s.id = hit.rowid
+    JOIN knowledge_documents d ON d.id = s.document_id
+    ORDER BY hit.rank
+    """
+)
+
+_HEADLINE = (
+    f"StartSel={MARK}, StopSel={MARK}, MaxWords=30, MinWords=12, MaxFragments=2,"
+    ' FragmentDelimiter=" … "'
+)
+
+# Weights by label {D, C, B, A}: heading A counts most, body C, the document's title B least
+# (every section of a document shares it, so it tells them apart least); the rank is divided
+# by 1 + log(length), so a long section does not win by size. Ranked first, then headlines are
+# drawn for the few kept (ts_headline is the costly part).
+_POSTGRES_SEARCH = text(
+    f"""
+    WITH q AS (SELECT websearch_to_tsquery('english', :q) AS query),
+    hit AS (
+        SELECT s.id, ts_rank_cd(ARRAY[0.1, 0.3, 0.05, 1.0]::float4[], s.search, q.query, 1) AS score
+        FROM knowledge_sections s, q
+        WHERE s.search @@ q.query
+        ORDER BY score DESC, s.id
+        LIMIT :limit
+    )
+    SELECT s.document_id, d.title, s.heading, s.anchor, s.body, d.source, d.url, hit.score,
+           ts_headline('english', s.body, q.query,
+                       '{_HEADLINE}') AS snippet
+    FROM hit JOIN knowledge_sections s ON s.id = hit.id
+    JOIN knowledge_documents d ON d.id = s.document_id, q
+    ORDER BY hit.score DESC, s.id
+    """
+)
+
+
+def _link(url: str | None, anchor: str) -> str | None:
+    if not url:
+        return None
+    return f"{url.split('#', 1)[0]}#{anchor}" if anchor else url
+
+
+def _info(row: KnowledgeDocumentRow) -> DocumentInfo:
+    return DocumentInfo(
+        id=row.id,
+        source=row.source,
+        title=row.title,
+        url=row.url,
+        sections=row.sections,
+        added_at=row.added_at,
+        updated_at=row.updated_at,
+    )
