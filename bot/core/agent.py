@@ -30,7 +30,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from pydantic_ai import Agent, AgentRunResultEvent
+from pydantic_ai import Agent, AgentRunResult
 from pydantic_ai.direct import model_request
 from pydantic_ai.exceptions import UnexpectedModelBehavior
 from pydantic_ai.messages import ModelRequest
@@ -42,7 +42,7 @@ from bot.core.conversation import Conversation, Scope
 from bot.core.deps import AnswerDeps, AnswerState
 from bot.core.events import AgentEvent, Done, Failed, Notice, TextDelta, ToolStarted, Usage
 from bot.core.failures import StreamStalled, classify, log_failure
-from bot.core.history import to_messages
+from bot.core.history import Prompted, to_messages
 from bot.core.local_tokens import counted_usage
 from bot.core.model_settings import probe_settings
 from bot.core.prompts import Prompts
@@ -111,7 +111,14 @@ class AgentService:
         return self._catalog.resolve(ref or self._config.model)
 
     async def stream(self, conversation: Conversation) -> AsyncIterator[AgentEvent]:
-        """Answer ``conversation``: deltas, notices, ``Usage``, then one ``Done`` or ``Failed``."""
+        """Answer ``conversation``: deltas, notices, ``Usage``, then one ``Done`` or ``Failed``.
+
+        The run is driven here, in the caller's task (``agent.iter``, then each node's own
+        stream): an event reaches the caller with no task hand-off and through no other
+        generator. One deadline per answer, moved forward as events arrive, ends a stream that
+        goes quiet; it is off while an event is with the caller, before the first event (the
+        HTTP timeouts apply, and retries may be waiting) and while a tool runs.
+        """
         scope = conversation.scope
         try:
             primary = self.resolve(conversation.model)
@@ -122,16 +129,53 @@ class AgentService:
             return
         shown = _Shown()
         answer: AnswerState | None = None
+        deadline: asyncio.Timeout | None = None
+        idle = self._config.stream_idle_timeout
+        clock = asyncio.get_running_loop().time
         try:
             answer = self._answer_state(primary, conversation.deep)
-            async for event in self._run(conversation, answer, shown):
-                yield event
+            system = self._prompts.system(conversation, name=primary.prompt)
+            turns = self._fit(conversation, primary, system, shown)
+            for text in shown.notices:
+                yield Notice(text)
+            mapper = EventMapper()
+            async with (
+                asyncio.timeout(None) as deadline,
+                self._agent.iter(
+                    turns.prompt,
+                    message_history=turns.history,
+                    model=answer.primary_model,
+                    deps=AnswerDeps(scope=scope, answer=answer),
+                    instructions=system,
+                    toolsets=self._toolbox.toolsets(scope),
+                ) as run,
+            ):
+                async for node in run:
+                    if not (Agent.is_model_request_node(node) or Agent.is_call_tools_node(node)):
+                        continue
+                    async with node.stream(run.ctx) as events:
+                        async for event in events:
+                            mapped = mapper.map(event)
+                            if mapped:
+                                deadline.reschedule(None)
+                                for out in mapped:
+                                    if isinstance(out, TextDelta | ToolStarted):
+                                        shown.visible = True
+                                    yield out
+                            deadline.reschedule(None if mapper.tool_running else clock() + idle)
+                result = run.result
+            if result is not None:
+                await self._count(answer, result, shown)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a Failed event
+            if isinstance(exc, TimeoutError) and deadline is not None and deadline.expired():
+                exc = StreamStalled(idle)
             spec = answer.serving if answer is not None else primary
             failed = self._failed(exc, spec, shown)
             await self._record(scope, spec, shown, "failed", failed.reference)
             yield failed
             return
+        for last in self._closing(answer, shown):
+            yield last
         await self._record(scope, answer.serving, shown, "done")
 
     async def check_model(self, ref: str | None = None) -> str:
@@ -191,12 +235,10 @@ class AgentService:
             return None
         return None if fallback.ref == primary.ref else fallback
 
-    async def _run(
-        self, conversation: Conversation, answer: AnswerState, shown: _Shown
-    ) -> AsyncIterator[AgentEvent]:
-        """The answer's one agent run, its events mapped; raises what the run could not survive."""
-        spec = answer.primary
-        system = self._prompts.system(conversation, name=spec.prompt)
+    def _fit(
+        self, conversation: Conversation, spec: ModelSpec, system: str, shown: _Shown
+    ) -> Prompted:
+        """The thread as the model will get it, trimmed to its window (with a notice if so)."""
         fitted = fit_turns(
             conversation.turns,
             input_budget(spec.context_window, spec.max_output, system),
@@ -209,59 +251,36 @@ class AgentService:
                 fitted.dropped,
                 fitted.question_chars_cut,
             )
-        for text in fitted.notices:
-            shown.notices.append(text)
-            yield Notice(text)
-        prompted = to_messages(fitted.turns)
-        mapper = EventMapper()
-        idle = self._config.stream_idle_timeout
-        deps = AnswerDeps(scope=conversation.scope, answer=answer)
-        async with self._agent.run_stream_events(
-            prompted.prompt,
-            message_history=prompted.history,
-            model=answer.primary_model,
-            deps=deps,
-            instructions=system,
-            toolsets=self._toolbox.toolsets(conversation.scope),
-        ) as run:
-            events = aiter(run)
-            started = False
-            while True:
-                # Before the first event the HTTP timeouts apply (and retries may be waiting);
-                # while a tool runs, silence is expected.
-                limit = idle if started and not mapper.tool_running else None
-                try:
-                    async with asyncio.timeout(limit) as deadline:
-                        event = await anext(events)
-                except StopAsyncIteration:
-                    break
-                except TimeoutError:
-                    if deadline.expired():
-                        raise StreamStalled(idle) from None
-                    raise
-                started = True
-                if isinstance(event, AgentRunResultEvent):
-                    model = answer.fallback_model if answer.on_fallback else answer.primary_model
-                    run_usage = await counted_usage(model or answer.primary_model, event.result)
-                    shown.input_tokens = run_usage.input_tokens
-                    shown.output_tokens = run_usage.output_tokens
-                    continue
-                for out in mapper.map(event):
-                    if isinstance(out, TextDelta | ToolStarted):
-                        shown.visible = True
-                    yield out
-        served = answer.serving
+        shown.notices.extend(fitted.notices)
+        return to_messages(fitted.turns)
+
+    @staticmethod
+    async def _count(answer: AnswerState, result: AgentRunResult[str], shown: _Shown) -> None:
+        model = answer.fallback_model if answer.on_fallback else answer.primary_model
+        run_usage = await counted_usage(model or answer.primary_model, result)
+        shown.input_tokens = run_usage.input_tokens
+        shown.output_tokens = run_usage.output_tokens
+
+    def _closing(self, answer: AnswerState, shown: _Shown) -> list[AgentEvent]:
+        """What ends a finished answer: the notices for its footer, its usage, then ``Done``."""
+        spec, served = answer.primary, answer.serving
+        closing: list[AgentEvent] = []
         if answer.fallback_kind is not None and answer.fallback is not None:
-            yield Notice(wording.fallback_notice(spec.label, answer.fallback_kind, served.label))
+            closing.append(
+                Notice(wording.fallback_notice(spec.label, answer.fallback_kind, served.label))
+            )
         if served.note:
-            yield Notice(served.note)
+            closing.append(Notice(served.note))
         usage = self._usage_of(served, shown)
-        yield usage
-        yield Done(
-            model_label=served.label,
-            usage=usage,
-            fallback_from=spec.label if served is not spec else None,
+        closing.append(usage)
+        closing.append(
+            Done(
+                model_label=served.label,
+                usage=usage,
+                fallback_from=spec.label if served is not spec else None,
+            )
         )
+        return closing
 
     @staticmethod
     def _usage_of(spec: ModelSpec, shown: _Shown) -> Usage:
