@@ -49,7 +49,8 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
             keepalive_timeout=limits.keepalive_expiry or DEFAULT_KEEPALIVE,
             ssl=httpx2.create_ssl_context(),
         )
-        return aiohttp.ClientSession(connector=connector, auto_decompress=False)
+        # trust_env: HTTPS_PROXY / HTTP_PROXY / NO_PROXY apply, as they do for httpx.
+        return aiohttp.ClientSession(connector=connector, auto_decompress=False, trust_env=True)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         if self._session is None:
