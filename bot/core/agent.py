@@ -42,7 +42,7 @@ from bot.core.conversation import Conversation, Scope
 from bot.core.deps import AnswerDeps, AnswerState
 from bot.core.events import AgentEvent, Done, Failed, Notice, TextDelta, ToolStarted, Usage
 from bot.core.failures import StreamStalled, classify, log_failure
-from bot.core.history import to_messages
+from bot.core.history import example_messages, to_messages
 from bot.core.local_tokens import counted_usage
 from bot.core.model_settings import probe_settings
 from bot.core.prompts import Prompts
@@ -197,9 +197,11 @@ class AgentService:
         """The answer's one agent run, its events mapped; raises what the run could not survive."""
         spec = answer.primary
         system = self._prompts.system(conversation, name=spec.prompt)
+        examples = example_messages(spec.examples)
+        shown_first = "\n".join([system, *(text for pair in spec.examples for text in pair)])
         fitted = fit_turns(
             conversation.turns,
-            input_budget(spec.context_window, spec.max_output, system),
+            input_budget(spec.context_window, spec.max_output, shown_first),
             spec.label,
         )
         if fitted.dropped or fitted.question_chars_cut:
@@ -218,7 +220,7 @@ class AgentService:
         deps = AnswerDeps(scope=conversation.scope, answer=answer)
         async with self._agent.run_stream_events(
             prompted.prompt,
-            message_history=prompted.history,
+            message_history=examples + prompted.history,
             model=answer.primary_model,
             deps=deps,
             instructions=system,
