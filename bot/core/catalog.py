@@ -246,17 +246,18 @@ def _strings(key: str, name: str, value: Any) -> list[str]:
 
 
 def _examples(key: str, value: Any) -> tuple[tuple[str, str], ...]:
-    if value is None:
-        return ()
-    pairs = value if isinstance(value, list) else [None]
-    if not all(
-        isinstance(pair, list) and len(pair) == 2 and all(isinstance(t, str) and t for t in pair)
-        for pair in pairs
-    ):
-        raise CatalogError(
-            f"model `{key}`: `examples` must be a list of [question, answer] pairs of text"
-        )
-    return tuple((question, answer) for question, answer in pairs)
+    pairs: list[tuple[str, str]] = []
+    for pair in value if isinstance(value, list) else ([] if value is None else [value]):
+        if not (
+            isinstance(pair, list)
+            and len(pair) == 2
+            and all(isinstance(text, str) and text for text in pair)
+        ):
+            raise CatalogError(
+                f"model `{key}`: `examples` must be a list of [question, answer] pairs of text"
+            )
+        pairs.append((pair[0], pair[1]))
+    return tuple(pairs)
 
 
 __all__ = ["Catalog", "CatalogError", "ModelSpec", "Provider", "ThinkingStyle"]
