@@ -39,7 +39,7 @@ embedded model included):
 .venv/bin/python -m bench.stream_calls
 .venv/bin/python -m bench.concurrent_streams
 .venv/bin/python -m bench.embedded_model   # needs the embedded model (`make local`)
-.venv/bin/python -m bench.embedded_quality # the embedded model's answers to 30 questions
+.venv/bin/python -m bench.embedded_quality # the embedded model's answers (30 + 30 held out)
 ```
 
 This page was written by `python -m bench` on {date}. Machine: {machine}. While it ran,

@@ -42,7 +42,7 @@ from bot.core.conversation import Conversation, Scope
 from bot.core.deps import AnswerDeps, AnswerState
 from bot.core.events import AgentEvent, Done, Failed, Notice, TextDelta, ToolStarted, Usage
 from bot.core.failures import StreamStalled, classify, log_failure
-from bot.core.history import Prompted, to_messages
+from bot.core.history import Prompted, example_messages, to_messages
 from bot.core.local_tokens import counted_usage
 from bot.core.model_settings import probe_settings
 from bot.core.prompts import Prompts
@@ -238,10 +238,12 @@ class AgentService:
     def _fit(
         self, conversation: Conversation, spec: ModelSpec, system: str, shown: _Shown
     ) -> Prompted:
-        """The thread as the model will get it, trimmed to its window (with a notice if so)."""
+        """The thread as the model will get it, trimmed to its window (with a notice if so),
+        after the catalog entry's example turns (counted against the window too)."""
+        shown_first = "\n".join([system, *(text for pair in spec.examples for text in pair)])
         fitted = fit_turns(
             conversation.turns,
-            input_budget(spec.context_window, spec.max_output, system),
+            input_budget(spec.context_window, spec.max_output, shown_first),
             spec.label,
         )
         if fitted.dropped or fitted.question_chars_cut:
@@ -252,7 +254,8 @@ class AgentService:
                 fitted.question_chars_cut,
             )
         shown.notices.extend(fitted.notices)
-        return to_messages(fitted.turns)
+        prompted = to_messages(fitted.turns)
+        return Prompted(example_messages(spec.examples) + prompted.history, prompted.prompt)
 
     @staticmethod
     async def _count(answer: AnswerState, result: AgentRunResult[str], shown: _Shown) -> None:

@@ -46,6 +46,8 @@ class ModelSpec:
     Request settings: ``temperature`` and ``top_p`` (None: the provider's default; never set
     for Anthropic, whose SDK and newer models take no sampling settings), ``stop`` (sequences
     that end the answer) and ``prompt`` (the system prompt file in ``seeds/prompts``).
+    ``examples`` are question-and-answer pairs sent before the conversation as earlier turns of
+    the chat: a tiny model follows a shown answer better than a described one.
     """
 
     key: str
@@ -65,6 +67,7 @@ class ModelSpec:
     top_p: float | None = None
     stop: tuple[str, ...] = ()
     prompt: str = "system.md"
+    examples: tuple[tuple[str, str], ...] = ()
 
     @property
     def ref(self) -> str:
@@ -216,6 +219,7 @@ def _parse_model(key: str, entry: Any) -> ModelSpec:
         top_p=field("top_p", float, None),
         stop=tuple(_strings(key, "stop", entry.get("stop"))),
         prompt=field("prompt", str, "system.md"),
+        examples=_examples(key, entry.get("examples")),
     )
     if spec.provider == "anthropic" and (spec.temperature is not None or spec.top_p is not None):
         raise CatalogError(
@@ -239,6 +243,21 @@ def _strings(key: str, name: str, value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
         raise CatalogError(f"model `{key}`: `{name}` must be a list of non-empty strings")
     return value
+
+
+def _examples(key: str, value: Any) -> tuple[tuple[str, str], ...]:
+    pairs: list[tuple[str, str]] = []
+    for pair in value if isinstance(value, list) else ([] if value is None else [value]):
+        if not (
+            isinstance(pair, list)
+            and len(pair) == 2
+            and all(isinstance(text, str) and text for text in pair)
+        ):
+            raise CatalogError(
+                f"model `{key}`: `examples` must be a list of [question, answer] pairs of text"
+            )
+        pairs.append((pair[0], pair[1]))
+    return tuple(pairs)
 
 
 __all__ = ["Catalog", "CatalogError", "ModelSpec", "Provider", "ThinkingStyle"]
