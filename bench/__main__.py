@@ -42,7 +42,7 @@ embedded model included):
 .venv/bin/python -m bench.concurrent_streams
 .venv/bin/python -m bench.tool_step          # the time a tool step adds beyond the tool
 .venv/bin/python -m bench.embedded_model   # needs the embedded model (`make local`)
-.venv/bin/python -m bench.embedded_quality # the embedded model's answers to 30 questions
+.venv/bin/python -m bench.embedded_quality # the embedded model's answers (30 + 30 held out)
 .venv/bin/python -m bench.knowledge_search # knowledge search over 10,000 sections
 ```
 

@@ -24,6 +24,7 @@ import httpx2
 from bench.report import Result, Row, to_text
 from bench.stats import ms, percentile
 from bot.app import Runtime
+from bot.core.catalog import Catalog
 from bot.resources import MANIFEST_PATH
 from bot.sandbox import Sandbox
 from bot.testkit.stack import bot_settings, running_bot
@@ -87,6 +88,11 @@ async def model_speed(base_url: str) -> dict[str, float]:
     return {"tokens": tokens, "seconds": seconds, "rate": (tokens - 1) / seconds if seconds else 0}
 
 
+def model_label() -> str:
+    """How the catalog names the embedded model (what the answers' footers show)."""
+    return Catalog.load().resolve("local").label
+
+
 @contextlib.asynccontextmanager
 async def embedded_bot() -> AsyncIterator[tuple[Sandbox, Runtime]]:
     """The sandbox and a bot answering on the embedded model, as `teammate dev` runs them."""
@@ -123,7 +129,7 @@ def result_from(results: list[dict[str, Any]], speed: dict[str, float], runs: in
         ),
     ]
     method = (
-        f"SmolLM2-135M-Instruct (Q4_1) through llama.cpp's server as `teammate dev` runs it; "
+        f"{model_label()} through llama.cpp's server as `teammate dev` runs it; "
         f"{runs} short questions posted in the sandbox one after another (after one warm-up), "
         "timed from the post to the sandbox's first change to the answer; then one streamed "
         "completion of up to 200 tokens straight to the model's endpoint, its tokens counted "

@@ -30,11 +30,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from pydantic_ai import Agent, AgentRunResultEvent, DeferredToolRequests
+from pydantic_ai import Agent, DeferredToolRequests
 from pydantic_ai.direct import model_request
 from pydantic_ai.exceptions import UnexpectedModelBehavior
 from pydantic_ai.messages import ModelMessage, ModelRequest
@@ -60,7 +61,7 @@ from bot.core.events import (
 )
 from bot.core.failures import StreamStalled, classify, log_failure
 from bot.core.grounding import Grounder
-from bot.core.history import to_messages
+from bot.core.history import example_messages, to_messages
 from bot.core.local_tokens import counted_usage
 from bot.core.memory import ChannelMemory
 from bot.core.model_settings import probe_settings
@@ -184,8 +185,11 @@ class AgentService:
         answer: AnswerState | None = None
         try:
             answer = self._answer_state(primary, conversation.deep)
-            async for event in self._run(conversation, answer, shown, resume):
-                yield event
+            # Closed here, in this task, when the caller stops early: the run's context
+            # must not be torn down later by the garbage collector.
+            async with aclosing(self._run(conversation, answer, shown, resume)) as events:
+                async for event in events:
+                    yield event
         except Exception as exc:  # noqa: BLE001 - every failure becomes a Failed event
             spec = answer.serving if answer is not None else primary
             failed = self._failed(exc, spec, shown)
@@ -270,9 +274,11 @@ class AgentService:
         if not spec.tools:
             texts, grounded = await self._ground(conversation, shown)
             system = "\n\n".join([system, *texts])
+        # The catalog entry's example turns come first and count against the window too.
+        shown_first = "\n".join([system, *(text for pair in spec.examples for text in pair)])
         fitted = fit_turns(
             conversation.turns,
-            input_budget(spec.context_window, spec.max_output, system),
+            input_budget(spec.context_window, spec.max_output, shown_first),
             spec.label,
         )
         if fitted.dropped or fitted.question_chars_cut:
@@ -286,7 +292,8 @@ class AgentService:
         if answer.deep and spec.thinking == "none":
             shown.notices.append(wording.no_deep_mode(spec.label))
         prompted = to_messages(fitted.turns)
-        return _Start(prompted.prompt, prompted.history, system, grounded=grounded)
+        history = example_messages(spec.examples) + prompted.history
+        return _Start(prompted.prompt, history, system, grounded=grounded)
 
     async def _run(
         self,
@@ -294,7 +301,7 @@ class AgentService:
         answer: AnswerState,
         shown: _Shown,
         resume: PausedRun | None = None,
-    ) -> AsyncIterator[AgentEvent]:
+    ) -> AsyncGenerator[AgentEvent, None]:
         """The answer's one agent run, its events mapped; raises what the run could not survive."""
         spec = answer.primary
         if resume is None:
@@ -313,42 +320,50 @@ class AgentService:
         idle = self._config.stream_idle_timeout
         deps = AnswerDeps(scope=conversation.scope, answer=answer)
         toolsets = self._toolbox.toolsets(conversation.scope) if spec.tools else ()
-        async with self._agent.run_stream_events(
-            start.prompt,
-            message_history=start.history,
-            model=answer.primary_model,
-            deps=deps,
-            instructions=start.instructions,
-            toolsets=gated(toolsets, self._toolbox.risk, self._approvals),
-            deferred_tool_results=Approvals.results(resume) if resume is not None else None,
-        ) as run:
-            events = aiter(run)
-            started = False
-            while True:
-                # Before the first event the HTTP timeouts apply (and retries may be waiting);
-                # while a tool runs, silence is expected.
-                limit = idle if started and not mapper.tool_running else None
-                try:
-                    async with asyncio.timeout(limit) as deadline:
-                        event = await anext(events)
-                except StopAsyncIteration:
-                    break
-                except TimeoutError:
-                    if deadline.expired():
-                        raise StreamStalled(idle) from None
-                    raise
-                started = True
-                if isinstance(event, AgentRunResultEvent):
-                    model = answer.fallback_model if answer.on_fallback else answer.primary_model
-                    run_usage = await counted_usage(model or answer.primary_model, event.result)
-                    shown.input_tokens = run_usage.input_tokens
-                    shown.output_tokens = run_usage.output_tokens
-                    await self._pause_if_waiting(conversation, spec, start, event.result, shown)
-                    continue
-                for out in mapper.map(event):
-                    if isinstance(out, TextDelta | ToolStarted):
-                        shown.visible = True
-                    yield out
+        # The run is driven here, in the caller's task (``agent.iter``, then each node's own
+        # stream): no task hand-off per event. One deadline, moved forward as events arrive,
+        # ends a stream that goes quiet; it is off while an event is with the caller, before
+        # the first event (the HTTP timeouts apply, and retries may be waiting) and while a
+        # tool runs.
+        clock = asyncio.get_running_loop().time
+        deadline: asyncio.Timeout | None = None
+        try:
+            async with (
+                asyncio.timeout(None) as deadline,
+                self._agent.iter(
+                    start.prompt,
+                    message_history=start.history,
+                    model=answer.primary_model,
+                    deps=deps,
+                    instructions=start.instructions,
+                    toolsets=gated(toolsets, self._toolbox.risk, self._approvals),
+                    deferred_tool_results=Approvals.results(resume) if resume else None,
+                ) as run,
+            ):
+                async for node in run:
+                    if not (Agent.is_model_request_node(node) or Agent.is_call_tools_node(node)):
+                        continue
+                    async with node.stream(run.ctx) as events:
+                        async for event in events:
+                            mapped = mapper.map(event)
+                            if mapped:
+                                deadline.reschedule(None)
+                                for out in mapped:
+                                    if isinstance(out, TextDelta | ToolStarted):
+                                        shown.visible = True
+                                    yield out
+                            deadline.reschedule(None if mapper.tool_running else clock() + idle)
+                result = run.result
+        except TimeoutError:
+            if deadline is not None and deadline.expired():
+                raise StreamStalled(idle) from None
+            raise
+        if result is not None:
+            model = answer.fallback_model if answer.on_fallback else answer.primary_model
+            run_usage = await counted_usage(model or answer.primary_model, result)
+            shown.input_tokens = run_usage.input_tokens
+            shown.output_tokens = run_usage.output_tokens
+            await self._pause_if_waiting(conversation, spec, start, result, shown)
         served = answer.serving
         if answer.fallback_kind is not None and answer.fallback is not None:
             yield Notice(wording.fallback_notice(spec.label, answer.fallback_kind, served.label))

@@ -50,6 +50,8 @@ class ModelSpec:
     Capabilities: ``tools`` (it can call tools), ``thinking`` (its style), ``native_memory``
     (Anthropic's memory tool, ``memory_20250818``) and ``web_tools`` (Anthropic's web search and
     fetch server tools). A model the catalog does not list gets neither of the last two.
+    ``examples`` are question-and-answer pairs sent before the conversation as earlier turns of
+    the chat: a tiny model follows a shown answer better than a described one.
     """
 
     key: str
@@ -71,6 +73,7 @@ class ModelSpec:
     prompt: str = "system.md"
     native_memory: bool = False
     web_tools: bool = False
+    examples: tuple[tuple[str, str], ...] = ()
 
     @property
     def ref(self) -> str:
@@ -224,6 +227,7 @@ def _parse_model(key: str, entry: Any) -> ModelSpec:
         prompt=field("prompt", str, "system.md"),
         native_memory=field("native_memory", bool, False),
         web_tools=field("web_tools", bool, False),
+        examples=_examples(key, entry.get("examples")),
     )
     for capability in ("native_memory", "web_tools"):
         if getattr(spec, capability) and spec.provider != "anthropic":
@@ -276,6 +280,21 @@ def _strings(key: str, name: str, value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
         raise CatalogError(f"model `{key}`: `{name}` must be a list of non-empty strings")
     return value
+
+
+def _examples(key: str, value: Any) -> tuple[tuple[str, str], ...]:
+    pairs: list[tuple[str, str]] = []
+    for pair in value if isinstance(value, list) else ([] if value is None else [value]):
+        if not (
+            isinstance(pair, list)
+            and len(pair) == 2
+            and all(isinstance(text, str) and text for text in pair)
+        ):
+            raise CatalogError(
+                f"model `{key}`: `examples` must be a list of [question, answer] pairs of text"
+            )
+        pairs.append((pair[0], pair[1]))
+    return tuple(pairs)
 
 
 __all__ = ["Catalog", "CatalogError", "ModelSpec", "Provider", "ThinkingStyle"]

@@ -4,7 +4,8 @@ People's messages go in as user turns, each line prefixed with the speaker's nam
 knows who said what; Teammate's own earlier replies go in as the model's turns. Consecutive turns
 of one role are merged (the APIs want the roles to alternate), a thread that opens with a
 Teammate message gets that message as a user line (the APIs want a user turn first), and the
-trailing people's messages, the question last, become the prompt.
+trailing people's messages, the question last, become the prompt. A catalog entry's example
+exchanges go first, as earlier turns of the same chat.
 """
 
 from __future__ import annotations
@@ -56,3 +57,12 @@ def to_messages(turns: Sequence[Turn]) -> Prompted:
         else:
             history.append(ModelResponse(parts=[TextPart(text)]))
     return Prompted(history=history, prompt=prompt)
+
+
+def example_messages(examples: Sequence[tuple[str, str]]) -> list[ModelMessage]:
+    """Question-and-answer pairs as turns of the chat that came before the conversation."""
+    messages: list[ModelMessage] = []
+    for question, answer in examples:
+        messages.append(ModelRequest(parts=[UserPromptPart(question)]))
+        messages.append(ModelResponse(parts=[TextPart(answer)]))
+    return messages

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import httpx2
 from pydantic_ai.exceptions import (
@@ -28,6 +28,7 @@ from tenacity import RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_exponential_jitter
 
 from bot.core.config import CoreConfig
+from bot.core.http_transport import AiohttpTransport, StreamDropped
 
 log = logging.getLogger("teammate.core")
 
@@ -39,15 +40,6 @@ SPEND_LIMIT_CODE = "enforced_spend_limit_reached"
 HTTP_LIMITS = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
 
 WaitFn = Callable[[RetryCallState], float]
-
-
-class StreamDropped(httpx2.ReadError):
-    """The connection broke while a successful response's body was being read.
-
-    Raised by the transport in place of the underlying transport error (it is one, so the SDKs
-    handle it as before): it tells a stream that broke mid-way, which the transport could not
-    retry, from a request that never got a response, which it already did.
-    """
 
 
 def is_spend_limit(body: object) -> bool:
@@ -131,8 +123,7 @@ def http_retry_config(config: CoreConfig) -> RetryConfig:
 
 
 class _ReadErrorBodies(httpx2.AsyncBaseTransport):
-    """Reads the (small) body of an error response before the retry policy looks at it, and
-    marks a connection that breaks inside a successful body as :class:`StreamDropped`.
+    """Reads the (small) body of an error response before the retry policy looks at it.
 
     The policy needs the body to tell a spend limit from a rate limit, and the error raised when
     retries run out keeps the body, so the SDK and the log still say what the provider said.
@@ -145,26 +136,7 @@ class _ReadErrorBodies(httpx2.AsyncBaseTransport):
         response = await self._wrapped.handle_async_request(request)
         if response.status_code >= 400:
             await response.aread()
-        elif isinstance(response.stream, httpx2.AsyncByteStream):
-            response.stream = _MarkDrops(response.stream)
         return response
-
-    async def aclose(self) -> None:
-        await self._wrapped.aclose()
-
-
-class _MarkDrops(httpx2.AsyncByteStream):
-    def __init__(self, wrapped: httpx2.AsyncByteStream) -> None:
-        self._wrapped = wrapped
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in self._wrapped:
-                yield chunk
-        except httpx2.TransportError as exc:
-            if isinstance(exc, httpx2.TimeoutException):
-                raise
-            raise StreamDropped(str(exc) or type(exc).__name__) from exc
 
     async def aclose(self) -> None:
         await self._wrapped.aclose()
@@ -207,7 +179,7 @@ def _raise_if_retryable(response: httpx2.Response) -> None:
 
 def retrying_transport(config: CoreConfig) -> httpx2.AsyncBaseTransport:
     """An HTTP transport that retries transient failures as :func:`http_retry_config` says."""
-    inner = _ReadErrorBodies(httpx2.AsyncHTTPTransport(limits=HTTP_LIMITS))
+    inner = _ReadErrorBodies(AiohttpTransport(HTTP_LIMITS))
     return AsyncHTTPX2TenacityTransport(
         http_retry_config(config), wrapped=inner, validate_response=_raise_if_retryable
     )

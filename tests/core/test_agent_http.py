@@ -233,8 +233,8 @@ async def test_check_model_reports_ok_or_the_cause(
         await service.check_model("nonsense")
 
 
-async def test_the_embedded_model_gets_its_own_settings_and_prompt(
-    make_service: MakeService, prompts
+async def test_the_embedded_model_gets_its_own_settings_prompt_and_examples(
+    make_service: MakeService, prompts, catalog
 ) -> None:
     async with FakeOpenAI(models=("SmolLM2-135M-Instruct",)) as server:
         server.script(Text("The capital of France is Paris."))
@@ -249,4 +249,11 @@ async def test_the_embedded_model_gets_its_own_settings_and_prompt(
         "role": "system",
         "content": prompts.templates["embedded.md"].strip(),
     }
+    # The catalog's example exchanges come first, as earlier turns of the chat.
+    examples = catalog.resolve("local").examples
+    assert examples
+    sent = [(m["role"], m["content"]) for m in body["messages"][1:-1]]
+    assert sent == [turn for q, a in examples for turn in (("user", q), ("assistant", a))]
+    assert body["messages"][-1]["role"] == "user"
+    assert "capital of France" in body["messages"][-1]["content"]
     assert done.usage.input_tokens > 0 and done.usage.output_tokens > 0

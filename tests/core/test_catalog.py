@@ -161,6 +161,9 @@ def test_sampling_for_an_anthropic_entry_is_rejected(extra: dict, problem: str) 
         ({"stop": "END"}, "list of non-empty strings"),
         ({"stop": [""]}, "list of non-empty strings"),
         ({"prompt": 7}, "prompt"),
+        ({"examples": "Q: hi A: hello"}, "examples"),
+        ({"examples": [["only a question"]]}, "examples"),
+        ({"examples": [["a question", ""]]}, "examples"),
     ],
 )
 def test_malformed_request_settings_are_rejected(extra: dict, problem: str) -> None:

@@ -1,9 +1,9 @@
 """The embedded model for real (llama.cpp + SmolLM2-135M), through the whole path:
 control API (as the page uses it) → bot → llama.cpp server → the sandbox thread.
 
-With the catalog's settings for it (greedy decoding, short answers, its own short prompt) it
-answers simple questions right, and the footer shows token counts although llama.cpp's
-server reports none while streaming."""
+With the catalog's settings for it (greedy decoding, short answers, its own short prompt and
+example turns) it answers simple questions right, and the footer shows token counts although
+llama.cpp's server reports none while streaming."""
 
 from __future__ import annotations
 
