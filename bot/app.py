@@ -10,7 +10,7 @@ import gc
 import logging
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 import yaml
@@ -23,8 +23,10 @@ from bot.core.config import CoreConfig
 from bot.core.local_model import LocalModelServer
 from bot.core.prompts import Prompts
 from bot.core.store import ClaimStore, Database, ThreadStore, UsageLog
+from bot.core.tools.mcp import McpServers
+from bot.core.tools.mcp_config import McpConfigError, load_mcp_config
 from bot.core.tools.registry import ToolRegistry
-from bot.settings import Settings
+from bot.settings import Settings, SettingsProblem
 from bot.slack.client import build_session, build_web_client
 from bot.slack.context import BotIdentity, ThreadReader
 from bot.slack.dedupe import claim_middleware
@@ -48,11 +50,24 @@ def load_catalog(settings: Settings) -> Catalog:
     return Catalog.load(settings.seeds_dir / "models.yml")
 
 
+def load_mcp(settings: Settings) -> McpServers:
+    """The MCP servers TEAMMATE_MCP_CONFIG names (none when unset); a bad file stops the start
+    with one line. ``${VAR}`` in it is read from this process's environment."""
+    if settings.mcp_config is None:
+        return McpServers()
+    try:
+        configs = load_mcp_config(settings.mcp_config, os.environ)
+    except McpConfigError as exc:
+        raise SettingsProblem(str(exc)) from None
+    return McpServers(configs, environ=os.environ, log_dir=settings.data_dir)
+
+
 async def start_agent(
-    settings: Settings, db: Database | None = None
+    settings: Settings, db: Database | None = None, mcp: McpServers | None = None
 ) -> tuple[AgentService, LocalModelServer | None]:
     """The agent service, and the embedded model's server when the chosen model is the
-    embedded one and no running server was named with TEAMMATE_LOCAL_MODEL_URL."""
+    embedded one and no running server was named with TEAMMATE_LOCAL_MODEL_URL. ``mcp``'s
+    servers join the tools (started by the caller)."""
     catalog = load_catalog(settings)
     local: LocalModelServer | None = None
     local_url = None
@@ -63,6 +78,8 @@ async def start_agent(
     usage = UsageLog(db) if db is not None else None
     config = core_config(settings, local_url)
     toolbox = ToolRegistry(tool_timeout=config.tool_timeout)
+    if mcp is not None:
+        mcp.register(toolbox)
     return AgentService(config, catalog, prompts, toolbox=toolbox, usage=usage), local
 
 
@@ -75,6 +92,7 @@ class Runtime:
     session: aiohttp.ClientSession
     signing_secret: str
     local_model: LocalModelServer | None = None
+    mcp: McpServers = field(default_factory=McpServers)
 
     @property
     def tracker(self) -> WorkTracker:
@@ -82,6 +100,7 @@ class Runtime:
 
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
+        mcp = load_mcp(settings)
         db = Database(settings.resolved_database_url)
         await db.migrate()
         session = build_session()
@@ -89,7 +108,7 @@ class Runtime:
         client = build_web_client(token, settings.slack_api_url, session)
         auth = await client.auth_test()
         identity = BotIdentity(auth["user_id"], auth.get("bot_id") or "", auth.get("team") or "")
-        agent, local_model = await start_agent(settings, db)
+        agent, local_model = await start_agent(settings, db, mcp)
         claims = ClaimStore(db, _owner_id(), settings.claim_lease_seconds)
         await claims.purge()
         threads = ThreadStore(db)
@@ -123,14 +142,16 @@ class Runtime:
         )
         app.use(claim_middleware(claims))
         handlers.register(app, services)
+        await mcp.start()
         _tune_garbage_collector()
         log.info("ready as %s in %s", auth.get("user"), identity.team_name)
-        return cls(app, services, db, agent, session, signing_secret, local_model)
+        return cls(app, services, db, agent, session, signing_secret, local_model, mcp)
 
     async def close(self) -> None:
         if not await self.tracker.drain(DRAIN_SECONDS):
             log.warning("stopped with %d answers still running", self.tracker.active)
         await self.services.claims.close()
+        await self.mcp.stop()
         await self.agent.aclose()
         if self.local_model is not None:
             await self.local_model.stop()

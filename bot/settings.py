@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     tool_timeout: float = Field(30.0, gt=0, validation_alias=_env("TEAMMATE_TOOL_TIMEOUT"))
     stream_interval: float = Field(1.2, ge=0, validation_alias=_env("TEAMMATE_STREAM_INTERVAL"))
     max_answers: int = Field(100, ge=1, validation_alias=_env("TEAMMATE_MAX_ANSWERS"))
+    mcp_config: Path | None = Field(None, validation_alias=_env("TEAMMATE_MCP_CONFIG"))
 
     @classmethod
     def settings_customise_sources(
