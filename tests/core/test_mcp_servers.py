@@ -9,10 +9,12 @@ import logging
 import os
 import signal
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from pydantic_ai import RunContext
+from pydantic_ai.exceptions import ToolFailed
 from pydantic_ai.models.test import TestModel
 from pydantic_ai.usage import RunUsage
 
@@ -20,7 +22,7 @@ from bot.core.conversation import Scope
 from bot.core.tools.mcp import McpServers, Timings
 from bot.core.tools.mcp_config import load_mcp_config
 from bot.core.tools.registry import ToolRegistry
-from tests.mcp.servers import stdio_entry, until, wiki_over_http, write_config
+from tests.mcp.servers import free_port, stdio_entry, until, wiki_over_http, write_config
 
 FAST = Timings(connect=20, first_retry=0.1, last_retry=0.5, ping_every=0.2, ping_timeout=2)
 GENERAL = Scope("T1", "C0GENERAL", "public", "1.1", "U1")
@@ -32,10 +34,10 @@ async def start(tmp_path: Path) -> AsyncIterator[Callable]:
     """Start the servers of an ``mcpServers`` dict; all are stopped after the test."""
     started: list[McpServers] = []
 
-    async def start_servers(servers: dict, environ: dict | None = None):
+    async def start_servers(servers: dict, environ: dict | None = None, timings: Timings = FAST):
         environ = environ or dict(os.environ)
         configs = load_mcp_config(write_config(tmp_path, servers), environ)
-        mcp = McpServers(configs, environ=environ, log_dir=tmp_path, timings=FAST)
+        mcp = McpServers(configs, environ=environ, log_dir=tmp_path, timings=timings)
         registry = ToolRegistry()
         mcp.register(registry)
         started.append(mcp)
@@ -107,6 +109,34 @@ async def test_a_server_that_dies_is_left_out_until_it_is_back(start, caplog) ->
     messages = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("MCP server wiki is down: its process exited") for m in messages)
     assert sum(m.startswith("MCP server wiki is up") for m in messages) == 2
+
+
+async def test_a_call_that_finds_the_server_dead_fails_clearly_and_it_is_checked_at_once(
+    start,
+) -> None:
+    slow_pings = {"wiki": stdio_entry()}
+    mcp, registry = await start(slow_pings, timings=replace(FAST, ping_every=600))
+    wiki = mcp.get("wiki")
+    os.kill(await call_pid(registry), signal.SIGKILL)
+    with pytest.raises(ToolFailed, match=r"^The wiki server failed: Connection closed$"):
+        await call_pid(registry)
+    await until(lambda: not wiki.up, within=10)  # long before the next ping was due
+    await until(lambda: wiki.up)
+
+
+async def test_an_http_server_that_goes_away_is_tried_again_until_it_is_back(start) -> None:
+    port = free_port()
+    async with wiki_over_http(port) as url:
+        mcp, registry = await start({"docs": {"url": url}})
+        docs = mcp.get("docs")
+        assert docs.up
+    await until(lambda: not docs.up, within=10)
+    assert docs.problem in ("it closed the connection", f"nothing answers at {url}")
+    await until(lambda: docs.problem == f"nothing answers at {url}")  # the next tries
+    assert await tool_names(registry) == set()
+    async with wiki_over_http(port):
+        await until(lambda: docs.up)
+        assert "docs_search" in await tool_names(registry)
 
 
 async def test_a_stdio_server_sees_a_minimal_environment(start) -> None:

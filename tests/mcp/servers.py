@@ -33,9 +33,9 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def wiki_over_http() -> AsyncIterator[str]:
+async def wiki_over_http(port: int | None = None) -> AsyncIterator[str]:
     """The wiki server as its own process over streamable HTTP; yields its URL."""
-    port = free_port()
+    port = port or free_port()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         str(WIKI_SERVER),

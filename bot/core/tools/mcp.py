@@ -41,7 +41,7 @@ from typing import Any, Literal
 import anyio
 from fastmcp.client.transports import StdioTransport
 from pydantic_ai import RunContext
-from pydantic_ai.exceptions import ToolFailed
+from pydantic_ai.exceptions import ModelRetry, ToolFailed
 from pydantic_ai.mcp import MCPToolset
 from pydantic_ai.toolsets import AbstractToolset, WrapperToolset
 from pydantic_ai.toolsets.abstract import ToolsetTool
@@ -191,6 +191,12 @@ class McpServer:
                 was_up = True
                 self.tried.set()
                 log.info("MCP server %s is up with %d tools", self.name, len(self.tool_names))
+                if unknown := sorted((self.config.tools or set()) - {t.name for t in tools}):
+                    log.warning(
+                        'MCP server %s has no tool %s named in its "tools"',
+                        self.name,
+                        ", ".join(unknown),
+                    )
                 why = await self._watch(toolset)
                 self.state = "down"  # before the connection closes, so no answer picks it up
         except Exception as exc:  # noqa: BLE001 - a server's failure must never reach the bot
@@ -253,7 +259,9 @@ class McpServer:
             return "it did not answer in time"
         if "No such file or directory" in text and config.transport == "stdio":
             return f"its command {config.command!r} was not found"
-        if "Connection closed" in text and config.transport == "stdio":
+        if "Connection closed" in text:
+            if config.transport == "http":
+                return "it closed the connection"
             last = _last_line(self.log_file)
             return "its process exited" + (f" ({last})" if last else "")
         refused = "connection attempts failed" in text.lower()
@@ -301,6 +309,13 @@ class _LiveTools(WrapperToolset[AnswerDeps]):
             raise ToolFailed(f"The {self.server.name} server is not available right now.")
         try:
             return await self.wrapped.call_tool(name, tool_args, ctx, tool)
+        except ModelRetry as retry:
+            # MCPToolset raises ModelRetry for protocol errors ("Connection closed"): spending
+            # the model's retries on a server that may be gone could end the answer.
+            if retry.__cause__ is None:
+                raise
+            self.server.suspect(retry.__cause__)
+            raise ToolFailed(f"The {self.server.name} server failed: {retry.message}") from None
         except PASS_THROUGH:
             raise
         except Exception as exc:
