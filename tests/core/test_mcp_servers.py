@@ -4,6 +4,7 @@ will not start or dies left out and brought back without anyone waiting for it."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -100,6 +101,8 @@ async def test_a_server_that_dies_is_left_out_until_it_is_back(start, caplog) ->
     caplog.set_level(logging.INFO, "teammate.mcp")
     mcp, registry = await start({"wiki": stdio_entry()})
     wiki = mcp.get("wiki")
+    await asyncio.sleep(1.0)  # several pings: a server that answers them stays up
+    assert wiki.up and sum("wiki is up" in r.getMessage() for r in caplog.records) == 1
     first = await call_pid(registry)
     os.kill(first, signal.SIGKILL)
     await until(lambda: not wiki.up, within=10)

@@ -40,6 +40,8 @@ from typing import Any, Literal
 
 import anyio
 from fastmcp.client.transports import StdioTransport
+from mcp import MCPError
+from mcp.types import METHOD_NOT_FOUND
 from pydantic_ai import RunContext
 from pydantic_ai.exceptions import ModelRetry, ToolFailed
 from pydantic_ai.mcp import MCPToolset
@@ -76,8 +78,8 @@ class Timings:
 
 
 def server_environment(config: McpServerConfig, environ: Mapping[str, str]) -> dict[str, str]:
-    """What a stdio server starts with: PATH, HOME and the locale from ``environ``, then the
-    ``env`` of its entry."""
+    """What a stdio server starts with: PATH, HOME and the locale (LANG, LANGUAGE, LC_*, TZ)
+    from ``environ``, then the ``env`` of its entry."""
     kept = {
         name: value
         for name, value in environ.items()
@@ -118,7 +120,7 @@ class McpServer:
         self.state: State = "starting"
         self.problem = ""
         self.tool_names: frozenset[str] = frozenset()
-        self._environ = dict(environ)
+        self._child_env = server_environment(config, environ) if config.command else {}
         self._live = _LiveTools(self._new_toolset(), self)
         self.toolset: AbstractToolset[AnswerDeps] = self._live.prefixed(config.name)
         self._suspect = asyncio.Event()
@@ -204,7 +206,8 @@ class McpServer:
         return was_up, why
 
     async def _watch(self, toolset: MCPToolset[AnswerDeps]) -> str:
-        """Wait until a ping fails; why it did."""
+        """Wait until a ping goes unanswered; why. A server may answer ``ping`` with "method
+        not found" (the MCP SDK's own server does on a modern session): that is an answer."""
         while True:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.timings.ping_every):
@@ -213,6 +216,9 @@ class McpServer:
             try:
                 with anyio.fail_after(self.timings.ping_timeout):
                     await toolset.client.ping()
+            except MCPError as exc:
+                if exc.code != METHOD_NOT_FOUND:  # a server without ping still answered
+                    return self._why(exc)
             except Exception as exc:  # noqa: BLE001
                 return self._why(exc)
 
@@ -241,7 +247,7 @@ class McpServer:
             transport = StdioTransport(
                 command=config.command,
                 args=list(config.args),
-                env=server_environment(config, self._environ),
+                env=self._child_env,
                 cwd=config.cwd,
                 keep_alive=False,
                 log_file=self.log_file,
@@ -367,6 +373,7 @@ class McpServers:
 
     async def check(self) -> list[ServerCheck]:
         """Try every server once, at the same time."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
         return list(await asyncio.gather(*(server.check() for server in self.servers)))
 
     def get(self, name: str) -> McpServer:
