@@ -19,6 +19,9 @@ A stdio server starts with a minimal environment: PATH, HOME and the locale vari
 TERM, USER); never the bot's tokens or keys. Its stderr goes to ``mcp-<name>.log`` in the log
 folder, whose last line says why a server that exits at start did so.
 
+The MCP client and SDK take about a second to import, so they are imported when the first
+server is set up: a bot without MCP servers never loads them.
+
 Usage::
 
     servers = McpServers(load_mcp_config(path, os.environ), environ=os.environ, log_dir=data)
@@ -36,15 +39,11 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
-from fastmcp.client.transports import StdioTransport
-from mcp import MCPError
-from mcp.types import METHOD_NOT_FOUND
 from pydantic_ai import RunContext
 from pydantic_ai.exceptions import ModelRetry, ToolFailed
-from pydantic_ai.mcp import MCPToolset
 from pydantic_ai.toolsets import AbstractToolset, WrapperToolset
 from pydantic_ai.toolsets.abstract import ToolsetTool
 
@@ -55,6 +54,9 @@ from bot.core.redact import redact
 from bot.core.tools.guard import PASS_THROUGH
 from bot.core.tools.mcp_config import McpServerConfig
 from bot.core.tools.registry import ToolRegistry
+
+if TYPE_CHECKING:
+    from pydantic_ai.mcp import MCPToolset
 
 log = logging.getLogger("teammate.mcp")
 
@@ -208,6 +210,9 @@ class McpServer:
     async def _watch(self, toolset: MCPToolset[AnswerDeps]) -> str:
         """Wait until a ping goes unanswered; why. A server may answer ``ping`` with "method
         not found" (the MCP SDK's own server does on a modern session): that is an answer."""
+        from mcp import MCPError
+        from mcp.types import METHOD_NOT_FOUND
+
         while True:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.timings.ping_every):
@@ -236,6 +241,9 @@ class McpServer:
             log.debug("MCP server %s still down: %s; next try in %g s", self.name, why, pause)
 
     def _new_toolset(self) -> MCPToolset[AnswerDeps]:
+        from fastmcp.client.transports import StdioTransport
+        from pydantic_ai.mcp import MCPToolset
+
         config = self.config
         common: dict[str, Any] = {
             "id": config.name,
