@@ -11,7 +11,7 @@ import logging
 import os
 import socket
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 import yaml
@@ -37,9 +37,11 @@ from bot.core.store import (
     ThreadStore,
     UsageLog,
 )
+from bot.core.tools.mcp import McpServers
+from bot.core.tools.mcp_config import McpConfigError, load_mcp_config
 from bot.core.tools.registry import ToolDef, ToolRegistry
 from bot.core.tools.workspace import workspace_tools
-from bot.settings import Settings
+from bot.settings import Settings, SettingsProblem
 from bot.slack.admins import Admins
 from bot.slack.approvals import ApprovalDesk
 from bot.slack.client import build_session, build_web_client
@@ -67,17 +69,30 @@ def load_catalog(settings: Settings) -> Catalog:
     return Catalog.load(settings.seeds_dir / "models.yml")
 
 
+def load_mcp(settings: Settings) -> McpServers:
+    """The MCP servers TEAMMATE_MCP_CONFIG names (none when unset); a bad file stops the start
+    with one line. ``${VAR}`` in it is read from this process's environment."""
+    if settings.mcp_config is None:
+        return McpServers()
+    try:
+        configs = load_mcp_config(settings.mcp_config, os.environ)
+    except McpConfigError as exc:
+        raise SettingsProblem(str(exc)) from None
+    return McpServers(configs, environ=os.environ, log_dir=settings.data_dir)
+
+
 async def start_agent(
     settings: Settings,
     db: Database | None = None,
     *,
     approvals: Approvals | None = None,
     tools: Sequence[ToolDef] = (),
+    mcp: McpServers | None = None,
 ) -> tuple[AgentService, LocalModelServer | None]:
     """The agent service, and the embedded model's server when the chosen model is the
     embedded one and no running server was named with TEAMMATE_LOCAL_MODEL_URL. ``tools``
-    join the built-in ones; ``approvals`` decides the calls of those that write or reach
-    outside."""
+    and ``mcp``'s servers (started by the caller) join the built-in ones; ``approvals``
+    decides the calls of those that write or reach outside."""
     catalog = load_catalog(settings)
     local: LocalModelServer | None = None
     local_url = None
@@ -93,6 +108,8 @@ async def start_agent(
         toolbox.add(tool)
     if memory is not None:
         toolbox.add(memory.tool())
+    if mcp is not None:
+        mcp.register(toolbox)
     grounders: list[Grounder] = []
     if db is not None:
         knowledge = KnowledgeStore(db)
@@ -131,6 +148,7 @@ class Runtime:
     session: aiohttp.ClientSession
     signing_secret: str
     local_model: LocalModelServer | None = None
+    mcp: McpServers = field(default_factory=McpServers)
 
     @property
     def tracker(self) -> WorkTracker:
@@ -139,6 +157,7 @@ class Runtime:
     @classmethod
     async def start(cls, settings: Settings, tools: Sequence[ToolDef] = ()) -> Runtime:
         """The running application; ``tools`` join the built-in ones (a benchmark's no-op)."""
+        mcp = load_mcp(settings)
         db = Database(settings.resolved_database_url)
         await db.migrate()
         await load_knowledge_seeds(settings, db)
@@ -151,7 +170,7 @@ class Runtime:
         workspace = workspace_tools(SlackWorkspace(client, reader))
         approvals = Approvals(ApprovalStore(db), settings.approval_timeout)
         agent, local_model = await start_agent(
-            settings, db, approvals=approvals, tools=[*workspace, *tools]
+            settings, db, approvals=approvals, tools=[*workspace, *tools], mcp=mcp
         )
         claims = ClaimStore(db, _owner_id(), settings.claim_lease_seconds)
         await claims.purge()
@@ -198,9 +217,10 @@ class Runtime:
         app.use(claim_middleware(claims))
         handlers.register(app, services)
         desk.start(client)
+        await mcp.start()
         _tune_garbage_collector()
         log.info("ready as %s in %s", auth.get("user"), identity.team_name)
-        return cls(app, services, db, agent, session, signing_secret, local_model)
+        return cls(app, services, db, agent, session, signing_secret, local_model, mcp)
 
     async def close(self) -> None:
         if not await self.tracker.drain(DRAIN_SECONDS):
@@ -208,6 +228,7 @@ class Runtime:
         if self.services.approvals is not None:
             await self.services.approvals.stop()
         await self.services.claims.close()
+        await self.mcp.stop()
         await self.agent.aclose()
         if self.local_model is not None:
             await self.local_model.stop()

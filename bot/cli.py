@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         mode = SLACK_MODES.get(args.command)
         if mode:
             settings.require_slack(mode)
+        if args.command != "doctor":  # doctor reports a bad file as a failed check
+            _require_mcp_config(settings)
         settings, choice = asyncio.run(with_chosen_model(settings))
         if args.command != "doctor":  # doctor reports it as a failed check instead
             require_startable(settings, choice)
@@ -110,6 +112,13 @@ def _configure_logs(settings: Settings, to_file: bool) -> Path | None:
     path.parent.mkdir(parents=True, exist_ok=True)
     logs.configure(settings.log_level, path.open("a", encoding="utf-8"))
     return path
+
+
+def _require_mcp_config(settings: Settings) -> None:
+    """A bad TEAMMATE_MCP_CONFIG stops the start before anything connects."""
+    from bot.app import load_mcp
+
+    load_mcp(settings)
 
 
 def _require_slack_accepts(settings: Settings) -> None:

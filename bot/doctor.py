@@ -15,10 +15,11 @@ from pathlib import Path
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from bot.app import start_agent
+from bot.app import load_mcp, start_agent
 from bot.core.store import Database
+from bot.core.tools.mcp import ServerCheck
 from bot.model_choice import ModelChoice
-from bot.settings import Settings, _secret
+from bot.settings import Settings, SettingsProblem, _secret
 from bot.slack.client import build_session, build_web_client
 
 OK, FAIL, NOTE = "✓", "✗", "–"
@@ -54,6 +55,7 @@ async def run_doctor(
         )
     await _check_database(settings, report)
     await _check_model(settings, choice, report)
+    await _check_mcp(settings, report)
     if not failures:
         say("All checks passed.")
     else:
@@ -186,3 +188,41 @@ async def _check_model(
         await agent.aclose()
         if local_model is not None:
             await local_model.stop()
+
+
+async def _check_mcp(settings: Settings, report: Callable[[str, str], None]) -> None:
+    """One line per MCP server: its tools, or why it does not start and what to fix."""
+    if settings.mcp_config is None:
+        return
+    try:
+        servers = load_mcp(settings)
+    except SettingsProblem as problem:
+        report(FAIL, str(problem))
+        return
+    if not servers.servers:
+        report(NOTE, f"TEAMMATE_MCP_CONFIG ({settings.mcp_config}) lists no MCP servers")
+    for check in await servers.check():
+        report(*_mcp_line(check, settings.mcp_config))
+
+
+def _mcp_line(check: ServerCheck, path: Path) -> tuple[str, str]:
+    config = check.config
+    name = f"MCP server {config.name} ({config.transport}: {config.where})"
+    if not check.ok:
+        fix = (
+            f'fix "command"/"args" of "{config.name}" in {path}'
+            if config.transport == "stdio"
+            else f'start it, or fix "url" of "{config.name}" in {path}'
+        )
+        return FAIL, (
+            f"{name} does not start: {check.problem}: {fix} (Teammate answers without its "
+            "tools and keeps trying)"
+        )
+    if check.unknown:
+        return FAIL, (
+            f'{name} has no tool {", ".join(check.unknown)} named in its "tools": fix or remove '
+            f"the name in {path}"
+        )
+    where = "everywhere" if config.channels is None else "in " + ", ".join(sorted(config.channels))
+    tools = ", ".join(check.tools) or "none"
+    return OK, f"{name} works: {len(check.tools)} tools, risk {config.risk}, {where}: {tools}"

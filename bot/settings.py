@@ -92,6 +92,7 @@ class Settings(BaseSettings):
         frozenset(), validation_alias=_env("TEAMMATE_ADMINS")
     )
     approval_timeout: float = Field(600.0, gt=0, validation_alias=_env("TEAMMATE_APPROVAL_TIMEOUT"))
+    mcp_config: Path | None = Field(None, validation_alias=_env("TEAMMATE_MCP_CONFIG"))
 
     @classmethod
     def settings_customise_sources(

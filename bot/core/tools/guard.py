@@ -35,7 +35,8 @@ log = logging.getLogger("teammate.tools")
 DEFAULT_OUTPUT_CAP = 40_000
 """Characters of one tool result the model is given (about 10,000 tokens)."""
 
-_PASS_THROUGH = (ModelRetry, ToolFailed, ApprovalRequired, CallDeferred)
+PASS_THROUGH = (ModelRetry, ToolFailed, ApprovalRequired, CallDeferred)
+"""What a tool raises on purpose for pydantic-ai to act on; never turned into an error."""
 
 
 class GuardedToolset(WrapperToolset[AnswerDeps]):
@@ -68,7 +69,7 @@ class GuardedToolset(WrapperToolset[AnswerDeps]):
         except TimeoutError:
             log.warning("tool %s timed out after %g s", name, limit)
             raise ToolFailed(f"Timed out after {limit:g} seconds.") from None
-        except _PASS_THROUGH:
+        except PASS_THROUGH:
             raise
         except Exception as exc:  # noqa: BLE001 - the model gets words, the log the detail
             reference = new_reference()

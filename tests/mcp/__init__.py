@@ -1,0 +1,1 @@
+"""Real MCP servers for the tests, and what starts them."""
