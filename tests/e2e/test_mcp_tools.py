@@ -19,7 +19,7 @@ WIKI_PAGE = "Deploys run every weekday at 10:00 from the release branch."
 @pytest.fixture
 def servers() -> dict:
     """The ``mcpServers`` the bot starts with; a test or class overrides it."""
-    return {"wiki": stdio_entry(tools=["search"])}
+    return {"wiki": stdio_entry(tools=["search"], risk="read")}  # read: no approval asked
 
 
 @pytest.fixture
@@ -32,7 +32,9 @@ def generations(stack) -> list[dict]:
 
 
 def offered(body: dict) -> list[str]:
-    return [tool["name"] for tool in body.get("tools") or []]
+    """The MCP servers' tools a request offered (the built-in ones left out)."""
+    servers = ("wiki_", "docs_", "gone_")
+    return [tool["name"] for tool in body.get("tools") or [] if tool["name"].startswith(servers)]
 
 
 async def answer_from_the_wiki(stack, tool: str) -> None:
@@ -59,7 +61,7 @@ class TestOverStreamableHttp:
     @pytest.fixture
     async def servers(self) -> dict:
         async with wiki_over_http() as url:
-            yield {"docs": {"url": url, "tools": ["search"]}}
+            yield {"docs": {"url": url, "tools": ["search"], "risk": "read"}}
 
     async def test_an_http_servers_tool_is_called_and_the_thread_shows_it(self, stack) -> None:
         await answer_from_the_wiki(stack, "docs_search")
@@ -68,7 +70,7 @@ class TestOverStreamableHttp:
 class TestChannels:
     @pytest.fixture
     def servers(self) -> dict:
-        return {"wiki": stdio_entry(tools=["search"], channels=["C0RANDOM"])}
+        return {"wiki": stdio_entry(tools=["search"], channels=["C0RANDOM"], risk="read")}
 
     async def test_a_server_is_offered_only_in_its_channels(self, stack) -> None:
         stack.model.script(Text("From general."), Text("From random."))
@@ -113,7 +115,7 @@ class TestEnvironment:
     def servers(self, monkeypatch) -> dict:
         for name, value in self.SECRETS.items():
             monkeypatch.setenv(name, value)
-        return {"wiki": stdio_entry(env={"WIKI_TOKEN": "${WIKI_TOKEN}"})}
+        return {"wiki": stdio_entry(env={"WIKI_TOKEN": "${WIKI_TOKEN}"}, risk="read")}
 
     async def test_a_stdio_server_never_sees_the_bots_tokens_and_keys(self, stack) -> None:
         stack.model.script(ToolCalls([ToolUse("wiki_environment", {})]), Text("Seen."))
