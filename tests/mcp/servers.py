@@ -57,8 +57,14 @@ async def wiki_over_http(port: int | None = None) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}/mcp"
     finally:
         if process.returncode is None:
+            # A graceful shutdown waits for open client streams (the bot keeps one): give it a
+            # few seconds, then the server goes away as a crashed one would.
             process.terminate()
-            await process.wait()
+            try:
+                await asyncio.wait_for(process.wait(), 5)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
 
 
 async def until(check: Callable[[], bool], within: float = 20.0) -> None:

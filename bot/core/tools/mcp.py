@@ -105,6 +105,10 @@ class ServerCheck:
         return not self.problem
 
 
+STOP_SECONDS = 10.0
+"""How long stopping waits for the servers' connections to close."""
+
+
 class McpServer:
     """One configured server: its tools for the registry and the task that keeps it up."""
 
@@ -121,6 +125,7 @@ class McpServer:
         self.log_file = log_dir / f"mcp-{config.name}.log"
         self.state: State = "starting"
         self.problem = ""
+        self._reported = False  # its being down is logged once, until it is up again
         self.tool_names: frozenset[str] = frozenset()
         self._child_env = server_environment(config, environ) if config.command else {}
         self._live = _LiveTools(self._new_toolset(), self)
@@ -191,7 +196,7 @@ class McpServer:
                     tools = await toolset.list_tools()
                 self._live.wrapped = toolset
                 self.listed([tool.name for tool in tools if self.config.allows(tool.name)])
-                self.state, self.problem = "up", ""
+                self.state, self.problem, self._reported = "up", "", False
                 was_up = True
                 self.tried.set()
                 log.info("MCP server %s is up with %d tools", self.name, len(self.tool_names))
@@ -202,7 +207,9 @@ class McpServer:
                         ", ".join(unknown),
                     )
                 why = await self._watch(toolset)
-                self.state = "down"  # before the connection closes, so no answer picks it up
+                # Down before the connection closes, so no answer picks it up; with its reason,
+                # so nobody reads a down server with no problem.
+                self.state, self.problem = "down", why
         except Exception as exc:  # noqa: BLE001 - a server's failure must never reach the bot
             why = why or self._why(exc)
         return was_up, why
@@ -228,8 +235,8 @@ class McpServer:
                 return self._why(exc)
 
     def _down(self, why: str, pause: float) -> None:
-        again = self.state == "down" and self.problem
-        self.state, self.problem = "down", why
+        again = self._reported
+        self.state, self.problem, self._reported = "down", why, True
         if not again:
             log.warning(
                 "MCP server %s is down: %s; its tools are left out, next try in %g s",
@@ -376,7 +383,12 @@ class McpServers:
         """Disconnect every server (a stdio server's process ends)."""
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # A server that does not let go in time is left behind: stopping must not hang.
+        _, stuck = (
+            await asyncio.wait(self._tasks, timeout=STOP_SECONDS) if self._tasks else ((), ())
+        )
+        for task in stuck:
+            log.warning("MCP server connection %s did not close in time", task.get_name())
         self._tasks.clear()
 
     async def check(self) -> list[ServerCheck]:
