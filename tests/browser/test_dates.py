@@ -39,7 +39,7 @@ async def test_date_sequences_are_drawn_in_the_viewers_time(sandbox: Sandbox, pa
         f"<!date^{POSTED}^{{date_long}}|Feb 18>",
         f"<!date^{POSTED}^{{date_short}} at {{time}}^https://example.com/log|Feb 18>",
         f"<!date^{yesterday}^{{date_short_pretty}} at noon|a day ago>",
-        f"<!date^{int(time.time()) - 180}^posted {{ago}}|recently>",
+        f"<!date^{int(time.time()) - 160}^posted {{ago}}|recently>",
         f"<!date^{POSTED}^{{no_such_token}}|the fallback>",
     ]
     client = AsyncWebClient(token=sandbox.bot_token, base_url=sandbox.api_url)
