@@ -2,7 +2,7 @@
  * selects, menus, pickers, choices, inputs), drawn the way Slack's client draws them. What the
  * workspace offers (people, channels) and which clicks are on their way come from the page
  * (usePage). */
-import { SAFE_URL, channelRef, emoji, emojiNames, esc, link, markdown, mrkdwn, userMention } from "./markup.js";
+import { SAFE_URL, channelRef, emoji, emojiNames, esc, link, markdown, mrkdwn, slackDate, userMention } from "./markup.js";
 
 const page = {
   people: () => [], // [[user id, name]] a users select offers
@@ -169,7 +169,7 @@ function richInline(elements, inCode) {
       case "usergroup": h = `<span class="mention">@${esc(el.usergroup_id)}</span>`; break;
       case "emoji": h = emoji(el.name, el.unicode); break;
       case "broadcast": h = `<span class="mention broadcast">@${esc(el.range)}</span>`; break;
-      case "date": h = esc(el.fallback || new Date((el.timestamp || 0) * 1000).toLocaleString()); break;
+      case "date": h = slackDate(String(el.timestamp ?? ""), el.format, el.url, el.fallback); break;
       case "color": h = `<span class="color-chip" style="background:${/^#[0-9a-f]{3,8}$/i.test(el.value) ? el.value : "#ccc"}"></span>${esc(el.value)}`; break;
       default: h = `<span class="bk-unknown inline">${esc(el.type || "?")}</span>`;
     }

@@ -65,6 +65,61 @@ const link = (url, text) => {
   if (!SAFE_URL.test(String(url).trim())) return label;
   return `<a href="${esc(String(url).trim())}" target="_blank" rel="noopener noreferrer">${label}</a>`;
 };
+// Slack's <!date^seconds^format^link|fallback>, drawn as Slack's client draws it: in the
+// viewer's time zone, with "today", "yesterday" and "tomorrow" where a token is "pretty"
+// (capitalised at the start); a format with an unknown token shows the fallback.
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+  "September", "October", "November", "December"];
+const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const ordinal = (n) => {
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  return `${n}${teen ? "th" : { 1: "st", 2: "nd", 3: "rd" }[n % 10] || "th"}`;
+};
+const twoDigits = (n) => String(n).padStart(2, "0");
+const dayNumber = (d) => Math.round(new Date(d.getFullYear(), d.getMonth(), d.getDate()) / 86400000);
+
+function ago(at, now) {
+  const seconds = Math.round((at - now) / 1000);
+  const steps = [["year", 31536000], ["month", 2592000], ["day", 86400], ["hour", 3600], ["minute", 60]];
+  const [unit, size] = steps.find(([, n]) => Math.abs(seconds) >= n) || ["second", 1];
+  return new Intl.RelativeTimeFormat("en", { numeric: "auto" }).format(Math.round(seconds / size), unit);
+}
+
+function dateTokens(at, now) {
+  const month = MONTHS[at.getMonth()];
+  const year = at.getFullYear();
+  const date = `${month} ${ordinal(at.getDate())}, ${year}`;
+  const short = `${month.slice(0, 3)} ${at.getDate()}, ${year}`;
+  const long = `${WEEKDAYS[at.getDay()]}, ${date}`;
+  const near = { "-1": "yesterday", 0: "today", 1: "tomorrow" }[dayNumber(at) - dayNumber(now)];
+  const thisYear = `${WEEKDAYS[at.getDay()]}, ${month} ${ordinal(at.getDate())}`;
+  return {
+    date_num: `${year}-${twoDigits(at.getMonth() + 1)}-${twoDigits(at.getDate())}`,
+    date_slash: `${twoDigits(at.getDate())}/${twoDigits(at.getMonth() + 1)}/${year}`,
+    date, date_short: short, date_long: long, date_long_full: `${month} ${at.getDate()}, ${year}`,
+    date_pretty: near || date, date_short_pretty: near || short, date_long_pretty: near || long,
+    day_divider_pretty: near || (year === now.getFullYear() ? thisYear : long),
+    time: at.toLocaleTimeString("en-US", { hour: "numeric", minute: "2-digit" }),
+    time_secs: at.toLocaleTimeString("en-US", { hour: "numeric", minute: "2-digit", second: "2-digit" }),
+    ago: ago(at, now),
+  };
+}
+
+function slackDate(seconds, format, url, fallback) {
+  const at = new Date(Number(seconds) * 1000);
+  if (!format || !/^-?\d+(\.\d+)?$/.test(seconds) || Number.isNaN(at.getTime())) return esc(fallback || "");
+  const tokens = dateTokens(at, new Date());
+  let known = true;
+  const text = format.replace(/\{(\w+)\}/g, (whole, name, offset) => {
+    if (!(name in tokens)) known = false;
+    const value = tokens[name] || whole;
+    return offset === 0 ? value.charAt(0).toUpperCase() + value.slice(1) : value;
+  });
+  if (!known) return esc(fallback || format);
+  const drawn = `<time datetime="${esc(at.toISOString())}" title="${esc(fallback || at.toString())}">${esc(text)}</time>`;
+  return url && SAFE_URL.test(url) ? `<a href="${esc(url)}" target="_blank" rel="noopener noreferrer">${drawn}</a>` : drawn;
+}
+
 /** A Slack control sequence such as <@U1>, <#C1|general>, <!here> or <url|text>. */
 const controlSequence = (inner) => {
   const [target, ...rest] = inner.split("|");
@@ -77,6 +132,10 @@ const controlSequence = (inner) => {
       return `<span class="mention broadcast">@${esc(word)}</span>`;
     }
     if (word.startsWith("subteam^")) return `<span class="mention">${esc(label || "@group")}</span>`;
+    if (word.startsWith("date^")) {
+      const [, seconds, format, url] = word.split("^");
+      return slackDate(seconds, decode(format), decode(url || ""), label);
+    }
     return esc(label || word.replace(/\^.*$/, ""));
   }
   return link(decode(target), label ?? decode(target));
@@ -293,5 +352,6 @@ function parseTable(lines, start) {
 }
 
 export {
-  SAFE_URL, channelRef, decode, emoji, emojiNames, esc, link, markdown, mrkdwn, useNames, userMention,
+  SAFE_URL, channelRef, decode, emoji, emojiNames, esc, link, markdown, mrkdwn, slackDate, useNames,
+  userMention,
 };
