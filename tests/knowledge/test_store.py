@@ -5,10 +5,13 @@ count of sections per word the store keeps."""
 
 from __future__ import annotations
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import text
 
 from bot.core.knowledge import KnowledgeStore
 from bot.core.knowledge.document import Document, Section
+from bot.core.store.db import MIGRATIONS
 from tests.conftest import postgres_database
 
 
@@ -108,3 +111,22 @@ async def recounted(db) -> dict[str, int]:
     )
     async with db.sessions() as session:
         return dict((await session.execute(text(query))).all())
+
+
+async def test_postgres_counts_the_words_of_sections_written_before_the_counts_existed() -> None:
+    async with postgres_database() as db:
+        await KnowledgeStore(db).put("deploy.md", "h", deploy_guide())
+        async with db.engine.begin() as conn:
+            await conn.run_sync(downgrade_to, "0008")  # the sections stay, their counts go
+        await db.migrate()
+        assert (await term_counts(db))["canari"] == 2
+        assert await term_counts(db) == await recounted(db)
+        [hit] = await KnowledgeStore(db, candidates=0).search("canary hosts", 1)
+        assert hit.heading == "Canary hosts"
+
+
+def downgrade_to(conn, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = conn
+    command.downgrade(config, revision)
