@@ -9,10 +9,10 @@ searched with OR, so a section that holds most of them ranks first without needi
 On PostgreSQL ranking costs time for every section it reads, and one common word of a question
 matches a large part of a big corpus. So the candidates are the sections holding the question's
 rarer words: its words from the rarest up, while the sections they appear in add up to at most
-``candidates`` (always at least the rarest word). Those are ranked by the whole question, common
-words included. The count of sections per word is kept in ``knowledge_terms`` as documents are
-written (migration 0009). Below that many sections in all, nothing is left out. FTS5 computes
-bm25 inside its index scan and needs none of this.
+``candidates``, and until they are in as many sections as the search asks for. Those are ranked
+by the whole question, common words included. The count of sections per word is kept in
+``knowledge_terms`` as documents are written (migration 0009). Below that many sections in all,
+nothing is left out. FTS5 computes bm25 inside its index scan and needs none of this.
 
 Writes are whole documents: a document is replaced (its sections and index rows with it) in one
 transaction, and one whose bytes have not changed is left as it is.
