@@ -5,6 +5,8 @@ count of sections per word the store keeps."""
 
 from __future__ import annotations
 
+import asyncio
+
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
@@ -96,6 +98,18 @@ async def test_postgres_keeps_the_count_of_sections_per_word() -> None:
         for info in await store.documents():
             await store.remove(info.id)
         assert await term_counts(db) == {}
+
+
+async def test_postgres_counts_stay_right_when_documents_are_written_at_once() -> None:
+    async with postgres_database() as db:
+        store = KnowledgeStore(db)
+        await asyncio.gather(*(store.put(f"{n}.md", "h1", deploy_guide()) for n in range(6)))
+        await asyncio.gather(
+            *(store.put(f"{n}.md", "h2", doc(("Canary", "Canary birds."))) for n in range(3)),
+            *(store.remove(info.id) for info in await store.documents() if info.source >= "3"),
+        )
+        assert await term_counts(db) == await recounted(db)
+        assert (await term_counts(db))["canari"] == 3
 
 
 async def term_counts(db) -> dict[str, int]:
