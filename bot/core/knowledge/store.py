@@ -11,8 +11,9 @@ matches a large part of a big corpus. So the candidates are the sections holding
 rarer words: its words from the rarest up, while the sections they appear in add up to at most
 ``candidates``, and until they are in as many sections as the search asks for. Those are ranked
 by the whole question, common words included. The count of sections per word is kept in
-``knowledge_terms`` as documents are written (migration 0009). Below that many sections in all,
-nothing is left out. FTS5 computes bm25 inside its index scan and needs none of this.
+``knowledge_terms`` as documents are written (migration 0009). When the question's words are
+in no more than that many sections together, nothing is left out. FTS5 computes bm25 inside its
+index scan and needs none of this.
 
 Writes are whole documents: a document is replaced (its sections and index rows with it) in one
 transaction, and one whose bytes have not changed is left as it is.
