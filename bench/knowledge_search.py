@@ -24,7 +24,7 @@ from pathlib import Path
 import asyncpg
 import yaml
 
-from bench.report import Result, Row, to_text
+from bench.report import OtherWork, Result, Row, to_text
 from bench.stats import percentile
 from bot.core.knowledge import KnowledgeStore
 from bot.core.knowledge.document import Document, Section
@@ -173,7 +173,9 @@ async def run() -> Result:
 
 
 def main() -> None:
+    other = OtherWork()
     print(to_text(asyncio.run(run())))
+    print(f"{other.summary()}; the PostgreSQL server is one of them")
 
 
 if __name__ == "__main__":

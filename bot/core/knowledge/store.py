@@ -6,6 +6,15 @@ with ``websearch_to_tsquery``, ``ts_rank_cd`` and ``ts_headline``. A question's 
 searched with OR, so a section that holds most of them ranks first without needing all of them
 (people ask in sentences; the models call the tool with a few keywords).
 
+On PostgreSQL ranking costs time for every section it reads, and one common word of a question
+matches a large part of a big corpus. So the candidates are the sections holding the question's
+rarer words: its words from the rarest up, while the sections they appear in add up to at most
+``candidates``, and until they are in as many sections as the search asks for. Those are ranked
+by the whole question, common words included. The count of sections per word is kept in
+``knowledge_terms`` as documents are written (migration 0009). When the question's words are
+in no more than that many sections together, nothing is left out. FTS5 computes bm25 inside its
+index scan and needs none of this.
+
 Writes are whole documents: a document is replaced (its sections and index rows with it) in one
 transaction, and one whose bytes have not changed is left as it is.
 """
@@ -76,9 +85,15 @@ def search_terms(query: str) -> list[str]:
     return list(seen)[:32]
 
 
+CANDIDATES = 1_000
+"""How many sections PostgreSQL's search ranks at most when the question's rarer words pick
+them (ranking reads each one; see the module docstring and docs/benchmarks.md)."""
+
+
 class KnowledgeStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, candidates: int = CANDIDATES) -> None:
         self.db = db
+        self.candidates = candidates
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -151,6 +166,8 @@ class KnowledgeStore:
                 ),
                 [{"id": i, **row} for i, row in zip(ids, rows, strict=True)],
             )
+        else:
+            await session.execute(_COUNT_TERMS, {"doc": document_id, "sign": 1})
 
     async def _drop_sections(self, session: AsyncSession, document_id: int) -> None:
         if self.db.is_sqlite:
@@ -161,6 +178,9 @@ class KnowledgeStore:
                 ),
                 {"doc": document_id},
             )
+        else:
+            await session.execute(_COUNT_TERMS, {"doc": document_id, "sign": -1})
+            await session.execute(_FORGET_TERMS, {"doc": document_id})
         await session.execute(
             delete(KnowledgeSectionRow).where(KnowledgeSectionRow.document_id == document_id)
         )
@@ -198,12 +218,15 @@ class KnowledgeStore:
         terms = search_terms(query)
         if not terms or limit < 1:
             return []
+        params: dict[str, str | int] = {"limit": limit}
         if self.db.is_sqlite:
-            statement, params = _SQLITE_SEARCH, {"q": " OR ".join(f'"{t}"' for t in terms)}
+            statement = _SQLITE_SEARCH
+            params["q"] = " OR ".join(f'"{t}"' for t in terms)
         else:
-            statement, params = _POSTGRES_SEARCH, {"q": " or ".join(terms)}
+            statement = _POSTGRES_SEARCH
+            params.update(q=" or ".join(terms), words=" ".join(terms), at_most=self.candidates)
         async with self.db.sessions() as session:
-            rows = (await session.execute(statement, {**params, "limit": limit})).all()
+            rows = (await session.execute(statement, params)).all()
         return [
             Hit(
                 document_id=row.document_id,
@@ -243,15 +266,31 @@ _HEADLINE = (
 
 # Weights by label {D, C, B, A}: heading A counts most, body C, the document's title B least
 # (every section of a document shares it, so it tells them apart least); the rank is divided
-# by 1 + log(length), so a long section does not win by size. Ranked first, then headlines are
-# drawn for the few kept (ts_headline is the costly part).
+# by 1 + log(length), so a long section does not win by size. `words` are the question's
+# lexemes with the number of sections holding each; from the rarest up, a word joins `pick`
+# (the OR query that selects the candidates through the GIN index) while the counts add up to
+# at most :at_most, or while the words before it hold fewer than :limit sections (a question
+# whose rare words are in no section still finds the common ones'). The candidates must match
+# the whole question too (a word the parser splits, such as foo_bar, is a phrase there).
+# Ranked first, then headlines are drawn for the few kept (ts_headline is the costly part).
 _POSTGRES_SEARCH = text(
     f"""
-    WITH q AS (SELECT websearch_to_tsquery('english', :q) AS query),
+    WITH words AS (
+        SELECT w.lexeme, coalesce(t.sections, 0) AS sections,
+               sum(coalesce(t.sections, 0)) OVER rarest AS sections_so_far
+        FROM unnest(tsvector_to_array(to_tsvector('english', :words))) AS w(lexeme)
+        LEFT JOIN knowledge_terms t ON t.lexeme = w.lexeme
+        WINDOW rarest AS (ORDER BY coalesce(t.sections, 0), w.lexeme)
+    ),
+    q AS (
+        SELECT websearch_to_tsquery('english', :q) AS query,
+               (SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery FROM words
+                WHERE sections_so_far <= :at_most OR sections_so_far - sections < :limit) AS pick
+    ),
     hit AS (
         SELECT s.id, ts_rank_cd(ARRAY[0.1, 0.3, 0.05, 1.0]::float4[], s.search, q.query, 1) AS score
         FROM knowledge_sections s, q
-        WHERE s.search @@ q.query
+        WHERE s.search @@ q.pick AND s.search @@ q.query
         ORDER BY score DESC, s.id
         LIMIT :limit
     )
@@ -261,6 +300,28 @@ _POSTGRES_SEARCH = text(
     FROM hit JOIN knowledge_sections s ON s.id = hit.id
     JOIN knowledge_documents d ON d.id = s.document_id, q
     ORDER BY hit.score DESC, s.id
+    """
+)
+
+# How many sections hold each lexeme, added (:sign 1) or taken away (-1) a document's worth;
+# in lexeme order, so two writers lock the rows they share in the same order.
+_COUNT_TERMS = text(
+    """
+    INSERT INTO knowledge_terms (lexeme, sections)
+    SELECT lexeme, :sign * count(*)
+    FROM knowledge_sections, unnest(tsvector_to_array(search)) AS lexeme
+    WHERE document_id = :doc
+    GROUP BY lexeme ORDER BY lexeme
+    ON CONFLICT (lexeme) DO UPDATE SET sections = knowledge_terms.sections + EXCLUDED.sections
+    """
+)
+
+_FORGET_TERMS = text(
+    """
+    DELETE FROM knowledge_terms
+    WHERE sections <= 0 AND lexeme IN (
+        SELECT unnest(tsvector_to_array(search)) FROM knowledge_sections WHERE document_id = :doc
+    )
     """
 )
 

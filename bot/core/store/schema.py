@@ -251,10 +251,12 @@ SEARCH_INDEX_OBJECTS = {
     ("table", "knowledge_fts"),
     ("column", "search"),
     ("index", "ix_knowledge_sections_search"),
+    ("table", "knowledge_terms"),
 }
-"""The full-text index objects migration 0005 makes that SQLAlchemy cannot declare: SQLite's
-FTS5 virtual table (and the shadow tables FTS5 keeps beside it), PostgreSQL's generated
-``tsvector`` column and its GIN index."""
+"""The full-text index objects migrations 0005 and 0009 make that SQLAlchemy cannot declare, or
+make on one database only: SQLite's FTS5 virtual table (and the shadow tables FTS5 keeps beside
+it), PostgreSQL's generated ``tsvector`` column, its GIN index, and the count of sections per
+lexeme (``knowledge_terms``) that PostgreSQL's search picks its candidates by."""
 
 
 def declared(
