@@ -141,6 +141,23 @@ async def test_the_channel_default_turns_deep_mode_on_and_off(stack) -> None:
     assert "Usage: `/teammate deep on`" in str(asked["body"])
 
 
+async def test_ask_no_deep_answers_quickly_where_the_channel_thinks_longer(stack) -> None:
+    sandbox = stack.sandbox
+    await sandbox.run_command("alice", "general", "/teammate", "deep on")
+    await sandbox.wait_for(lambda: sandbox.ephemeral("alice", "general"))
+    stack.model.script(Text("Bob, this week."), Text(ANSWER, thinking=THOUGHT))
+    reply = await ask(stack, "--no-deep who is on call?")
+    assert reply["text"].strip() == "Bob, this week."
+    body = stack.model.requests[-1].json
+    assert "thinking" not in body and "--no-deep" not in str(body["messages"])
+    assert "who is on call?" in str(body["messages"])
+    assert SHOW_REASONING not in buttons(reply)
+    await ask(stack, "who is on call?")  # the channel's default holds for the next question
+    assert stack.model.requests[-1].json["thinking"]["type"] == "enabled"
+    empty = await sandbox.run_command("alice", "general", "/ask", "--no-deep")
+    assert "`/ask [--deep | --no-deep] <question>`" in str(empty["body"])
+
+
 # -- while it thinks -------------------------------------------------------------------------
 
 
