@@ -61,12 +61,15 @@ def reasoning_pages(text: str) -> tuple[list[str], bool]:
     return pages, bool(rest.strip())
 
 
-def reasoning_modal(text: str | None, cut: bool = False, model: str = "") -> dict:
+def reasoning_modal(
+    text: str | None, cut: bool = False, model: str = "", kept_days: float = 30.0
+) -> dict:
     """The modal "Show reasoning" opens: the summary in plain-text sections (Markdown is left
-    as written), with a note where it was cut; or that it is gone (``text`` None)."""
+    as written), with a note where it was cut; or that it is gone (``text`` None: it was
+    cleared after ``kept_days``)."""
     blocks: list[dict] = []
     if text is None:
-        blocks.append(_section(wording.REASONING_GONE))
+        blocks.append(_section(wording.reasoning_gone(kept_days)))
     else:
         pages, more = reasoning_pages(text)
         blocks.append({"type": "context", "elements": [_plain(wording.reasoning_intro(model))]})

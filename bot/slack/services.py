@@ -122,7 +122,7 @@ class Services:
         """The modal showing the reasoning behind an answer in ``channel``."""
         kept = await self.reasoning.get(reasoning_id, channel) if reasoning_id else None
         if kept is None:
-            return blocks.reasoning_modal(None)
+            return blocks.reasoning_modal(None, kept_days=self.reasoning.keep_days)
         return blocks.reasoning_modal(kept.text, kept.cut, kept.model)
 
 

@@ -10,10 +10,13 @@ whoever clicks; a model without thinking answers normally and says so.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from bot.core.store.schema import ReasoningRow
 from bot.slack.blocks import MODAL_BLOCKS, MODAL_TEXT_LIMIT, SHOW_REASONING
 from bot.testkit.fakes import FakeOpenAI, Text
 from bot.testkit.stack import Stack, bot_settings, running_bot
@@ -231,6 +234,33 @@ async def test_reasoning_is_kept_across_a_restart_and_only_for_its_channel(
         assert modal_text(modal) == THOUGHT
         elsewhere = await runtime.services.reasoning_modal(reasoning_id, "C0RANDOM")
         assert THOUGHT not in str(elsewhere) and "no longer available" in str(elsewhere)
+
+
+async def test_reasoning_past_its_days_is_purged_at_start_and_the_button_says_so(
+    sandbox, model, tmp_path
+) -> None:
+    settings = bot_settings(sandbox, model, tmp_path, reasoning_days=7)
+    async with running_bot(settings, sandbox) as (runtime, url):
+        model.script(Text(ANSWER, thinking=THOUGHT), Text(ANSWER, thinking="Fresh thoughts."))
+        stack = Stack(sandbox, model, runtime, url)
+        old, fresh = await ask(stack, "--deep who is on call?"), await ask(stack, "--deep again?")
+        async with runtime.db.sessions.begin() as session:  # the first is eight days old
+            await session.execute(
+                update(ReasoningRow)
+                .where(ReasoningRow.id == buttons(old)[SHOW_REASONING]["value"])
+                .values(created_at=time.time() - 8 * 86400)
+            )
+    async with running_bot(settings, sandbox):
+        await sandbox.click("carol", "general", old["ts"], SHOW_REASONING)
+        modal = await sandbox.wait_for(lambda: sandbox.modal("carol"))
+        assert THOUGHT not in str(modal)
+        assert modal_text(modal) == (
+            "This answer's reasoning is no longer available: reasoning is kept for 7 days, then "
+            "cleared. The answer itself stays in the thread."
+        )
+        await sandbox.click("bob", "general", fresh["ts"], SHOW_REASONING)
+        modal = await sandbox.wait_for(lambda: sandbox.modal("bob"))
+        assert modal_text(modal) == "Fresh thoughts."
 
 
 # -- other providers -------------------------------------------------------------------------
