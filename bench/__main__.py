@@ -16,6 +16,7 @@ from bench import (
     embedded_quality,
     first_text,
     knowledge_search,
+    memory_reads,
     stream_calls,
     tool_step,
 )
@@ -44,6 +45,7 @@ embedded model included):
 .venv/bin/python -m bench.embedded_model   # needs the embedded model (`make local`)
 .venv/bin/python -m bench.embedded_quality # the embedded model's answers (30 + 30 held out)
 .venv/bin/python -m bench.knowledge_search # knowledge search over 10,000 sections
+.venv/bin/python -m bench.memory_reads     # what reading a channel's memory costs an answer
 ```
 
 This page was written by `python -m bench` on {date}. Machine: {machine}. While it ran,
@@ -75,6 +77,7 @@ def main() -> None:
         embedded_model,
         embedded_quality,
         knowledge_search,
+        memory_reads,
     )
     for module in modules:
         result = asyncio.run(module.run())

@@ -28,6 +28,7 @@ from bot.core.knowledge.tool import knowledge_tool
 from bot.core.local_model import LocalModelServer
 from bot.core.memory import ChannelMemory
 from bot.core.prompts import Prompts
+from bot.core.retention import Retention
 from bot.core.store import (
     ApprovalStore,
     ChannelSettings,
@@ -149,6 +150,7 @@ class Runtime:
     signing_secret: str
     local_model: LocalModelServer | None = None
     mcp: McpServers = field(default_factory=McpServers)
+    retention: Retention = field(default_factory=lambda: Retention({}))
 
     @property
     def tracker(self) -> WorkTracker:
@@ -175,7 +177,9 @@ class Runtime:
         claims = ClaimStore(db, _owner_id(), settings.claim_lease_seconds)
         await claims.purge()
         threads = ThreadStore(db)
-        channel_settings, reasoning = ChannelSettings(db), ReasoningStore(db)
+        channel_settings = ChannelSettings(db)
+        reasoning = ReasoningStore(db, keep_days=settings.reasoning_days)
+        retention = Retention({"reasoning": reasoning.purge})
         responder = Responder(
             agent,
             claims,
@@ -218,9 +222,10 @@ class Runtime:
         handlers.register(app, services)
         desk.start(client)
         await mcp.start()
+        await retention.start()
         _tune_garbage_collector()
         log.info("ready as %s in %s", auth.get("user"), identity.team_name)
-        return cls(app, services, db, agent, session, signing_secret, local_model, mcp)
+        return cls(app, services, db, agent, session, signing_secret, local_model, mcp, retention)
 
     async def close(self) -> None:
         if not await self.tracker.drain(DRAIN_SECONDS):
@@ -228,6 +233,7 @@ class Runtime:
         if self.services.approvals is not None:
             await self.services.approvals.stop()
         await self.services.claims.close()
+        await self.retention.stop()
         await self.mcp.stop()
         await self.agent.aclose()
         if self.local_model is not None:

@@ -203,6 +203,8 @@ async def _check_mcp(settings: Settings, report: Callable[[str, str], None]) -> 
         report(NOTE, f"TEAMMATE_MCP_CONFIG ({settings.mcp_config}) lists no MCP servers")
     for check in await servers.check():
         report(*_mcp_line(check, settings.mcp_config))
+        if check.ok and check.refused:
+            report(FAIL, _refused_line(check, settings.mcp_config))
 
 
 def _mcp_line(check: ServerCheck, path: Path) -> tuple[str, str]:
@@ -226,3 +228,11 @@ def _mcp_line(check: ServerCheck, path: Path) -> tuple[str, str]:
     where = "everywhere" if config.channels is None else "in " + ", ".join(sorted(config.channels))
     tools = ", ".join(check.tools) or "none"
     return OK, f"{name} works: {len(check.tools)} tools, risk {config.risk}, {where}: {tools}"
+
+
+def _refused_line(check: ServerCheck, path: Path) -> str:
+    config = check.config
+    return (
+        f"MCP server {config.name}: {', '.join(check.refused)} left out, named like a built-in "
+        f'tool (built-ins win): give the server another name than "{config.name}" in {path}'
+    )

@@ -92,6 +92,8 @@ class Settings(BaseSettings):
         frozenset(), validation_alias=_env("TEAMMATE_ADMINS")
     )
     approval_timeout: float = Field(600.0, gt=0, validation_alias=_env("TEAMMATE_APPROVAL_TIMEOUT"))
+    # Days an answer's reasoning summary is kept for its "Show reasoning" button.
+    reasoning_days: float = Field(30.0, gt=0, validation_alias=_env("TEAMMATE_REASONING_DAYS"))
     mcp_config: Path | None = Field(None, validation_alias=_env("TEAMMATE_MCP_CONFIG"))
 
     @classmethod

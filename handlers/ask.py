@@ -12,11 +12,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.context import QUESTION_EVENT
 from bot.slack.exactly_once import Listeners, Work
-from bot.slack.parsing import parse_question
+from bot.slack.parsing import parse_deep, parse_question
 from bot.slack.reply import ReplyTarget
 from bot.slack.services import Services
 
-USAGE = "Usage: `/ask [--deep] <question>` — for example `/ask what is our on-call rota?`"
+USAGE = (
+    "Usage: `/ask [--deep | --no-deep] <question>` — for example `/ask what is our on-call "
+    "rota?`; `--no-deep` answers quickly where the channel thinks longer by default."
+)
 NOT_IN_CHANNEL = (
     "I'm not in this channel yet, so I can't answer here. Invite me with "
     "`/invite @Teammate` and ask again, or ask me in a direct message."
@@ -31,7 +34,8 @@ async def acknowledge(command: dict) -> str | None:
 async def ask(
     work: Work, services: Services, respond: AsyncRespond, command: dict, client: AsyncWebClient
 ) -> None:
-    question, deep = parse_question(command.get("text", ""))
+    text = command.get("text", "")
+    question, deep = parse_question(text)[0], parse_deep(text)
     if not question:
         return
     user, channel = command["user_id"], command["channel_id"]

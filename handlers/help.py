@@ -10,7 +10,8 @@ and follow-ups there need no new mention.
 • *Message me directly*, or open me in the assistant panel.
 • `/ask <question>` — ask from any channel I'm in; `/ask --deep <question>` (or say "think hard") \
 for harder problems; *Show reasoning* under such an answer shows you how it got there.
-• `/teammate deep on` — every answer in this channel thinks longer (`off` to stop).
+• `/teammate deep on` — every answer in this channel thinks longer (`off` to stop); \
+`/ask --no-deep <question>` answers one question quickly all the same.
 • `/teammate memory` — the notes I keep for this channel (or for you, in a DM), to edit or clear; \
 "remember for this channel: …" adds one.
 • `/teammate help` — this message."""

@@ -5,17 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 
-import asyncpg
 import pytest
 
-from bot.core.store import Database
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "TEAMMATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-
+from bot.testkit.databases import POSTGRES_ADMIN_URL, fresh_postgres, fresh_sqlite
 
 _OWN_ENVIRONMENT = ("TEAMMATE_", "SLACK_", "ANTHROPIC_", "OPENAI_")
 
@@ -28,36 +21,19 @@ def clean_environment(monkeypatch):
             monkeypatch.delenv(name)
 
 
-@contextlib.asynccontextmanager
-async def sqlite_database(path):
-    db = Database(f"sqlite+aiosqlite:///{path / 'teammate.db'}")
-    await db.migrate()
-    try:
-        yield db
-    finally:
-        await db.close()
+def sqlite_database(path):
+    return fresh_sqlite(path)
 
 
 @contextlib.asynccontextmanager
 async def postgres_database():
     """A fresh PostgreSQL database, dropped afterwards."""
-    name = f"teammate_test_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
-    except (OSError, asyncpg.PostgresError) as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {exc}")
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    db = Database(f"{base}/{name}")
-    try:
-        await db.migrate()
+    async with fresh_postgres(POSTGRES_ADMIN_URL) as (db, unreachable):
+        if db is None:
+            if os.environ.get("CI"):
+                raise unreachable
+            pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {unreachable}")
         yield db
-    finally:
-        await db.close()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -132,7 +132,17 @@ NO_ANSWER = "_No answer._"
 THINKING_STEP = "Thinking…"
 SHOW_REASONING = "Show reasoning"
 REASONING_TITLE = "Reasoning"
-REASONING_GONE = "This answer's reasoning is no longer available."
+
+
+def reasoning_gone(days: float) -> str:
+    """What "Show reasoning" opens once the reasoning was cleared (or is not this channel's)."""
+    kept = f"{days:g} day" + ("" if days == 1 else "s")
+    return (
+        f"This answer's reasoning is no longer available: reasoning is kept for {kept}, then "
+        "cleared. The answer itself stays in the thread."
+    )
+
+
 REASONING_CUT = "The reasoning goes on, but this is as much as one window can show."
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import replace
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -73,7 +74,10 @@ class ApprovalDesk:
             await self._tell(client, approval, user, said)
             return
         log.info("approval %s of %s: %s by %s", approval.id, approval.tool, outcome, user)
-        await self._show(client, decided.approval)
+        shown = decided.approval
+        if not shown.prompt_ts:  # clicked before the prompt's ts was stored: it is this message
+            shown = replace(shown, prompt_ts=_clicked_message(body))
+        await self._show(client, shown)
         if decided.resume is not None:
             await self._resume(client, decided.resume)
 
@@ -145,3 +149,8 @@ class ApprovalDesk:
             await client.chat_postEphemeral(
                 channel=approval.channel, user=user, thread_ts=approval.thread_ts, text=text
             )
+
+
+def _clicked_message(body: dict) -> str | None:
+    """The ts of the message whose button was clicked."""
+    return (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts")

@@ -19,10 +19,16 @@ REASONING_PAGES = MODAL_BLOCKS - 2
 
 
 def footer(
-    model_label: str, usage: Usage | None, notices: list[str], reasoning_id: str | None = None
+    model_label: str,
+    usage: Usage | None,
+    notices: list[str],
+    reasoning_id: str | None = None,
+    feedback: bool = True,
 ) -> list[dict]:
     """A context line with the model and token counts, the notices, and feedback buttons
-    (beside them "Show reasoning", when the answer's reasoning is kept as ``reasoning_id``)."""
+    (beside them "Show reasoning", when the answer's reasoning is kept as ``reasoning_id``).
+    Without ``feedback`` (the part of an answer posted before it paused for approval: the
+    answer is judged where it ends) only "Show reasoning" may follow the line."""
     parts = [model_label]
     if usage is not None and (usage.input_tokens or usage.output_tokens):  # some engines say none
         parts.append(f"{usage.input_tokens:,} in / {usage.output_tokens:,} out tokens")
@@ -30,22 +36,18 @@ def footer(
             parts.append(f"${usage.cost_usd:.4f}")
     elements = [{"type": "mrkdwn", "text": " · ".join(parts)}]
     elements += [{"type": "mrkdwn", "text": f"_{notice}_"} for notice in notices[:9]]
-    return [
-        {"type": "context", "elements": elements},
-        {
-            "type": "actions",
-            "block_id": "feedback",
-            "elements": [
-                _button("👍 Helpful", FEEDBACK_GOOD, "good"),
-                _button("👎 Not helpful", FEEDBACK_BAD, "bad"),
-                *(
-                    [_button(wording.SHOW_REASONING, SHOW_REASONING, reasoning_id)]
-                    if reasoning_id
-                    else []
-                ),
-            ],
-        },
-    ]
+    rated = (
+        [
+            _button("👍 Helpful", FEEDBACK_GOOD, "good"),
+            _button("👎 Not helpful", FEEDBACK_BAD, "bad"),
+        ]
+        if feedback
+        else []
+    )
+    if reasoning_id:
+        rated.append(_button(wording.SHOW_REASONING, SHOW_REASONING, reasoning_id))
+    buttons = [_actions("feedback" if feedback else "reasoning", rated)] if rated else []
+    return [{"type": "context", "elements": elements}, *buttons]
 
 
 def reasoning_pages(text: str) -> tuple[list[str], bool]:
@@ -61,12 +63,15 @@ def reasoning_pages(text: str) -> tuple[list[str], bool]:
     return pages, bool(rest.strip())
 
 
-def reasoning_modal(text: str | None, cut: bool = False, model: str = "") -> dict:
+def reasoning_modal(
+    text: str | None, cut: bool = False, model: str = "", kept_days: float = 30.0
+) -> dict:
     """The modal "Show reasoning" opens: the summary in plain-text sections (Markdown is left
-    as written), with a note where it was cut; or that it is gone (``text`` None)."""
+    as written), with a note where it was cut; or that it is gone (``text`` None: it was
+    cleared after ``kept_days``)."""
     blocks: list[dict] = []
     if text is None:
-        blocks.append(_section(wording.REASONING_GONE))
+        blocks.append(_section(wording.reasoning_gone(kept_days)))
     else:
         pages, more = reasoning_pages(text)
         blocks.append({"type": "context", "elements": [_plain(wording.reasoning_intro(model))]})
@@ -83,6 +88,10 @@ def reasoning_modal(text: str | None, cut: bool = False, model: str = "") -> dic
 
 def error_note(message: str, reference: str) -> str:
     return f"\n\n> :warning: {message} (ref `{reference}`)"
+
+
+def _actions(block_id: str, elements: list[dict]) -> dict:
+    return {"type": "actions", "block_id": block_id, "elements": elements}
 
 
 def _button(text: str, action_id: str, value: str) -> dict:

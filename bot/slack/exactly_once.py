@@ -68,6 +68,8 @@ class Listeners:
         self._tracker = tracker
         self._provides = dict(provides or {})
         self.assistant = AsyncAssistant()
+        self.subcommands: dict[str, list[str]] = {}
+        """The subcommands registered per slash command (what its usage hint must name)."""
 
     def event(self, name: str | re.Pattern[str]) -> Callable[[Handler], Handler]:
         """An Events API event, by type or a pattern of types (Bolt acknowledges events
@@ -83,6 +85,8 @@ class Listeners:
         the text); register those before the command's catch-all, since Bolt runs the first
         listener that matches."""
         matchers = [_first_word_is(subcommand)] if subcommand else None
+        if subcommand:
+            self.subcommands.setdefault(name, []).append(subcommand)
         return lambda handler: self._on(
             self.app.command(name, matchers=matchers), handler, ack=ack or _silent
         )

@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 
-from bot.core.events import AgentEvent, Done, ThinkingDelta
+from bot.core.events import AgentEvent, Done, Paused, ThinkingDelta
 from bot.core.store import ReasoningStore
 from bot.slack.blocks import reasoning_pages
 from bot.slack.render.view import AnswerView
@@ -38,7 +38,7 @@ class ReasoningKeeper:
         async for event in events:
             if isinstance(event, ThinkingDelta):
                 self._parts.append(event.text)
-            elif isinstance(event, Done) and "".join(self._parts).strip():
+            elif isinstance(event, Done | Paused) and "".join(self._parts).strip():
                 if not await self._save(event.model_label):
                     view.reasoning_id = None
             yield event

@@ -52,13 +52,14 @@ class Question:
     question (a slash command); otherwise it is the whole thread. ``asked_ts`` is the message
     that asked (default: the thread's parent); Teammate's answer always comes after it.
     ``message`` is that message as its event carried it: when it opens its thread (and this is
-    no take-over of a half-written answer), it is the whole conversation."""
+    no take-over of a half-written answer), it is the whole conversation. ``deep``: True or
+    False as the person asked (``--deep``, ``--no-deep``), None for the channel's default."""
 
     claim: Claim
     client: AsyncWebClient
     target: ReplyTarget
     text: str | None = None
-    deep: bool = False
+    deep: bool | None = None
     asked_ts: str | None = None
     message: dict | None = None
 
@@ -162,7 +163,10 @@ class Responder:
             )
             yield Failed(wording.THREAD_UNREADABLE, reference)
             return
-        conversation.deep = question.deep or await self._channel_deep(question.target.channel)
+        deep = question.deep
+        if deep is None:
+            deep = await self._channel_deep(question.target.channel)
+        conversation.deep = deep
         async for event in self.agent.stream(conversation):
             yield event
 

@@ -22,7 +22,7 @@ from bot.slack import blocks
 from bot.slack.context import BotIdentity
 from bot.slack.exactly_once import Work
 from bot.slack.memory_desk import MemoryDesk
-from bot.slack.parsing import parse_question
+from bot.slack.parsing import parse_deep
 from bot.slack.reply import ReplyOutcome, ReplyTarget
 from bot.slack.responder import Question, Responder
 from bot.slack.work import WorkTracker
@@ -53,11 +53,12 @@ class Services:
         target: ReplyTarget,
         *,
         text: str | None = None,
-        deep: bool = False,
+        deep: bool | None = None,
         asked_ts: str | None = None,
         message: dict | None = None,
     ) -> ReplyOutcome | None:
-        """Answer in ``target``'s thread.
+        """Answer in ``target``'s thread; ``deep`` as the person asked (None: the channel's
+        default).
 
         Whatever goes wrong, the person gets a short note with a reference rather than silence
         (Slack will not retry a request that was acknowledged).
@@ -84,8 +85,8 @@ class Services:
         self, work: Work, client: AsyncWebClient, body: dict, message: dict
     ) -> ReplyOutcome | None:
         """Answer a Slack message event in its thread (a new thread under it when it has none);
-        "--deep" or "think hard" in its text asks for deep mode."""
-        _, deep = parse_question(message.get("text", ""))
+        "--deep" or "think hard" in its text asks for deep mode, "--no-deep" declines it."""
+        deep = parse_deep(message.get("text", ""))
         target = ReplyTarget(
             channel=message["channel"],
             thread_ts=message.get("thread_ts") or message["ts"],
@@ -121,7 +122,7 @@ class Services:
         """The modal showing the reasoning behind an answer in ``channel``."""
         kept = await self.reasoning.get(reasoning_id, channel) if reasoning_id else None
         if kept is None:
-            return blocks.reasoning_modal(None)
+            return blocks.reasoning_modal(None, kept_days=self.reasoning.keep_days)
         return blocks.reasoning_modal(kept.text, kept.cut, kept.model)
 
 

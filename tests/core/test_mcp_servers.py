@@ -20,9 +20,13 @@ from pydantic_ai.models.test import TestModel
 from pydantic_ai.usage import RunUsage
 
 from bot.core.conversation import Scope
+from bot.core.knowledge.tool import knowledge_tool
+from bot.core.memory.tool import memory_tool
+from bot.core.tools.builtin_names import BUILT_IN_TOOL_NAMES
 from bot.core.tools.mcp import McpServers, Timings
 from bot.core.tools.mcp_config import load_mcp_config
-from bot.core.tools.registry import ToolRegistry
+from bot.core.tools.registry import ToolDef, ToolRegistry
+from bot.core.tools.workspace import workspace_tools
 from tests.mcp.servers import free_port, stdio_entry, until, wiki_over_http, write_config
 
 FAST = Timings(connect=20, first_retry=0.1, last_retry=0.5, ping_every=0.2, ping_timeout=2)
@@ -66,6 +70,7 @@ async def test_a_stdio_servers_tools_join_prefixed_with_its_risk(start) -> None:
         "wiki_environment",
         "wiki_pid",
         "wiki_delete_page",
+        "wiki_thread",
     }
     assert registry.risk("wiki_search") == "write"
     assert registry.risk("nobody_knows") == "external"
@@ -83,6 +88,40 @@ async def test_the_allow_list_and_the_channels_limit_what_is_offered(start) -> N
     _, registry = await start({"wiki": stdio_entry(tools=["search"], channels=["C0RANDOM"])})
     assert await tool_names(registry, GENERAL) == set()
     assert await tool_names(registry, RANDOM) == {"wiki_search"}
+
+
+async def test_a_tool_named_like_a_built_in_one_is_left_out_and_logged(start, caplog) -> None:
+    caplog.set_level(logging.WARNING, "teammate.mcp")
+    mcp, registry = await start({"web": stdio_entry(tools=["search", "pid"])})
+    assert await tool_names(registry) == {"web_pid"}  # web_search is the provider's own tool
+    [line] = [r.getMessage() for r in caplog.records if "built-in" in r.getMessage()]
+    assert line == (
+        "MCP server web: web_search left out, named like a built-in tool (built-ins win): "
+        "give the server another name in TEAMMATE_MCP_CONFIG"
+    )
+    assert "web_search" not in mcp.get("web").tool_names
+    [check] = await mcp.check()
+    assert check.tools == ("web_pid",) and check.refused == ("web_search",)
+
+
+def test_every_built_in_tool_is_among_the_names_no_server_may_take() -> None:
+    built_in = [*workspace_tools(None), knowledge_tool(None), memory_tool(None, None)]  # type: ignore[arg-type]
+    assert {tool.tool_name for tool in built_in} <= BUILT_IN_TOOL_NAMES
+
+
+async def test_the_registrys_own_tools_win_over_a_servers_even_added_later(start) -> None:
+    _, registry = await start({"wiki": stdio_entry(tools=["search", "pid"])})
+
+    async def wiki_pid(ctx: RunContext) -> str:
+        """The wiki's process, as the bot knows it."""
+        return "built-in"
+
+    registry.add(ToolDef(wiki_pid))
+    names = []
+    for toolset in registry.toolsets(GENERAL):
+        names += list(await toolset.get_tools(run_context()))
+    assert sorted(names) == ["wiki_pid", "wiki_search"]  # once: the built-in one
+    assert registry.risk("wiki_pid") == "read"
 
 
 async def test_a_server_that_will_not_start_is_left_out_and_logged(start, caplog) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,8 +16,10 @@ import pytest
 from pydantic_ai import RunContext
 
 from bot.core.deps import AnswerDeps
+from bot.core.store import UsageLog
 from bot.core.tools.registry import ToolDef
 from bot.sandbox import Sandbox
+from bot.slack.blocks import FEEDBACK_BAD, FEEDBACK_GOOD, SHOW_REASONING
 from bot.slack.render.approval_view import ALWAYS, APPROVE, DENY
 from bot.testkit.fakes import FakeAnthropic, Text, ToolCalls, ToolUse
 from bot.testkit.stack import Stack, bot_settings, running_bot
@@ -166,6 +169,56 @@ async def test_a_write_tool_waits_and_approve_runs_it_exactly_once(stack: Stack,
         "U0ALICE",
     )
     assert decision.channel == "C0GENERAL" and json.loads(decision.args) == NOTE
+
+
+def _footer_tokens(message: dict) -> tuple[str, int, int]:
+    """The model and token counts of a message's footer line."""
+    [line] = [
+        element["text"]
+        for block in message.get("blocks") or []
+        if block.get("type") == "context"
+        for element in block["elements"]
+        if " out tokens" in element.get("text", "")
+    ]
+    found = re.fullmatch(r"(.+) · ([\d,]+) in / ([\d,]+) out tokens.*", line)
+    assert found, line
+    return found[1], int(found[2].replace(",", "")), int(found[3].replace(",", ""))
+
+
+def _actions(message: dict) -> list[str]:
+    return [
+        element["action_id"]
+        for block in message.get("blocks") or []
+        if block.get("type") == "actions"
+        for element in block["elements"]
+    ]
+
+
+async def test_the_paused_part_has_its_own_token_footer(stack: Stack, board) -> None:
+    stack.model.script(
+        ToolCalls(
+            [ToolUse("post_note", NOTE, id="toolu_pin")],
+            text="I'll pin that note.",
+            thinking="The note is short; pin it as written.",
+        ),
+        Text("Done: the note is pinned, and that is the whole answer."),
+    )
+    asked = stack.mention("pin a note: deploy freeze from 5pm")
+    prompt = await prompt_in(stack.sandbox, asked["ts"])
+    [paused, _] = stack.sandbox.replies("general", asked["ts"], from_bot=True)
+    label, paused_in, paused_out = _footer_tokens(paused)
+    assert label == "Claude Haiku 4.5" and paused_in > 0 and paused_out > 0
+    assert _actions(paused) == [SHOW_REASONING]  # no feedback on half an answer
+    await stack.sandbox.click("alice", "general", prompt["ts"], APPROVE)
+    replies = await finished_answer(stack.sandbox, asked["ts"], 3)
+    label, done_in, done_out = _footer_tokens(replies[-1])
+    assert label == "Claude Haiku 4.5" and done_in > paused_in  # it read the first part again
+    assert {FEEDBACK_GOOD, FEEDBACK_BAD} <= set(_actions(replies[-1]))
+    answers, spent_in, spent_out, _ = await UsageLog(stack.runtime.db).totals()
+    assert (answers, spent_in, spent_out) == (2, paused_in + done_in, paused_out + done_out)
+    await stack.sandbox.click("bob", "general", paused["ts"], SHOW_REASONING)
+    modal = await stack.sandbox.wait_for(lambda: stack.sandbox.modal("bob"))
+    assert "The note is short; pin it as written." in str(modal["blocks"])
 
 
 async def test_deny_returns_a_refusal_to_the_model(stack: Stack, board) -> None:

@@ -10,10 +10,13 @@ whoever clicks; a model without thinking answers normally and says so.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from bot.core.store.schema import ReasoningRow
 from bot.slack.blocks import MODAL_BLOCKS, MODAL_TEXT_LIMIT, SHOW_REASONING
 from bot.testkit.fakes import FakeOpenAI, Text
 from bot.testkit.stack import Stack, bot_settings, running_bot
@@ -141,6 +144,23 @@ async def test_the_channel_default_turns_deep_mode_on_and_off(stack) -> None:
     assert "Usage: `/teammate deep on`" in str(asked["body"])
 
 
+async def test_ask_no_deep_answers_quickly_where_the_channel_thinks_longer(stack) -> None:
+    sandbox = stack.sandbox
+    await sandbox.run_command("alice", "general", "/teammate", "deep on")
+    await sandbox.wait_for(lambda: sandbox.ephemeral("alice", "general"))
+    stack.model.script(Text("Bob, this week."), Text(ANSWER, thinking=THOUGHT))
+    reply = await ask(stack, "--no-deep who is on call?")
+    assert reply["text"].strip() == "Bob, this week."
+    body = stack.model.requests[-1].json
+    assert "thinking" not in body and "--no-deep" not in str(body["messages"])
+    assert "who is on call?" in str(body["messages"])
+    assert SHOW_REASONING not in buttons(reply)
+    await ask(stack, "who is on call?")  # the channel's default holds for the next question
+    assert stack.model.requests[-1].json["thinking"]["type"] == "enabled"
+    empty = await sandbox.run_command("alice", "general", "/ask", "--no-deep")
+    assert "`/ask [--deep | --no-deep] <question>`" in str(empty["body"])
+
+
 # -- while it thinks -------------------------------------------------------------------------
 
 
@@ -214,6 +234,33 @@ async def test_reasoning_is_kept_across_a_restart_and_only_for_its_channel(
         assert modal_text(modal) == THOUGHT
         elsewhere = await runtime.services.reasoning_modal(reasoning_id, "C0RANDOM")
         assert THOUGHT not in str(elsewhere) and "no longer available" in str(elsewhere)
+
+
+async def test_reasoning_past_its_days_is_purged_at_start_and_the_button_says_so(
+    sandbox, model, tmp_path
+) -> None:
+    settings = bot_settings(sandbox, model, tmp_path, reasoning_days=7)
+    async with running_bot(settings, sandbox) as (runtime, url):
+        model.script(Text(ANSWER, thinking=THOUGHT), Text(ANSWER, thinking="Fresh thoughts."))
+        stack = Stack(sandbox, model, runtime, url)
+        old, fresh = await ask(stack, "--deep who is on call?"), await ask(stack, "--deep again?")
+        async with runtime.db.sessions.begin() as session:  # the first is eight days old
+            await session.execute(
+                update(ReasoningRow)
+                .where(ReasoningRow.id == buttons(old)[SHOW_REASONING]["value"])
+                .values(created_at=time.time() - 8 * 86400)
+            )
+    async with running_bot(settings, sandbox):
+        await sandbox.click("carol", "general", old["ts"], SHOW_REASONING)
+        modal = await sandbox.wait_for(lambda: sandbox.modal("carol"))
+        assert THOUGHT not in str(modal)
+        assert modal_text(modal) == (
+            "This answer's reasoning is no longer available: reasoning is kept for 7 days, then "
+            "cleared. The answer itself stays in the thread."
+        )
+        await sandbox.click("bob", "general", fresh["ts"], SHOW_REASONING)
+        modal = await sandbox.wait_for(lambda: sandbox.modal("bob"))
+        assert modal_text(modal) == "Fresh thoughts."
 
 
 # -- other providers -------------------------------------------------------------------------

@@ -101,6 +101,29 @@ class TestServersDown:
         assert states["offline"].startswith("nothing answers at http://127.0.0.1:")
 
 
+class TestNamedLikeABuiltIn:
+    @pytest.fixture
+    def servers(self) -> dict:
+        return {"read": stdio_entry(tools=["thread", "search"], risk="read")}
+
+    async def test_the_built_in_tool_wins_and_the_answer_goes_on(self, stack, caplog) -> None:
+        stack.model.script(ToolCalls([ToolUse("read_thread", {})]), Text("Read the thread."))
+        parent = stack.mention("when do deploys run?")
+        [reply] = await stack.answer("general", parent["ts"])
+        assert reply["text"] == "Read the thread."
+        asked, answered = generations(stack)
+        tools = {tool["name"]: tool for tool in asked["tools"]}
+        assert [t["name"] for t in asked["tools"]].count("read_thread") == 1
+        assert tools["read_thread"]["description"].startswith("Read every message of the current")
+        assert "read_search" in tools  # the server's other tool is offered
+        sent = json.dumps(answered["messages"])
+        assert "when do deploys run?" in sent.split('"tool_result"', 1)[1]  # the thread's text
+        assert "WIKI TALK" not in sent
+        started = caplog.get_records("setup")  # logged when the server connected, at start
+        [line] = [r.getMessage() for r in started if "built-in" in r.getMessage()]
+        assert line.startswith("MCP server read: read_thread left out, named like a built-in")
+
+
 class TestEnvironment:
     SECRETS = {
         "SLACK_BOT_TOKEN": "xoxb-1-secret",
@@ -157,6 +180,23 @@ async def test_doctor_names_a_server_that_is_down_and_lists_one_that_works(
     [down] = [line for line in lines if line.startswith("✗")]
     assert down.startswith("✗ MCP server gone (stdio: no-such-mcp-server) does not start: its ")
     assert f'fix "command"/"args" of "gone" in {config}' in down
+
+
+async def test_doctor_names_a_tool_left_out_for_a_built_in_ones_name(
+    sandbox, model, tmp_path
+) -> None:
+    config = write_config(tmp_path, {"read": stdio_entry(tools=["thread", "search"])})
+    env = bot_environment(sandbox, model, tmp_path, TEAMMATE_MCP_CONFIG=str(config))
+    code, out = await teammate("doctor", env=env, cwd=tmp_path)
+    assert code == 1, out
+    lines = out.splitlines()
+    [works] = [line for line in lines if line.startswith("✓ MCP server read")]
+    assert works.endswith("works: 1 tools, risk external, everywhere: read_search")
+    [refused] = [line for line in lines if line.startswith("✗")]
+    assert refused == (
+        "✗ MCP server read: read_thread left out, named like a built-in tool (built-ins win): "
+        f'give the server another name than "read" in {config}'
+    )
 
 
 async def test_a_bad_config_file_stops_the_start_with_one_line(sandbox, model, tmp_path) -> None:

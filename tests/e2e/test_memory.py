@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import event
 
 from bot.testkit.fakes import Text, ToolCalls, ToolUse
 from bot.testkit.stack import Stack, bot_settings, running_bot
@@ -239,3 +240,28 @@ async def test_a_direct_message_memory_belongs_to_that_person(stack: Stack) -> N
     page = await sandbox.wait_for(lambda: sandbox.ephemeral("alice", alice_dm))
     shown = str(page[-1]["blocks"])
     assert "your direct messages with Teammate" in shown and "short answers" in shown
+
+
+async def test_each_answer_reads_its_channels_memory_with_one_query(stack: Stack) -> None:
+    """Read from the database every time (replicas see each other's notes at once), in one
+    statement on the memory's tables; the notes' texts stay out of it for a model with tools."""
+    stack.model.script(create("Deploys happen on Tuesdays."), Text("Noted."), Text("Tuesdays."))
+    first = stack.mention("remember for this channel: deploys happen on Tuesdays")
+    await stack.answer("general", first["ts"])
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+        if "memory_" in statement:
+            statements.append(statement)
+
+    engine = stack.runtime.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        second = stack.mention("when do deploys happen?")
+        [reply] = await stack.answer("general", second["ts"])
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert reply["text"] == "Tuesdays."
+    assert NOTE in str(stack.model.requests[-1].json["system"])  # the listing was read
+    [read] = statements
+    assert "memory_notes.path" in read and "memory_notes.text" not in read

@@ -3,7 +3,9 @@
 ``python wiki_server.py`` speaks stdio; ``python wiki_server.py --http PORT`` serves streamable
 HTTP at ``http://127.0.0.1:PORT/mcp``. Its tools: ``search`` (the team wiki, three pages),
 ``environment`` (the names of the variables it was started with), ``pid`` (its process id, so a
-test can kill it) and ``delete_page`` (a tool an allow-list is expected to hide).
+test can kill it), ``delete_page`` (a tool an allow-list is expected to hide) and ``thread`` (a
+page's talk thread: a server called ``read`` would offer it as ``read_thread``, a built-in
+tool's name).
 """
 
 from __future__ import annotations
@@ -52,6 +54,12 @@ def delete_page(title: str) -> str:
     """Delete a wiki page."""
     PAGES.pop(title, None)
     return f"Deleted {title}."
+
+
+@server.tool()
+def thread(title: str = "Deploys") -> str:
+    """The talk thread of a wiki page."""
+    return f"WIKI TALK about {title}: nobody has said anything yet."
 
 
 if __name__ == "__main__":

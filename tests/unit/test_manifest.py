@@ -1,7 +1,11 @@
 import pytest
 from pydantic import ValidationError
+from slack_bolt.async_app import AsyncApp
 
+import handlers
 from bot import manifest
+from bot.slack.exactly_once import Listeners
+from bot.slack.work import WorkTracker
 
 
 def test_manifest_follows_slack_rules() -> None:
@@ -38,3 +42,22 @@ def test_what_slack_would_refuse_is_refused(change) -> None:
     change(data)
     with pytest.raises(ValidationError):
         manifest.check(data)
+
+
+def _hint(command: str) -> str:
+    [found] = [
+        c for c in manifest.check(manifest.load()).features.slash_commands if c.command == command
+    ]
+    return found.usage_hint or ""
+
+
+def test_the_teammate_usage_hint_names_every_subcommand_the_handlers_take() -> None:
+    app = AsyncApp(token="xoxb-test", signing_secret="secret")
+    on = Listeners(app, claims=None, tracker=WorkTracker())  # type: ignore[arg-type]
+    for module in handlers.MODULES:
+        module.register(on)
+    named = [part.split()[0] for part in _hint("/teammate").split(", ")]
+    # `help` is the catch-all: every other text shows the help too.
+    assert sorted(named) == sorted([*on.subcommands["/teammate"], "help"])
+    assert "deep on|off" in _hint("/teammate")
+    assert "--no-deep" in _hint("/ask") and "--deep" in _hint("/ask")

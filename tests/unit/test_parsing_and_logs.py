@@ -2,7 +2,7 @@ import logging
 
 from bot.logs import RedactingFilter, redact
 from bot.slack.dedupe import claim_key
-from bot.slack.parsing import parse_question
+from bot.slack.parsing import parse_deep, parse_question
 
 
 def test_deep_mode_from_flag_or_phrase() -> None:
@@ -13,6 +13,16 @@ def test_deep_mode_from_flag_or_phrase() -> None:
         assert parse_question(phrase)[1] is True, phrase
     for phrase in ("the hardware is slow", "I think hardly anyone came", "a --deeper look"):
         assert parse_question(phrase)[1] is False, phrase
+
+
+def test_no_deep_declines_deep_mode_for_one_question() -> None:
+    assert parse_question("--no-deep who is on call?") == ("who is on call?", False)
+    assert parse_deep("--no-deep who is on call?") is False
+    assert parse_deep("think hard, but --no-deep") is False  # the explicit flag wins
+    assert parse_deep("--deep who is on call?") is True
+    assert parse_deep("who is on call?") is None  # the channel's default decides
+    assert parse_deep("a --no-deeper look") is None
+    assert parse_question("--no-deep") == ("", False)
 
 
 def test_secrets_never_reach_the_log(caplog) -> None:

@@ -117,3 +117,12 @@ def test_admins_are_comma_separated_ids_and_approvals_wait_ten_minutes(monkeypat
     monkeypatch.setenv("TEAMMATE_APPROVAL_TIMEOUT", "0")
     with pytest.raises(SettingsProblem, match="TEAMMATE_APPROVAL_TIMEOUT is malformed"):
         load_settings(_env_file=None)
+
+
+def test_reasoning_is_kept_thirty_days_unless_set(monkeypatch) -> None:
+    assert load_settings(_env_file=None).reasoning_days == 30
+    monkeypatch.setenv("TEAMMATE_REASONING_DAYS", "7")
+    assert load_settings(_env_file=None).reasoning_days == 7
+    monkeypatch.setenv("TEAMMATE_REASONING_DAYS", "0")
+    with pytest.raises(SettingsProblem, match="TEAMMATE_REASONING_DAYS is malformed"):
+        load_settings(_env_file=None)

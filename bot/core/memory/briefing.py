@@ -6,6 +6,13 @@ A model without tools (the embedded model) cannot read them, so the notes are pu
 prompt, cut short; and a message that starts with "remember for this channel:" is saved as a
 note directly, since that model cannot save it itself. The words are templates in
 ``seeds/prompts`` (``memory.md``, ``memory_notes.md``, ``memory_off.md``).
+
+The memory is read from the database for every answer, never cached, so replicas see each
+other's notes at once. That costs one indexed query (a second, on its primary key, in a channel
+shared with another organisation, for the admin's decision): the paths alone for a model with
+tools, from the primary key's index; for one without, the notes' texts cut by the database to
+what the prompt takes. bench/memory_reads.py measures it: one statement, about a millisecond,
+even for a full memory (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -65,11 +72,12 @@ class MemoryBriefing:
             return Briefing(instructions=off)
         if asked is not None:
             return await self._save(owner, scope.user_id, asked, place)
-        notes = await self.store.notes(owner)
         if spec.tools:
+            paths = await self.store.paths(owner)
             return Briefing(
-                instructions=self._fill("memory.md", place=place, listing=_listing(notes))
+                instructions=self._fill("memory.md", place=place, listing=_listing(paths))
             )
+        notes = await self.store.newest(owner, PROMPT_NOTES_CHARS + 1)
         if not notes:
             return Briefing()
         text = _excerpt(notes)
@@ -106,19 +114,19 @@ def _remember_request(conversation: Conversation) -> str | None:
     return found["note"].strip() if found else None
 
 
-def _listing(notes: list[Note]) -> str:
-    if not notes:
+def _listing(paths: list[str]) -> str:
+    if not paths:
         return f"none yet ({ROOT} is empty)"
-    shown = ", ".join(n.path for n in notes[:LISTED_NOTES])
-    more = len(notes) - LISTED_NOTES
+    shown = ", ".join(paths[:LISTED_NOTES])
+    more = len(paths) - LISTED_NOTES
     return shown + (f" and {more} more" if more > 0 else "")
 
 
 def _excerpt(notes: list[Note]) -> str:
-    """The notes, newest first, cut to :data:`PROMPT_NOTES_CHARS`."""
+    """The notes (newest first), cut to :data:`PROMPT_NOTES_CHARS`."""
     parts: list[str] = []
     left = PROMPT_NOTES_CHARS
-    for note in sorted(notes, key=lambda n: n.updated_at, reverse=True):
+    for note in notes:
         text = note.text.strip()
         if not text or left <= 0:
             continue

@@ -43,6 +43,29 @@ class MemoryStore:
             rows = (await session.scalars(query.order_by(MemoryNoteRow.path))).all()
         return [_note(row) for row in rows]
 
+    async def paths(self, owner: str) -> list[str]:
+        """Every note's path, in order: read from the primary key's index alone."""
+        query = select(MemoryNoteRow.path).where(MemoryNoteRow.owner == owner)
+        async with self.db.sessions() as session:
+            return list((await session.scalars(query.order_by(MemoryNoteRow.path))).all())
+
+    async def newest(self, owner: str, chars: int) -> list[Note]:
+        """Every note, newest first, its text cut to ``chars`` by the database (a full
+        memory is a megabyte; a prompt takes a few thousand characters of it)."""
+        query = (
+            select(
+                MemoryNoteRow.path,
+                func.substr(MemoryNoteRow.text, 1, chars),
+                MemoryNoteRow.updated_by,
+                MemoryNoteRow.updated_at,
+            )
+            .where(MemoryNoteRow.owner == owner)
+            .order_by(MemoryNoteRow.updated_at.desc(), MemoryNoteRow.path)
+        )
+        async with self.db.sessions() as session:
+            rows = (await session.execute(query)).all()
+        return [Note(path, text, by, at) for path, text, by, at in rows]
+
     async def get(self, owner: str, path: str) -> Note | None:
         async with self.db.sessions() as session:
             row = await session.get(MemoryNoteRow, (owner, path))

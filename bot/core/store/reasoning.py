@@ -3,6 +3,9 @@
 Saved before the answer's footer (and so its button) reaches Slack, under the id the button
 carries; the message it ended up on is added once it is known. Whoever cuts the text to what
 can be shown does so before saving: the store keeps what it is given.
+
+Reasoning is kept for ``keep_days`` (``TEAMMATE_REASONING_DAYS``), then :meth:`purge` deletes
+it: one DELETE over the indexed ``created_at``, so running it often costs next to nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from bot.core.store.db import Database
 from bot.core.store.schema import ReasoningRow
@@ -24,8 +27,9 @@ class Reasoning:
 
 
 class ReasoningStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, keep_days: float = 30.0) -> None:
         self.db = db
+        self.keep_days = keep_days
 
     async def save(
         self,
@@ -61,6 +65,15 @@ class ReasoningStore:
         )
         async with self.db.sessions.begin() as session:
             await session.execute(statement)
+
+    async def purge(self, now: float | None = None) -> int:
+        """Delete the reasoning older than ``keep_days``; how many went."""
+        cutoff = (time.time() if now is None else now) - self.keep_days * 86400
+        async with self.db.sessions.begin() as session:
+            result = await session.execute(
+                delete(ReasoningRow).where(ReasoningRow.created_at < cutoff)
+            )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def get(self, reasoning_id: str, channel: str) -> Reasoning | None:
         """The reasoning behind an answer in ``channel``; None when there is none there."""

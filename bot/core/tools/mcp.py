@@ -6,6 +6,11 @@ name (``wiki_search``), filtered to its ``tools`` allow-list, offered in its ``c
 guarded by the registry like every tool (timeout, cap, errors as text). Its ``risk`` is recorded
 for each tool it lists, so :meth:`ToolRegistry.risk` answers for ``wiki_search`` too.
 
+A tool whose prefixed name is a built-in tool's (server ``read``, tool ``thread``: ``read_thread``;
+see :mod:`bot.core.tools.builtin_names`, and any function tool of the registry) is left out,
+with one log line per connection and a ``teammate doctor`` line: built-ins always win, and two
+tools of one name would make pydantic-ai refuse every answer offered both.
+
 Why a supervisor of our own: pydantic-ai connects a toolset when a run enters it, so a server
 that is down would make every answer wait for its connect timeout, and one that died mid-run
 would fail the run. Here one background task per server owns the connection: it connects,
@@ -36,7 +41,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -51,8 +56,9 @@ from bot.core.conversation import Scope
 from bot.core.deps import AnswerDeps
 from bot.core.events import Risk
 from bot.core.redact import redact
+from bot.core.tools.builtin_names import BUILT_IN_TOOL_NAMES
 from bot.core.tools.guard import PASS_THROUGH
-from bot.core.tools.mcp_config import McpServerConfig
+from bot.core.tools.mcp_config import SETTING, McpServerConfig
 from bot.core.tools.registry import ToolRegistry
 
 if TYPE_CHECKING:
@@ -99,6 +105,8 @@ class ServerCheck:
     problem: str = ""
     unknown: tuple[str, ...] = ()
     """Names of its ``tools`` allow-list that the server does not have."""
+    refused: tuple[str, ...] = ()
+    """Its tools left out because, prefixed, they are named like a built-in tool."""
 
     @property
     def ok(self) -> bool:
@@ -127,6 +135,8 @@ class McpServer:
         self.problem = ""
         self._reported = False  # its being down is logged once, until it is up again
         self.tool_names: frozenset[str] = frozenset()
+        self.built_in: Callable[[str], bool] = BUILT_IN_TOOL_NAMES.__contains__
+        """Whether a (prefixed) name is a built-in tool's; the registry's own tools join it."""
         self._child_env = server_environment(config, environ) if config.command else {}
         self._live = _LiveTools(self._new_toolset(), self)
         self.toolset: AbstractToolset[AnswerDeps] = self._live.prefixed(config.name)
@@ -156,6 +166,20 @@ class McpServer:
         """The server's tools as last listed (its own names, allow-list applied)."""
         self.tool_names = frozenset(f"{self.name}_{name}" for name in names)
 
+    def allows(self, tool: str) -> bool:
+        """Whether the server's own tool ``tool`` is offered: in its allow-list, and not named
+        like a built-in tool once prefixed."""
+        return self.config.allows(tool) and not self.built_in(f"{self.name}_{tool}")
+
+    def refused(self, tools: Sequence[str]) -> tuple[str, ...]:
+        """Of the server's own ``tools`` (allowed by its entry), those left out because their
+        prefixed names are built-in tools' names."""
+        return tuple(
+            f"{self.name}_{tool}"
+            for tool in tools
+            if self.config.allows(tool) and self.built_in(f"{self.name}_{tool}")
+        )
+
     def suspect(self, error: BaseException) -> None:
         """A call failed in a way the server's own tool errors do not: check the connection."""
         log.info("MCP server %s: a call failed (%s); checking it", self.name, type(error).__name__)
@@ -182,9 +206,9 @@ class McpServer:
                     listed = [tool.name for tool in await toolset.list_tools()]
         except Exception as exc:  # noqa: BLE001 - every way of not starting is one line
             return ServerCheck(self.config, problem=self._why(exc))
-        tools = tuple(f"{self.name}_{name}" for name in listed if self.config.allows(name))
+        tools = tuple(f"{self.name}_{name}" for name in listed if self.allows(name))
         unknown = tuple(sorted((self.config.tools or frozenset()) - set(listed)))
-        return ServerCheck(self.config, tools=tools, unknown=unknown)
+        return ServerCheck(self.config, tools, unknown=unknown, refused=self.refused(listed))
 
     async def _connected_once(self) -> tuple[bool, str]:
         """Connect and serve until the connection is lost: whether it was up, and why it ended."""
@@ -195,7 +219,7 @@ class McpServer:
                 with anyio.fail_after(self.timings.connect):
                     tools = await toolset.list_tools()
                 self._live.wrapped = toolset
-                self.listed([tool.name for tool in tools if self.config.allows(tool.name)])
+                self.listed([tool.name for tool in tools if self.allows(tool.name)])
                 self.state, self.problem, self._reported = "up", "", False
                 was_up = True
                 self.tried.set()
@@ -205,6 +229,14 @@ class McpServer:
                         'MCP server %s has no tool %s named in its "tools"',
                         self.name,
                         ", ".join(unknown),
+                    )
+                if refused := self.refused([tool.name for tool in tools]):
+                    log.warning(
+                        "MCP server %s: %s left out, named like a built-in tool (built-ins "
+                        "win): give the server another name in %s",
+                        self.name,
+                        ", ".join(refused),
+                        SETTING,
                     )
                 why = await self._watch(toolset)
                 # Down before the connection closes, so no answer picks it up; with its reason,
@@ -315,7 +347,7 @@ class _LiveTools(WrapperToolset[AnswerDeps]):
         except Exception as exc:  # noqa: BLE001 - a server that cannot list offers nothing
             server.suspect(exc)
             return {}
-        allowed = {name: tool for name, tool in tools.items() if server.config.allows(name)}
+        allowed = {name: tool for name, tool in tools.items() if server.allows(name)}
         server.listed(list(allowed))
         return allowed
 
@@ -363,7 +395,14 @@ class McpServers:
         self._tasks: list[asyncio.Task[None]] = []
 
     def register(self, registry: ToolRegistry) -> None:
+        """Offer every server's tools through ``registry``; a tool named like one of the
+        registry's own (asked when listing, so tools added later count too) is left out."""
+
+        def built_in(name: str) -> bool:
+            return name in BUILT_IN_TOOL_NAMES or registry.has(name)
+
         for server in self.servers:
+            server.built_in = built_in
             registry.add_toolset(server.toolset, risks=server.risk, offered=server.offered)
 
     async def start(self, wait: float = 10.0) -> None:

@@ -120,6 +120,10 @@ class ToolRegistry:
                 pass
         return name.replace("_", " ").capitalize()
 
+    def has(self, name: str) -> bool:
+        """Whether ``name`` is one of the registry's own function tools."""
+        return name in self._tools
+
     def names(self, scope: Scope) -> list[str]:
         """The function tools offered in ``scope`` (for the Home tab and doctor)."""
         return [name for name, tool in self._tools.items() if tool.offered(scope)]

@@ -299,12 +299,22 @@ class AnswerView:
         return "\n".join(lines)
 
     def footer(self) -> list[dict] | None:
-        """The footer of a finished answer; a failed one ends with its error note instead, and
-        a paused one gets its footer when it is done."""
-        if self.failure is not None or self.paused is not None:
+        """The footer of a finished answer; a failed one ends with its error note instead.
+
+        The part posted before the answer paused for approval gets its footer too, with the
+        tokens that part took (each part is its own model run, recorded on its own in the
+        usage log): the part after the decision may come much later, or after a restart, and
+        the tokens are spent already. The feedback buttons stay with the part that ends it."""
+        if self.failure is not None:
             return None
         reasoning = self.reasoning_id if self.thoughts else None
-        footer = blocks.footer(self.model_label or "model", self.usage, self.notices, reasoning)
+        footer = blocks.footer(
+            self.model_label or "model",
+            self.usage,
+            self.notices,
+            reasoning,
+            feedback=self.paused is None,
+        )
         return [*self.sources_line(), *footer]
 
     def sources_line(self) -> list[dict]:
