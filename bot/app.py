@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 import aiohttp
 import yaml
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot.core.agent import AgentService
 from bot.core.approvals import Approvals
 from bot.core.catalog import Catalog
 from bot.core.config import CoreConfig
+from bot.core.durable import DurableEngine
 from bot.core.grounding import Grounder, KnowledgeGrounder
 from bot.core.knowledge import KnowledgeStore, load_seeds
 from bot.core.knowledge.tool import knowledge_tool
@@ -48,9 +50,10 @@ from bot.slack.client import build_session, build_web_client
 from bot.slack.context import BotIdentity, ThreadReader
 from bot.slack.dedupe import claim_middleware
 from bot.slack.directory import Directory
+from bot.slack.durable_answers import DurableAnswers
 from bot.slack.memory_desk import MemoryDesk
 from bot.slack.responder import Responder
-from bot.slack.services import Services
+from bot.slack.services import Services, tell_something_went_wrong
 from bot.slack.work import WorkTracker
 from bot.slack.workspace import SlackWorkspace
 
@@ -149,6 +152,7 @@ class Runtime:
     signing_secret: str
     local_model: LocalModelServer | None = None
     mcp: McpServers = field(default_factory=McpServers)
+    durable: DurableEngine | None = None
 
     @property
     def tracker(self) -> WorkTracker:
@@ -218,13 +222,16 @@ class Runtime:
         handlers.register(app, services)
         desk.start(client)
         await mcp.start()
+        durable = _durable_answers(settings, services, client)
         _tune_garbage_collector()
         log.info("ready as %s in %s", auth.get("user"), identity.team_name)
-        return cls(app, services, db, agent, session, signing_secret, local_model, mcp)
+        return cls(app, services, db, agent, session, signing_secret, local_model, mcp, durable)
 
     async def close(self) -> None:
         if not await self.tracker.drain(DRAIN_SECONDS):
             log.warning("stopped with %d answers still running", self.tracker.active)
+        if self.durable is not None:
+            await self.durable.stop()
         if self.services.approvals is not None:
             await self.services.approvals.stop()
         await self.services.claims.close()
@@ -234,6 +241,22 @@ class Runtime:
             await self.local_model.stop()
         await self.session.close()
         await self.db.close()
+
+
+def _durable_answers(
+    settings: Settings, services: Services, client: AsyncWebClient
+) -> DurableEngine | None:
+    """With TEAMMATE_DURABLE_ANSWERS, answers run as workflows; launching the engine resumes
+    the ones this executor left running, so everything they use is built before it."""
+    if not settings.durable_answers:
+        return None
+    engine = DurableEngine(settings.resolved_database_url, settings.executor_id)
+    services.durable = DurableAnswers(
+        services.responder, services.claims, client, services.tracker, tell_something_went_wrong
+    )
+    services.durable.install()
+    engine.launch()
+    return engine
 
 
 def _memory_desk(agent: AgentService, responder: Responder, admins: Admins) -> MemoryDesk | None:

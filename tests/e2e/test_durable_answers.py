@@ -1,0 +1,51 @@
+"""An answer is a durable run: a bot killed mid-answer finishes it when it starts again,
+with no Slack retry, and the thread ends with exactly one complete answer."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from bot.testkit.processes import (
+    COMPLETE_ANSWER,
+    answer_cut_by_sigkill,
+    complete_answer,
+    start_serve,
+)
+from bot.testkit.stack import bot_environment
+
+
+async def test_killed_mid_answer_resumes_on_restart_without_a_slack_retry(
+    sandbox, model, tmp_path
+) -> None:
+    env = {
+        **os.environ,
+        **bot_environment(sandbox, model, tmp_path),
+        "TEAMMATE_DURABLE_ANSWERS": "true",
+        "TEAMMATE_EXECUTOR_ID": "bot-1",
+        "TEAMMATE_STREAM_INTERVAL": "0.2",
+    }
+    posted, port = await answer_cut_by_sigkill(sandbox, model, env, tmp_path / "bot.log")
+    restarted = await start_serve(env, port, tmp_path / "bot.log")
+    try:
+        replies = await complete_answer(sandbox, posted["ts"], 20)
+        assert [r["text"].strip() for r in replies] == [COMPLETE_ANSWER]
+        assert len(model.requests) == 2  # the request cut by the kill, then the resumed one
+        # Slack never sent the mention again: the restart alone finished the answer.
+        asked = [a for a in sandbox.delivery.attempts("event") if a["id"] in posted["event_ids"]]
+        assert [a["retry_num"] for a in asked] == [0] * len(posted["event_ids"])
+    finally:
+        restarted.terminate()
+        restarted.wait(10)
+    # Stopped gracefully once answered, the run is recorded as finished: a further start
+    # resumes nothing and answers nothing again.
+    again = await start_serve(env, port, tmp_path / "bot.log")
+    try:
+        await asyncio.sleep(2.0)  # a resumed run starts within a second of the start
+        await sandbox.settle()
+        replies = sandbox.replies("general", posted["ts"], from_bot=True)
+        assert [r["text"].strip() for r in replies] == [COMPLETE_ANSWER]
+        assert len(model.requests) == 2
+    finally:
+        again.terminate()
+        again.wait(10)
