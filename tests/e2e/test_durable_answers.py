@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import os
 
+import pytest
+
 from bot.testkit.processes import (
     COMPLETE_ANSWER,
     answer_cut_by_sigkill,
@@ -13,14 +15,27 @@ from bot.testkit.processes import (
     start_serve,
 )
 from bot.testkit.stack import bot_environment
+from tests.conftest import postgres_database
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database(request):
+    """The bot's database setting: SQLite in its data folder (DBOS in a file beside it), or a
+    fresh PostgreSQL database (DBOS in its schema ``dbos``)."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    async with postgres_database() as db:
+        yield {"TEAMMATE_DATABASE_URL": db.url}
 
 
 async def test_killed_mid_answer_resumes_on_restart_without_a_slack_retry(
-    sandbox, model, tmp_path
+    sandbox, model, tmp_path, database
 ) -> None:
     env = {
         **os.environ,
         **bot_environment(sandbox, model, tmp_path),
+        **database,
         "TEAMMATE_DURABLE_ANSWERS": "true",
         "TEAMMATE_EXECUTOR_ID": "bot-1",
         "TEAMMATE_STREAM_INTERVAL": "0.2",
