@@ -4,8 +4,9 @@ The handler, under the claim, starts the workflow and waits for it; a second sta
 same key (a Slack retry that took the claim over, another replica) attaches to the workflow
 that exists instead of answering again. For now the answer itself (read the thread, stream
 the model's text into Slack, finish with the footer) is one step. When the process dies
-mid-answer, the next start of the same executor resumes the workflow with no Slack retry:
-the step runs again, adopts the claim and, as in every take-over, the responder first
+mid-answer, the next start of the same executor resumes the workflow with no Slack retry,
+and a Slack retry that reaches another replica once the dead one's lease ran out resumes it
+there: the step runs again, adopts the claim and, as in every take-over, the responder first
 deletes the half-written message, so the thread ends with one complete answer.
 
 DBOS finds workflows and steps by name in a registry global to the process, and a resumed
@@ -19,7 +20,7 @@ import logging
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from dbos import DBOS, SetWorkflowID
+from dbos import DBOS, SetWorkflowID, WorkflowHandleAsync
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.references import new_reference
@@ -52,6 +53,8 @@ class DurableAnswers:
         self.client = client
         self.tracker = tracker
         self.on_failure = on_failure
+        self._handled: set[str] = set()
+        """Keys whose answer a handler in this process is waiting for (it holds the claim)."""
 
     def install(self) -> None:
         """Make this the process's answerer for the workflows DBOS runs or resumes."""
@@ -60,16 +63,38 @@ class DurableAnswers:
 
     async def answer(self, question: Question) -> ReplyOutcome | None:
         """Answer ``question`` in its workflow (the claim's key): started, or joined when it
-        already exists."""
-        with SetWorkflowID(question.claim.key):
-            handle = await DBOS.start_workflow_async(answer_workflow, _request(question))
-        return await handle.get_result()
+        already exists; one a dead replica left is run here."""
+        key = question.claim.key
+        self._handled.add(key)
+        try:
+            handle = None
+            if question.claim.outcome is ClaimOutcome.TAKEN_OVER:
+                handle = await self._left_by_the_dead(key)
+            if handle is None:
+                with SetWorkflowID(key):
+                    handle = await DBOS.start_workflow_async(answer_workflow, _request(question))
+            return await handle.get_result()
+        finally:
+            self._handled.discard(key)
+
+    async def _left_by_the_dead(self, key: str) -> WorkflowHandleAsync[Any] | None:
+        """The workflow of a claim taken over (its owner stopped renewing the lease: it died).
+        Left PENDING by another executor, it is resumed here rather than waiting for that one
+        to come back; this executor's own is being resumed by its start, and is joined."""
+        status = await DBOS.get_workflow_status_async(key)
+        if status is None:
+            return None
+        if status.status == "PENDING" and status.executor_id != DBOS.executor_id:
+            log.info("resuming %s, left by executor %s", key, status.executor_id)
+            return await DBOS.resume_workflow_async(key)
+        return await DBOS.retrieve_workflow_async(key)
 
     async def run(self, request: dict[str, Any]) -> ReplyOutcome | None:
-        """The answer's step. Started by this process's handler, the claim is already held;
-        resumed after a crash, it is adopted and held here, and the answer counts as work in
-        flight for a graceful stop."""
-        claim = await self.claims.adopt(request["key"])
+        """The answer's step. Awaited by a handler here, the claim is held by it; resumed after
+        a crash, it is adopted and held here, and the answer counts as work in flight for a
+        graceful stop. Either way a dead owner's half answer is replaced."""
+        key = request["key"]
+        claim = await self.claims.adopt(key)
         question = Question(
             claim,
             self.client,
@@ -79,9 +104,9 @@ class DurableAnswers:
             asked_ts=request["asked_ts"],
             message=request["message"],
         )
-        if claim.outcome is ClaimOutcome.NEW:
+        if key in self._handled:
             return await self._answer(question)
-        log.info("resuming the answer of %s", claim.key)
+        log.info("resuming the answer of %s", key)
         async with self.tracker.busy(), self.tracker.slot(), self.claims.held(claim):
             return await self._answer(question)
 

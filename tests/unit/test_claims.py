@@ -44,10 +44,13 @@ async def test_a_resumed_durable_run_adopts_its_claim_with_a_live_lease(db) -> N
     assert adopted.outcome is ClaimOutcome.TAKEN_OVER
     assert adopted.previous_replies == ["111.000200"]
     assert not await dead.renew(claim)  # the dead owner has lost it
-    assert (await restarted.adopt("event:Ev5")).outcome is ClaimOutcome.NEW  # already ours
+    again = await restarted.adopt("event:Ev5")  # still the dead owner's half answer to clear
+    assert again.outcome is ClaimOutcome.TAKEN_OVER and again.previous_replies == ["111.000200"]
     assert (await ClaimStore(db, "b").claim("event:Ev5")).outcome is ClaimOutcome.DUPLICATE
     fresh = await restarted.adopt("event:Ev6")  # purged meanwhile: written again
     assert fresh.outcome is ClaimOutcome.NEW and await restarted.state("event:Ev6") == "running"
+    first = await restarted.claim("event:Ev7")
+    assert (await restarted.adopt(first.key)).outcome is ClaimOutcome.NEW  # took it first
 
 
 async def test_held_claim_keeps_its_lease_alive(db) -> None:

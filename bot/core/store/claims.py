@@ -114,9 +114,10 @@ class ClaimStore:
         """Hold the claim of a durable run this process is running, whatever its lease.
 
         The durable engine decided that this process runs the work (it started it, or resumed
-        it for this executor after a crash), so there is no race to win: a claim this process
-        already holds comes back ``NEW``; one a dead process left is taken over, with the
-        messages it had posted; a claim that was purged is written again."""
+        it after a crash), so there is no race to win: a claim this process took first comes
+        back ``NEW``; one a dead process left (taken over here by a retry, or not yet) comes
+        back ``TAKEN_OVER``, with the messages the dead owner had posted; a claim that was
+        purged is written again."""
         now = time.time()
         async with self.db.sessions.begin() as session:
             row = await session.get(ClaimRow, key, with_for_update=not self.db.is_sqlite)
@@ -134,7 +135,8 @@ class ClaimStore:
                     )
                 )
                 return Claim(key, self.owner, ClaimOutcome.NEW)
-            if row.owner == self.owner and row.state == RUNNING:
+            ours = row.owner == self.owner and row.state == RUNNING
+            if ours and row.attempts == 1:
                 return Claim(key, self.owner, ClaimOutcome.NEW)
             previous = Claim(
                 key,
@@ -143,6 +145,8 @@ class ClaimStore:
                 previous_channel=row.reply_channel,
                 previous_replies=json.loads(row.reply_ts or "[]"),
             )
+            if ours:  # taken over here already, by a Slack retry
+                return previous
             row.owner, row.state = self.owner, RUNNING
             row.lease_until, row.updated_at = now + self.lease_seconds, now
             row.attempts += 1
