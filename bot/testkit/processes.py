@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +93,16 @@ async def complete_answer(sandbox: Sandbox, ts: str, within: float) -> list[dict
     )
     await sandbox.settle()
     return sandbox.replies("general", ts, from_bot=True)
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    env: dict[str, str], port: int, log_path: Path
+) -> AsyncIterator[subprocess.Popen[bytes]]:
+    """A `teammate serve` process (ready) for the body, stopped gracefully after it."""
+    bot = await start_serve(env, port, log_path)
+    try:
+        yield bot
+    finally:
+        bot.terminate()
+        bot.wait(10)
