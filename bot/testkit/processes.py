@@ -99,10 +99,11 @@ async def complete_answer(sandbox: Sandbox, ts: str, within: float) -> list[dict
 async def serving(
     env: dict[str, str], port: int, log_path: Path
 ) -> AsyncIterator[subprocess.Popen[bytes]]:
-    """A `teammate serve` process (ready) for the body, stopped gracefully after it."""
+    """A `teammate serve` process (ready) for the body, stopped gracefully after it. The stop
+    is awaited in a thread: the bot may still need this loop (a sandbox in it) to finish."""
     bot = await start_serve(env, port, log_path)
     try:
         yield bot
     finally:
         bot.terminate()
-        bot.wait(10)
+        await asyncio.to_thread(bot.wait, 30)
