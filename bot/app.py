@@ -12,6 +12,7 @@ import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import aiohttp
 import yaml
@@ -23,7 +24,6 @@ from bot.core.agent import AgentService
 from bot.core.approvals import Approvals
 from bot.core.catalog import Catalog
 from bot.core.config import CoreConfig
-from bot.core.durable import DurableEngine
 from bot.core.grounding import Grounder, KnowledgeGrounder
 from bot.core.knowledge import KnowledgeStore, load_seeds
 from bot.core.knowledge.tool import knowledge_tool
@@ -50,12 +50,14 @@ from bot.slack.client import build_session, build_web_client
 from bot.slack.context import BotIdentity, ThreadReader
 from bot.slack.dedupe import claim_middleware
 from bot.slack.directory import Directory
-from bot.slack.durable_answers import DurableAnswers
 from bot.slack.memory_desk import MemoryDesk
 from bot.slack.responder import Responder
 from bot.slack.services import Services, tell_something_went_wrong
 from bot.slack.work import WorkTracker
 from bot.slack.workspace import SlackWorkspace
+
+if TYPE_CHECKING:
+    from bot.core.durable import DurableEngine
 
 log = logging.getLogger("teammate.app")
 
@@ -247,9 +249,13 @@ def _durable_answers(
     settings: Settings, services: Services, client: AsyncWebClient
 ) -> DurableEngine | None:
     """With TEAMMATE_DURABLE_ANSWERS, answers run as workflows; launching the engine resumes
-    the ones this executor left running, so everything they use is built before it."""
+    the ones this executor left running, so everything they use is built before it. DBOS is
+    imported only then (it adds about 12 MiB to a process at rest)."""
     if not settings.durable_answers:
         return None
+    from bot.core.durable import DurableEngine
+    from bot.slack.durable_answers import DurableAnswers
+
     engine = DurableEngine(settings.resolved_database_url, settings.executor_id)
     services.durable = DurableAnswers(
         services.responder, services.claims, client, services.tracker, tell_something_went_wrong
