@@ -12,10 +12,12 @@ import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import aiohttp
 import yaml
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 import handlers
 from bot.core.agent import AgentService
@@ -51,9 +53,12 @@ from bot.slack.dedupe import claim_middleware
 from bot.slack.directory import Directory
 from bot.slack.memory_desk import MemoryDesk
 from bot.slack.responder import Responder
-from bot.slack.services import Services
+from bot.slack.services import Services, tell_something_went_wrong
 from bot.slack.work import WorkTracker
 from bot.slack.workspace import SlackWorkspace
+
+if TYPE_CHECKING:
+    from bot.core.durable import DurableEngine
 
 log = logging.getLogger("teammate.app")
 
@@ -151,6 +156,7 @@ class Runtime:
     local_model: LocalModelServer | None = None
     mcp: McpServers = field(default_factory=McpServers)
     retention: Retention = field(default_factory=lambda: Retention({}))
+    durable: DurableEngine | None = None
 
     @property
     def tracker(self) -> WorkTracker:
@@ -223,13 +229,18 @@ class Runtime:
         desk.start(client)
         await mcp.start()
         await retention.start()
+        durable = _durable_answers(settings, services, client)
         _tune_garbage_collector()
         log.info("ready as %s in %s", auth.get("user"), identity.team_name)
-        return cls(app, services, db, agent, session, signing_secret, local_model, mcp, retention)
+        return cls(
+            app, services, db, agent, session, signing_secret, local_model, mcp, retention, durable
+        )
 
     async def close(self) -> None:
         if not await self.tracker.drain(DRAIN_SECONDS):
             log.warning("stopped with %d answers still running", self.tracker.active)
+        if self.durable is not None:
+            await self.durable.stop()
         if self.services.approvals is not None:
             await self.services.approvals.stop()
         await self.services.claims.close()
@@ -240,6 +251,26 @@ class Runtime:
             await self.local_model.stop()
         await self.session.close()
         await self.db.close()
+
+
+def _durable_answers(
+    settings: Settings, services: Services, client: AsyncWebClient
+) -> DurableEngine | None:
+    """With TEAMMATE_DURABLE_ANSWERS, answers run as workflows; launching the engine resumes
+    the ones this executor left running, so everything they use is built before it. DBOS is
+    imported only then (it adds about 12 MiB to a process at rest)."""
+    if not settings.durable_answers:
+        return None
+    from bot.core.durable import DurableEngine
+    from bot.slack.durable_answers import DurableAnswers
+
+    engine = DurableEngine(settings.resolved_database_url, settings.executor_id)
+    services.durable = DurableAnswers(
+        services.responder, services.claims, client, services.tracker, tell_something_went_wrong
+    )
+    services.durable.install()
+    engine.launch()
+    return engine
 
 
 def _memory_desk(agent: AgentService, responder: Responder, admins: Admins) -> MemoryDesk | None:

@@ -1,5 +1,5 @@
-"""`teammate run | serve | dev | doctor | manifest | knowledge` — the one entry point (also
-`python -m bot`).
+"""`teammate run | serve | dev | doctor | manifest | knowledge | recover` — the one entry
+point (also `python -m bot`).
 
 Whatever stops a start (a missing or wrong setting, a refused token, an unreachable Slack, the
 embedded model not installed) ends it with one line that says what to fix, and exit status 2.
@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         if args.command == "knowledge":
             return _knowledge(settings, args)
+        if args.command == "recover":
+            return _recover(settings, args.executor)
         # Imported here: it loads the whole app, which `knowledge` does not need.
         from bot.model_choice import require_startable, with_chosen_model
 
@@ -85,6 +87,10 @@ def _parser() -> argparse.ArgumentParser:
     actions.add_parser("list", help="the documents: title, source, sections, when added")
     remove = actions.add_parser("remove", help="remove one document")
     remove.add_argument("document", metavar="ID-or-SOURCE")
+    recover = commands.add_parser(
+        "recover", help="resume the answers a process that will not come back left running"
+    )
+    recover.add_argument("executor", metavar="EXECUTOR_ID", help="its TEAMMATE_EXECUTOR_ID")
     manifest = commands.add_parser("manifest", help="print the Slack app manifest")
     manifest.add_argument("--http-url", help="base URL for HTTP mode, e.g. https://bot.example.com")
     return parser
@@ -100,6 +106,26 @@ def _knowledge(settings: Settings, args: argparse.Namespace) -> int:
     except CommandFailed as failed:
         print(f"teammate: {failed}", file=sys.stderr)
         return failed.status
+
+
+def _recover(settings: Settings, executor: str) -> int:
+    """Queue a gone executor's pending runs for the running processes to resume."""
+    from bot.core.durable.recovery import hand_over
+
+    logs.configure("WARNING")
+    try:
+        ids = asyncio.run(hand_over(settings.resolved_database_url, executor))
+    except Exception as exc:  # noqa: BLE001 - one line, not a traceback
+        raise SettingsProblem(
+            f"could not read the durable runs in TEAMMATE_DATABASE_URL ({type(exc).__name__}): "
+            "start `teammate serve` or `run` once with TEAMMATE_DURABLE_ANSWERS=true to create "
+            "them, and check the database is reachable"
+        ) from None
+    runs = "run" if len(ids) == 1 else "runs"
+    print(f"{executor}: {len(ids)} {runs} handed to the running processes")
+    for workflow_id in ids:
+        print(f"  {workflow_id}")
+    return 0
 
 
 def _configure_logs(settings: Settings, to_file: bool) -> Path | None:

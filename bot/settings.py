@@ -95,6 +95,10 @@ class Settings(BaseSettings):
     # Days an answer's reasoning summary is kept for its "Show reasoning" button.
     reasoning_days: float = Field(30.0, gt=0, validation_alias=_env("TEAMMATE_REASONING_DAYS"))
     mcp_config: Path | None = Field(None, validation_alias=_env("TEAMMATE_MCP_CONFIG"))
+    # Each answer a DBOS workflow that a restart resumes (off until every path runs on it).
+    durable_answers: bool = Field(False, validation_alias=_env("TEAMMATE_DURABLE_ANSWERS"))
+    # Who this process is to DBOS: a restart with the same id resumes what it left running.
+    executor_id: str = Field("local", min_length=1, validation_alias=_env("TEAMMATE_EXECUTOR_ID"))
 
     @classmethod
     def settings_customise_sources(

@@ -29,6 +29,7 @@ from bot.slack.work import WorkTracker
 
 if TYPE_CHECKING:
     from bot.slack.approvals import ApprovalDesk
+    from bot.slack.durable_answers import DurableAnswers
 
 log = logging.getLogger("teammate.slack")
 
@@ -45,6 +46,8 @@ class Services:
     suggested_prompts: list[dict] = field(default_factory=list)
     memory: MemoryDesk | None = None
     approvals: ApprovalDesk | None = None
+    durable: DurableAnswers | None = None
+    """Set when answers run as durable workflows (TEAMMATE_DURABLE_ANSWERS)."""
 
     async def answer(
         self,
@@ -73,8 +76,9 @@ class Services:
                 asked_ts=asked_ts,
                 message=message,
             )
+            answer = self.durable.answer if self.durable else self.responder.answer
             async with self.tracker.slot():
-                return await self.responder.answer(question)
+                return await answer(question)
         except Exception:
             reference = new_reference()
             log.exception("answer failed in %s ref=%s", target.channel, reference)

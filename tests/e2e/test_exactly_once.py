@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import socket
-import subprocess
-import sys
-from pathlib import Path
-
-import aiohttp
 
 from bot.testkit.fakes import Text
+from bot.testkit.processes import (
+    COMPLETE_ANSWER,
+    SLOW_ANSWER,
+    answer_cut_by_sigkill,
+    complete_answer,
+    start_serve,
+)
 from bot.testkit.stack import bot_environment
-
-SLOW = " ".join(f"token{i}" for i in range(120))
 
 
 def mention_event_id(stack_or_sandbox, posted: dict) -> str:
@@ -27,7 +25,7 @@ def mention_event_id(stack_or_sandbox, posted: dict) -> str:
 
 
 async def test_same_event_three_times_gives_one_answer(stack) -> None:
-    stack.model.script(Text(SLOW, delay=0.01))
+    stack.model.script(Text(SLOW_ANSWER, delay=0.01))
     posted = stack.mention("count for me")
     event_id = mention_event_id(stack, posted)
     await stack.sandbox.wait_for(lambda: stack.model.requests)
@@ -38,85 +36,27 @@ async def test_same_event_three_times_gives_one_answer(stack) -> None:
     await stack.sandbox.settle()
     await asyncio.sleep(0.5)
     replies = stack.sandbox.replies("general", posted["ts"], from_bot=True)
-    assert len(replies) == 1 and replies[0]["text"].strip() == SLOW
+    assert len(replies) == 1 and replies[0]["text"].strip() == SLOW_ANSWER
     assert len(stack.model.requests) == 1
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _spawn(env: dict, port: int, log_path: Path) -> subprocess.Popen:
-    with log_path.open("ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-
-
-async def _start_bot(env: dict, port: int, log_path: Path) -> subprocess.Popen:
-    """A real `teammate serve` process, returned once it answers /readyz."""
-    process = _spawn(env, port, log_path)
-    async with aiohttp.ClientSession() as session:
-        for _ in range(200):
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
-                    if response.status == 200:
-                        return process
-            except aiohttp.ClientError:
-                pass
-            if process.poll() is not None:
-                raise AssertionError(f"the bot exited; its log is in {log_path}")
-            await asyncio.sleep(0.1)
-    raise AssertionError("the bot did not become ready")
 
 
 async def test_process_killed_mid_answer_then_slack_retry_gives_one_complete_answer(
     sandbox, model, tmp_path
 ) -> None:
-    port = _free_port()
     env = {
         **os.environ,
         **bot_environment(sandbox, model, tmp_path),
         "TEAMMATE_CLAIM_LEASE_SECONDS": "1.5",
         "TEAMMATE_STREAM_INTERVAL": "0.2",
     }
-    sandbox.request_url = f"http://127.0.0.1:{port}/slack/events"
-    model.script(Text(SLOW, delay=0.05), Text("The complete answer."))
-    first = await _start_bot(env, port, tmp_path / "bot.log")
+    posted, port = await answer_cut_by_sigkill(sandbox, model, env, tmp_path / "bot.log")
+    second = await start_serve(env, port, tmp_path / "bot.log")
     try:
-        posted = sandbox.post_message("alice", "general", f"<@{sandbox.bot_user_id}> go")
-        await sandbox.wait_for(
-            lambda: any(r["text"] for r in sandbox.replies("general", posted["ts"])), 10
-        )
-        first.send_signal(signal.SIGKILL)
-        first.wait()
-        half = sandbox.replies("general", posted["ts"], from_bot=True)
-        assert half and half[0]["streaming"]  # a half-written answer is left in the thread
-
-        second = await _start_bot(env, port, tmp_path / "bot.log")
-        try:
-            await asyncio.sleep(1.6)  # the dead process's lease runs out
-            attempt = await sandbox.redeliver(mention_event_id(sandbox, posted), retry_num=1)
-            assert attempt["status"] == 200
-            await sandbox.wait_for(
-                lambda: [
-                    r
-                    for r in sandbox.replies("general", posted["ts"], from_bot=True)
-                    if "complete answer" in r["text"] and not r["streaming"]
-                ],
-                15,
-            )
-            await sandbox.settle()
-            replies = sandbox.replies("general", posted["ts"], from_bot=True)
-            assert [r["text"].strip() for r in replies] == ["The complete answer."]
-        finally:
-            second.terminate()
-            second.wait(10)
+        await asyncio.sleep(1.6)  # the dead process's lease runs out
+        attempt = await sandbox.redeliver(mention_event_id(sandbox, posted), retry_num=1)
+        assert attempt["status"] == 200
+        replies = await complete_answer(sandbox, posted["ts"], 15)
+        assert [r["text"].strip() for r in replies] == [COMPLETE_ANSWER]
     finally:
-        if first.poll() is None:
-            first.kill()
+        second.terminate()
+        second.wait(10)

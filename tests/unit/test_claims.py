@@ -35,6 +35,24 @@ async def test_expired_lease_is_taken_over_with_the_half_written_reply(db) -> No
     assert not await dead.renew(claim)  # the dead owner has lost it
 
 
+async def test_a_resumed_durable_run_adopts_its_claim_with_a_live_lease(db) -> None:
+    dead = ClaimStore(db, "dead", lease_seconds=60.0)
+    claim = await dead.claim("event:Ev5")
+    await dead.record_replies(claim, "C1", ["111.000200"])
+    restarted = ClaimStore(db, "restarted", lease_seconds=60.0)
+    adopted = await restarted.adopt("event:Ev5")
+    assert adopted.outcome is ClaimOutcome.TAKEN_OVER
+    assert adopted.previous_replies == ["111.000200"]
+    assert not await dead.renew(claim)  # the dead owner has lost it
+    again = await restarted.adopt("event:Ev5")  # still the dead owner's half answer to clear
+    assert again.outcome is ClaimOutcome.TAKEN_OVER and again.previous_replies == ["111.000200"]
+    assert (await ClaimStore(db, "b").claim("event:Ev5")).outcome is ClaimOutcome.DUPLICATE
+    fresh = await restarted.adopt("event:Ev6")  # purged meanwhile: written again
+    assert fresh.outcome is ClaimOutcome.NEW and await restarted.state("event:Ev6") == "running"
+    first = await restarted.claim("event:Ev7")
+    assert (await restarted.adopt(first.key)).outcome is ClaimOutcome.NEW  # took it first
+
+
 async def test_held_claim_keeps_its_lease_alive(db) -> None:
     store = ClaimStore(db, "a", lease_seconds=0.9)  # renewed every 0.3 s
     claim = await store.claim("event:Ev4")

@@ -110,6 +110,48 @@ class ClaimStore:
                 previous_replies=json.loads(row.reply_ts or "[]"),
             )
 
+    async def adopt(self, key: str) -> Claim:
+        """Hold the claim of a durable run this process is running, whatever its lease.
+
+        The durable engine decided that this process runs the work (it started it, or resumed
+        it after a crash), so there is no race to win: a claim this process took first comes
+        back ``NEW``; one a dead process left (taken over here by a retry, or not yet) comes
+        back ``TAKEN_OVER``, with the messages the dead owner had posted; a claim that was
+        purged is written again."""
+        now = time.time()
+        async with self.db.sessions.begin() as session:
+            row = await session.get(ClaimRow, key, with_for_update=not self.db.is_sqlite)
+            if row is None:
+                session.add(
+                    ClaimRow(
+                        key=key,
+                        owner=self.owner,
+                        state=RUNNING,
+                        lease_until=now + self.lease_seconds,
+                        attempts=1,
+                        reply_ts="[]",
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                return Claim(key, self.owner, ClaimOutcome.NEW)
+            ours = row.owner == self.owner and row.state == RUNNING
+            if ours and row.attempts == 1:
+                return Claim(key, self.owner, ClaimOutcome.NEW)
+            previous = Claim(
+                key,
+                self.owner,
+                ClaimOutcome.TAKEN_OVER,
+                previous_channel=row.reply_channel,
+                previous_replies=json.loads(row.reply_ts or "[]"),
+            )
+            if ours:  # taken over here already, by a Slack retry
+                return previous
+            row.owner, row.state = self.owner, RUNNING
+            row.lease_until, row.updated_at = now + self.lease_seconds, now
+            row.attempts += 1
+            return previous
+
     def claim_soon(self, key: str) -> asyncio.Task[Claim]:
         """Start claiming ``key`` in the background; the task is awaited by whoever acts on it,
         and by ``close()``, so no claim is left half-written at shutdown."""

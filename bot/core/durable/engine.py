@@ -1,0 +1,101 @@
+"""The DBOS engine of one process: where its records live, who it is, and its start and stop.
+
+DBOS keeps every workflow's status, inputs and each completed step's output in its system
+tables. On start (``launch``) it re-runs the workflows this executor left PENDING, of this
+application version: the one that died mid-answer resumes with no Slack retry, its completed
+steps not run again. So:
+
+- the executor id is stable across restarts (``TEAMMATE_EXECUTOR_ID``; one per process that
+  runs sessions), and the application version is pinned to the product's release rather than
+  DBOS's default hash of the code, so a restart on the same release recovers what it left;
+- on SQLite the tables are in their own file beside the product's database (DBOS opens its own
+  synchronous connections; a file of its own keeps its writes from waiting on the product's),
+  on PostgreSQL they are in the product's database, in the schema ``dbos``.
+
+DBOS is one instance per process (its decorators register on a global registry), so a process
+has one engine. ``launch`` must run inside the event loop that serves the bot: DBOS then runs
+recovered async workflows on that loop, beside the HTTP clients they use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from dbos import DBOS, DBOSConfig
+
+log = logging.getLogger("teammate.core.durable")
+
+APP_NAME = "teammate"
+SQLITE_FILE = "dbos.sqlite"
+SCHEMA = "dbos"
+
+
+def release() -> str:
+    """The product's release: the application version workflows are recovered under."""
+    try:
+        return version("teammate")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "0"
+
+
+def system_database_url(database_url: str) -> str:
+    """DBOS's system database for the product's SQLAlchemy async URL: a file beside a SQLite
+    database, the same PostgreSQL database (DBOS speaks psycopg, not asyncpg)."""
+    for prefix in ("sqlite+aiosqlite:///", "sqlite:///"):
+        if database_url.startswith(prefix):
+            path = Path(database_url[len(prefix) :])
+            return f"sqlite:///{path.with_name(SQLITE_FILE)}"
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if database_url.startswith(prefix):
+            return "postgresql://" + database_url[len(prefix) :]
+    raise ValueError(f"no DBOS system database for {database_url.split(':', 1)[0]} URLs")
+
+
+class DurableEngine:
+    """Starts and stops DBOS for this process. Register workflows (import their modules)
+    before :meth:`launch`: recovery looks them up by name."""
+
+    def __init__(
+        self,
+        database_url: str,
+        executor_id: str,
+        *,
+        application_version: str | None = None,
+        log_level: str = "WARNING",
+    ) -> None:
+        self.executor_id = executor_id
+        self.application_version = application_version or release()
+        self._config = DBOSConfig(
+            name=APP_NAME,
+            system_database_url=system_database_url(database_url),
+            dbos_system_schema=SCHEMA,
+            executor_id=executor_id,
+            application_version=self.application_version,
+            log_level=log_level,
+        )
+        self._launched = False
+
+    def launch(self) -> None:
+        """Create or migrate DBOS's tables and resume this executor's pending workflows (they
+        start in the background, on the running event loop)."""
+        DBOS(config=self._config)
+        DBOS.launch()
+        self._launched = True
+        log.info(
+            "durable runs on as executor %s, version %s",
+            self.executor_id,
+            self.application_version,
+        )
+
+    async def stop(self, grace_seconds: int = 5) -> None:
+        """Stop DBOS, first giving the workflows that are finishing up to ``grace_seconds`` to
+        record their outcome (a workflow whose last step is done but whose outcome is not
+        written would run again at the next start). One still running stays PENDING and is
+        resumed by the next start of this executor. DBOS waits with ``time.sleep`` while
+        those workflows need this event loop, so it waits in a thread."""
+        if self._launched:
+            self._launched = False
+            await asyncio.to_thread(DBOS.destroy, workflow_completion_timeout_sec=grace_seconds)

@@ -1,0 +1,146 @@
+"""Answers as durable runs: an answer is a DBOS workflow whose id is its claim's key.
+
+The handler, under the claim, starts the workflow and waits for it; a second start with the
+same key (a Slack retry that took the claim over, another replica) attaches to the workflow
+that exists instead of answering again. For now the answer itself (read the thread, stream
+the model's text into Slack, finish with the footer) is one step. When the process dies
+mid-answer, the next start of the same executor resumes the workflow with no Slack retry,
+and a Slack retry that reaches another replica once the dead one's lease ran out resumes it
+there: the step runs again, adopts the claim and, as in every take-over, the responder first
+deletes the half-written message, so the thread ends with one complete answer.
+
+DBOS finds workflows and steps by name in a registry global to the process, and a resumed
+workflow receives only its stored inputs (plain data), so what an answer needs (the Slack
+client, the responder, the claims) is installed once at start with :meth:`install`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+from dbos import DBOS, SetWorkflowID, WorkflowHandleAsync
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core.references import new_reference
+from bot.core.store import ClaimOutcome, ClaimStore
+from bot.slack.reply import ReplyOutcome, ReplyTarget
+from bot.slack.responder import Question, Responder
+from bot.slack.work import WorkTracker
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+log = logging.getLogger("teammate.slack.durable")
+
+_installed: DurableAnswers | None = None
+
+
+class DurableAnswers:
+    """Runs each answer as a workflow, and the answers a restart resumes."""
+
+    def __init__(
+        self,
+        responder: Responder,
+        claims: ClaimStore,
+        client: AsyncWebClient,
+        tracker: WorkTracker,
+        on_failure: Callable[[AsyncWebClient, str, str, str], Awaitable[None]],
+    ) -> None:
+        self.responder = responder
+        self.claims = claims
+        self.client = client
+        self.tracker = tracker
+        self.on_failure = on_failure
+        self._handled: set[str] = set()
+        """Keys whose answer a handler in this process is waiting for (it holds the claim)."""
+
+    def install(self) -> None:
+        """Make this the process's answerer for the workflows DBOS runs or resumes."""
+        global _installed
+        _installed = self
+
+    async def answer(self, question: Question) -> ReplyOutcome | None:
+        """Answer ``question`` in its workflow (the claim's key): started, or joined when it
+        already exists; one a dead replica left is run here."""
+        key = question.claim.key
+        self._handled.add(key)
+        try:
+            handle = None
+            if question.claim.outcome is ClaimOutcome.TAKEN_OVER:
+                handle = await self._left_by_the_dead(key)
+            if handle is None:
+                with SetWorkflowID(key):
+                    handle = await DBOS.start_workflow_async(answer_workflow, _request(question))
+            return await handle.get_result()
+        finally:
+            self._handled.discard(key)
+
+    async def _left_by_the_dead(self, key: str) -> WorkflowHandleAsync[Any] | None:
+        """The workflow of a claim taken over (its owner stopped renewing the lease: it died).
+        Left PENDING by another executor, it is resumed here rather than waiting for that one
+        to come back; this executor's own is being resumed by its start, and is joined."""
+        status = await DBOS.get_workflow_status_async(key)
+        if status is None:
+            return None
+        if status.status == "PENDING" and status.executor_id != DBOS.executor_id:
+            log.info("resuming %s, left by executor %s", key, status.executor_id)
+            return await DBOS.resume_workflow_async(key)
+        return await DBOS.retrieve_workflow_async(key)
+
+    async def run(self, request: dict[str, Any]) -> ReplyOutcome | None:
+        """The answer's step. Awaited by a handler here, the claim is held by it; resumed after
+        a crash, it is adopted and held here, and the answer counts as work in flight for a
+        graceful stop. Either way a dead owner's half answer is replaced."""
+        key = request["key"]
+        claim = await self.claims.adopt(key)
+        question = Question(
+            claim,
+            self.client,
+            ReplyTarget(**request["target"]),
+            text=request["text"],
+            deep=request["deep"],
+            asked_ts=request["asked_ts"],
+            message=request["message"],
+        )
+        if key in self._handled:
+            return await self._answer(question)
+        log.info("resuming the answer of %s", key)
+        async with self.tracker.busy(), self.tracker.slot(), self.claims.held(claim):
+            return await self._answer(question)
+
+    async def _answer(self, question: Question) -> ReplyOutcome | None:
+        target = question.target
+        try:
+            return await self.responder.answer(question)
+        except Exception:
+            reference = new_reference()
+            log.exception("answer failed in %s ref=%s", target.channel, reference)
+            await self.on_failure(self.client, target.channel, target.thread_ts, reference)
+            return None
+
+
+def _request(question: Question) -> dict[str, Any]:
+    """The workflow's stored input: what it takes to answer again after a restart."""
+    return {
+        "key": question.claim.key,
+        "target": asdict(question.target),
+        "text": question.text,
+        "deep": question.deep,
+        "asked_ts": question.asked_ts,
+        "message": question.message,
+    }
+
+
+@DBOS.step(name="teammate.answer.reply")
+async def _reply(request: dict[str, Any]) -> ReplyOutcome | None:
+    if _installed is None:
+        raise RuntimeError("no answerer installed: DurableAnswers.install() runs at start")
+    return await _installed.run(request)
+
+
+@DBOS.workflow(name="teammate.answer")
+async def answer_workflow(request: dict[str, Any]) -> ReplyOutcome | None:
+    """One answer, recorded: its id is the claim's key."""
+    return await _reply(request)

@@ -1,0 +1,109 @@
+"""A real `teammate serve` process for tests and benchmarks that kill and restart the bot."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.sandbox import Sandbox
+from bot.testkit.fakes import FakeAnthropic, Text
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def spawn_serve(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+
+async def start_serve(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    """A `teammate serve` process, returned once it answers /readyz."""
+    process = spawn_serve(env, port, log_path)
+    async with aiohttp.ClientSession() as session:
+        for _ in range(200):
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
+                    if response.status == 200:
+                        return process
+            except aiohttp.ClientError:
+                pass
+            if process.poll() is not None:
+                raise AssertionError(f"the bot exited; its log is in {log_path}")
+            await asyncio.sleep(0.1)
+    raise AssertionError("the bot did not become ready")
+
+
+SLOW_ANSWER = " ".join(f"token{i}" for i in range(120))
+COMPLETE_ANSWER = "The complete answer."
+
+
+async def answer_cut_by_sigkill(
+    sandbox: Sandbox, model: FakeAnthropic, env: dict[str, str], log_path: Path
+) -> tuple[dict[str, Any], int]:
+    """Start `teammate serve` on a free port, mention it in #general and SIGKILL it once its
+    (slow) answer shows text; a half-written answer is left in the thread. The model's next
+    answer is :data:`COMPLETE_ANSWER`. Returns the posted mention and the port, for the
+    restart."""
+    port = free_port()
+    sandbox.request_url = f"http://127.0.0.1:{port}/slack/events"
+    model.script(Text(SLOW_ANSWER, delay=0.05), Text(COMPLETE_ANSWER))
+    bot = await start_serve(env, port, log_path)
+    try:
+        posted = sandbox.post_message("alice", "general", f"<@{sandbox.bot_user_id}> go")
+        await sandbox.wait_for(
+            lambda: any(r["text"] for r in sandbox.replies("general", posted["ts"])), 10
+        )
+    finally:
+        bot.send_signal(signal.SIGKILL)
+        bot.wait()
+    half = sandbox.replies("general", posted["ts"], from_bot=True)
+    if not (half and half[0]["streaming"]):
+        raise AssertionError("the kill left no half-written answer in the thread")
+    return posted, port
+
+
+async def complete_answer(sandbox: Sandbox, ts: str, within: float) -> list[dict[str, Any]]:
+    """The bot's replies in the #general thread ``ts`` once one is a finished
+    :data:`COMPLETE_ANSWER` and the sandbox has settled."""
+    await sandbox.wait_for(
+        lambda: [
+            r
+            for r in sandbox.replies("general", ts, from_bot=True)
+            if COMPLETE_ANSWER in r["text"] and not r["streaming"]
+        ],
+        within,
+    )
+    await sandbox.settle()
+    return sandbox.replies("general", ts, from_bot=True)
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    env: dict[str, str], port: int, log_path: Path
+) -> AsyncIterator[subprocess.Popen[bytes]]:
+    """A `teammate serve` process (ready) for the body, stopped gracefully after it. The stop
+    is awaited in a thread: the bot may still need this loop (a sandbox in it) to finish."""
+    bot = await start_serve(env, port, log_path)
+    try:
+        yield bot
+    finally:
+        bot.terminate()
+        await asyncio.to_thread(bot.wait, 30)

@@ -1,0 +1,37 @@
+"""Where DBOS keeps its records, and who a process is to it."""
+
+import pytest
+
+from bot.core.durable import system_database_url
+from bot.core.durable.engine import DurableEngine, release
+from bot.settings import load_settings
+
+
+def test_sqlite_keeps_dbos_in_its_own_file_beside_the_database() -> None:
+    url = system_database_url("sqlite+aiosqlite:////srv/teammate/teammate.db")
+    assert url == "sqlite:////srv/teammate/dbos.sqlite"
+
+
+def test_postgres_keeps_dbos_in_the_same_database_through_its_own_driver() -> None:
+    url = system_database_url("postgresql+asyncpg://bot:pw@db:5432/teammate")
+    assert url == "postgresql://bot:pw@db:5432/teammate"
+
+
+def test_an_unknown_database_is_refused() -> None:
+    with pytest.raises(ValueError, match="mysql"):
+        system_database_url("mysql://db/teammate")
+
+
+def test_the_version_is_the_release_and_the_executor_is_the_setting(monkeypatch) -> None:
+    monkeypatch.setenv("TEAMMATE_EXECUTOR_ID", "worker-7")
+    settings = load_settings(_env_file=None)
+    assert not settings.durable_answers  # off until every entry point runs on it
+    engine = DurableEngine(settings.resolved_database_url, settings.executor_id)
+    assert engine.executor_id == "worker-7"
+    assert engine.application_version == release() != ""
+
+
+def test_an_empty_executor_id_fails_at_start(monkeypatch) -> None:
+    monkeypatch.setenv("TEAMMATE_EXECUTOR_ID", "")
+    with pytest.raises(Exception, match="TEAMMATE_EXECUTOR_ID"):
+        load_settings(_env_file=None)
