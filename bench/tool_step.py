@@ -9,7 +9,7 @@ and the next request reaching it, less the tool's own time. The model, the bot a
 share one process and one clock (time.perf_counter), so the moments compare directly; the
 bot's CPU for the whole run is read with process_time in that process. Runs are one after
 another, the bot at its default stream interval, streaming to the sandbox (so each step is also
-drawn as a Slack task chunk while the next request goes out).
+drawn as a Slack task chunk, once the step has settled for the writer's ``STEP_SETTLE``).
 
     python -m bench.tool_step
 """
@@ -39,6 +39,7 @@ from bot.core.prompts import Prompts
 from bot.core.tools.registry import ToolDef, ToolRegistry
 from bot.resources import MANIFEST_PATH
 from bot.sandbox import Sandbox
+from bot.slack.render.writer import STEP_SETTLE
 from bot.testkit.fakes import FakeAnthropic, Text, ToolCalls, ToolUse
 from bot.testkit.fakes.base import SSEOut
 from bot.testkit.fakes.script import Block
@@ -170,7 +171,8 @@ def result_from(measured: dict[str, Any]) -> Result:
         "writing the tool-call response's last byte to the next request reaching it, less the "
         "tool's own time, on one perf_counter clock in one process (bot, sandbox and fake share "
         f"the event loop and its two cores); bot stream interval {DEFAULT_STREAM_INTERVAL:g} s, "
-        "streaming, so each step is drawn as a task chunk meanwhile; sandbox rate limits off."
+        f"streaming, so each step is drawn as a task chunk once it has settled for "
+        f"{STEP_SETTLE * 1000:.0f} ms; sandbox rate limits off."
     )
     return Result("Time a tool step adds", method, rows)
 
