@@ -126,6 +126,7 @@ class StreamWriter:
         await self._settle_steps(settled - loop.time())
 
     async def _due(self) -> None:
+        """The first paint's wait for words, or else the interval since the last call."""
         loop = asyncio.get_running_loop()
         view = self.view
         if self._current_ts is None and view.first_content_at is not None:
