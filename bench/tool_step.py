@@ -9,7 +9,7 @@ and the next request reaching it, less the tool's own time. The model, the bot a
 share one process and one clock (time.perf_counter), so the moments compare directly; the
 bot's CPU for the whole run is read with process_time in that process. Runs are one after
 another, the bot at its default stream interval, streaming to the sandbox (so each step is also
-drawn as a Slack task chunk while the next request goes out).
+drawn as a Slack task chunk, once the step has settled for the writer's ``STEP_SETTLE``).
 
     python -m bench.tool_step
 """
@@ -27,7 +27,7 @@ from typing import Any
 from aiohttp import web
 from pydantic_ai import RunContext
 
-from bench.report import Result, Row, to_text
+from bench.report import OtherWork, Result, Row, to_text
 from bench.servers import DEFAULT_STREAM_INTERVAL
 from bench.stats import ms, percentile
 from bot.core.agent import AgentService
@@ -39,6 +39,7 @@ from bot.core.prompts import Prompts
 from bot.core.tools.registry import ToolDef, ToolRegistry
 from bot.resources import MANIFEST_PATH
 from bot.sandbox import Sandbox
+from bot.slack.render.writer import STEP_SETTLE
 from bot.testkit.fakes import FakeAnthropic, Text, ToolCalls, ToolUse
 from bot.testkit.fakes.base import SSEOut
 from bot.testkit.fakes.script import Block
@@ -56,9 +57,12 @@ class StepClock(FakeAnthropic):
         super().__init__(**options)
         self.arrived: list[float] = []
         self.call_ended: list[float] = []
+        self.cpu_arrived: list[float] = []
+        self.cpu_call_ended: list[float] = []
 
     async def generate(self, request: web.Request) -> web.StreamResponse:
         self.arrived.append(time.perf_counter())
+        self.cpu_arrived.append(time.process_time())
         return await super().generate(request)
 
     async def write_stream(
@@ -67,6 +71,16 @@ class StepClock(FakeAnthropic):
         await super().write_stream(out, body, reply, blocks)
         if isinstance(reply, ToolCalls):
             self.call_ended.append(time.perf_counter())
+            self.cpu_call_ended.append(time.process_time())
+
+    def clear_clocks(self) -> None:
+        for moments in (self.arrived, self.call_ended, self.cpu_arrived, self.cpu_call_ended):
+            moments.clear()
+
+    def step_cpu(self) -> list[float]:
+        """Per step: the CPU the whole process spent from the call's end to the next request."""
+        pairs = zip(self.cpu_call_ended, self.cpu_arrived[1::2], strict=False)
+        return [arrived - ended for ended, arrived in pairs]
 
 
 class NoOp:
@@ -127,8 +141,7 @@ async def measure(runs: int = RUNS) -> dict[str, Any]:
             settings = bot_settings(box, model, Path(tmp), stream_interval=DEFAULT_STREAM_INTERVAL)
             async with running_bot(settings, box, tools=[noop.tool()]):
                 await one_run(box, model, -1)  # warm-up: first connections, first queries
-                model.arrived.clear()
-                model.call_ended.clear()
+                model.clear_clocks()
                 noop.spans.clear()
                 cpu = time.process_time()
                 for i in range(runs):
@@ -136,6 +149,7 @@ async def measure(runs: int = RUNS) -> dict[str, Any]:
                 cpu = time.process_time() - cpu
     return {
         "added": _added(model, noop),
+        "step_cpu": model.step_cpu(),
         "core": await measure_core(runs),
         "tool": [left - entered for entered, left in noop.spans],
         "cpu": cpu,
@@ -145,6 +159,7 @@ async def measure(runs: int = RUNS) -> dict[str, Any]:
 
 def result_from(measured: dict[str, Any]) -> Result:
     added, core, runs = measured["added"], measured["core"], measured["runs"]
+    step_cpu = measured["step_cpu"]
     p95 = percentile(added, 95)
     rows = [
         Row(
@@ -156,6 +171,10 @@ def result_from(measured: dict[str, Any]) -> Result:
         Row(
             "the same, the agent service alone (no Slack drawing on the loop)",
             f"p50 {ms(percentile(core, 50))} ms · p95 {ms(percentile(core, 95))} ms",
+        ),
+        Row(
+            "process CPU within the step (bot, sandbox and fake together)",
+            f"p50 {ms(percentile(step_cpu, 50))} ms · p95 {ms(percentile(step_cpu, 95))} ms",
         ),
         Row("the no-op tool itself", f"p50 {ms(percentile(measured['tool'], 50))} ms"),
         Row("steps measured", f"{len(added)} of {runs}"),
@@ -170,15 +189,18 @@ def result_from(measured: dict[str, Any]) -> Result:
         "writing the tool-call response's last byte to the next request reaching it, less the "
         "tool's own time, on one perf_counter clock in one process (bot, sandbox and fake share "
         f"the event loop and its two cores); bot stream interval {DEFAULT_STREAM_INTERVAL:g} s, "
-        "streaming, so each step is drawn as a task chunk meanwhile; sandbox rate limits off."
+        f"streaming, so each step is drawn as a task chunk once it has settled for "
+        f"{STEP_SETTLE * 1000:.0f} ms; sandbox rate limits off."
     )
     return Result("Time a tool step adds", method, rows)
 
 
 async def run(runs: int = RUNS) -> Result:
     started = time.monotonic()
+    others = OtherWork()
     result = result_from(await measure(runs))
     result.seconds = time.monotonic() - started
+    result.notes.append(f"While it ran, {others.summary()}.")
     return result
 
 

@@ -11,6 +11,13 @@ stream that broke mid-way from the retry policy. This one is small and says exac
 :mod:`bot.core.retry` needs: a body that breaks part-way raises :class:`StreamDropped`, a
 silent provider a read timeout, a refused connection a connect error.
 
+Proxies: aiohttp's own ``trust_env`` looks the environment's proxy (and ~/.netrc) up again for
+every request, in a worker thread, and the loop waits for that thread twice before the request
+leaves: a delay on every model request, longest on a busy machine, between a tool's result and
+the next request too. Here the proxy for each scheme and host is looked up once, in a thread
+as aiohttp does, and kept (:class:`EnvProxies`): HTTPS_PROXY / HTTP_PROXY / NO_PROXY apply as
+they do for httpx, read when a host is first reached.
+
 Usage::
 
     client = httpx2.AsyncClient(transport=AiohttpTransport(httpx2.Limits(max_connections=100)))
@@ -18,10 +25,13 @@ Usage::
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
 import httpx2
+from aiohttp.helpers import BasicAuth, get_env_proxy_for_url
+from yarl import URL
 
 DEFAULT_KEEPALIVE = 5.0
 
@@ -35,12 +45,35 @@ class StreamDropped(httpx2.ReadError):
     """
 
 
+class EnvProxies:
+    """The environment's proxy for each scheme and host, looked up once (in a thread: it may
+    read ~/.netrc) and kept for every later request there."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str | None], tuple[URL | None, BasicAuth | None]] = {}
+
+    async def for_url(self, url: URL) -> tuple[URL | None, BasicAuth | None]:
+        key = (url.scheme, url.host)
+        known = self._known.get(key)
+        if known is None:
+            known = self._known[key] = await asyncio.to_thread(_env_proxy, url)
+        return known
+
+
+def _env_proxy(url: URL) -> tuple[URL | None, BasicAuth | None]:
+    try:
+        return get_env_proxy_for_url(url)
+    except LookupError:  # no proxy for this URL, or NO_PROXY names its host
+        return None, None
+
+
 class AiohttpTransport(httpx2.AsyncBaseTransport):
     """An httpx2 transport over one aiohttp session (opened on first use, in the running loop)."""
 
     def __init__(self, limits: httpx2.Limits | None = None) -> None:
         self._limits = limits or httpx2.Limits()
         self._session: aiohttp.ClientSession | None = None
+        self._proxies = EnvProxies()
 
     def _open(self) -> aiohttp.ClientSession:
         limits = self._limits
@@ -49,18 +82,22 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
             keepalive_timeout=limits.keepalive_expiry or DEFAULT_KEEPALIVE,
             ssl=httpx2.create_ssl_context(),
         )
-        # trust_env: HTTPS_PROXY / HTTP_PROXY / NO_PROXY apply, as they do for httpx.
-        return aiohttp.ClientSession(connector=connector, auto_decompress=False, trust_env=True)
+        # The environment's proxies come from EnvProxies, once per host, not per request.
+        return aiohttp.ClientSession(connector=connector, auto_decompress=False, trust_env=False)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         if self._session is None:
             self._session = self._open()
         timeout = request.extensions.get("timeout", {})
         body = await request.aread()
+        url = str(request.url)
+        proxy, proxy_auth = await self._proxies.for_url(URL(url))
         try:
             response = await self._session.request(
                 request.method,
-                str(request.url),
+                url,
+                proxy=proxy,
+                proxy_auth=proxy_auth,
                 headers=request.headers.multi_items(),
                 data=body or None,
                 allow_redirects=False,

@@ -3,6 +3,7 @@ Slack's task timeline while streaming, and as compact lines where chat.update dr
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -129,3 +130,25 @@ async def test_each_spell_of_thinking_is_a_step_that_ends_when_the_model_moves_o
     ]
     assert "Which guide" not in str(reply) and "It says ten" not in str(reply)
     assert "show_reasoning" not in str(reply["blocks"])  # nowhere kept: no button
+
+
+async def test_a_quick_tool_is_drawn_once_it_has_ended(sandbox) -> None:
+    """A tool that ends a few milliseconds after it started is first drawn as done, in one
+    call: the step is not drawn while the answer's next model request is being sent."""
+
+    async def quick_tool_then_text() -> AsyncIterator[AgentEvent]:
+        yield ToolStarted("call-1", "search_docs", {}, title="Searching the docs")
+        await asyncio.sleep(0.005)  # the tool runs
+        yield ToolFinished("call-1", "search_docs", "success", "1 page")
+        await asyncio.sleep(0.3)  # the model reads the result
+        yield TextDelta("Deploys run at ten.")
+        yield Done("Claude", Usage("claude", 10, 5))
+
+    client = AsyncWebClient(token=sandbox.bot_token, base_url=sandbox.api_url)
+    parent = sandbox.post_message("alice", "general", "how do deploys work?")
+    target = ReplyTarget("C0GENERAL", parent["ts"], sandbox.team_id, "U0ALICE")
+    await SlackReply(client, target, interval=0.05).draw(quick_tool_then_text())
+    [first, *_] = [c for c in sandbox.calls() if c["method"].startswith("chat.")]
+    assert first["method"] == "chat.startStream"
+    tasks = [c for c in first["args"]["chunks"] if c["type"] == "task_update"]
+    assert [(t["id"], t["status"]) for t in tasks] == [("call-1", "complete")]

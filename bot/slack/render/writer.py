@@ -8,7 +8,10 @@ lines above the text.
 
 Pacing: the first paint waits for the answer's first ``FIRST_PAINT_CHARS`` characters (or
 ``FIRST_PAINT_WAIT`` after its first token, whichever comes first), so a reader sees words
-rather than a few letters; after that an answer makes at most one call per ``interval``. Each
+rather than a few letters; after that an answer makes at most one call per ``interval``. A
+change of steps alone (a tool starting or ending) waits ``STEP_SETTLE`` before it is drawn: the
+next model request, which the core sends as soon as the tool is done, then leaves before this
+process spends its time on Slack calls, and a quick tool's start and end go in one call. Each
 call also waits for its turn in the shared limiter (bot.slack.render.limiter) and only then
 takes what the view holds, so a call that had to wait, or was refused with a 429, sends the
 latest text. A 429 never fails the answer: the call waits out Retry-After and goes again.
@@ -43,6 +46,7 @@ STREAM_MESSAGE_LIMIT = 12_000
 UPDATE_MESSAGE_LIMIT = 3_900
 FIRST_PAINT_CHARS = 30
 FIRST_PAINT_WAIT = 0.15
+STEP_SETTLE = 0.05
 STOP_ATTEMPTS_AFTER_ERROR = 3
 _MIN_ROOM = 200
 _STREAMING_UNSUPPORTED = {"unknown_method", "not_allowed_token_type", "method_not_supported"}
@@ -117,6 +121,13 @@ class StreamWriter:
     async def _pace(self) -> None:
         """Wait until the next call is due; returns early when the answer finishes."""
         loop = asyncio.get_running_loop()
+        settled = loop.time() + STEP_SETTLE
+        await self._due()
+        await self._settle_steps(settled - loop.time())
+
+    async def _due(self) -> None:
+        """The first paint's wait for words, or else the interval since the last call."""
+        loop = asyncio.get_running_loop()
         view = self.view
         if self._current_ts is None and view.first_content_at is not None:
             deadline = view.first_content_at + FIRST_PAINT_WAIT
@@ -134,6 +145,16 @@ class StreamWriter:
         if wait > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(view.done.wait(), wait)
+
+    async def _settle_steps(self, wait: float) -> None:
+        """Let a change of steps alone settle for ``wait`` seconds (see the module's docstring)."""
+        view = self.view
+        if wait <= 0 or view.finished or not view.has_step_updates:
+            return
+        if sendable_prefix(view.pending(), False):
+            return  # text is waiting too: it goes now, with the steps
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(view.done.wait(), wait)
 
     async def _turn(self, method: str) -> None:
         """Wait for ``method``'s turn before deciding what to send (the latest text)."""
