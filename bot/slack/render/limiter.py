@@ -11,8 +11,9 @@ calls still on their way (queued in the connection pool, or slow to answer) neve
 window on this side run ahead of Slack's.
 
 Waiters are served in order of arrival, except that a turn asked with ``first=True`` (the
-call that brings an answer's first words) goes ahead of waiting updates: a reader waits for
-the first words of an answer, not for the tenth update of another. Starts and stops may use
+call that brings an answer's first words) goes ahead of waiting updates and, like a start,
+is held only to the window, not spread by the bucket: a reader waits for the first words of
+an answer, not for the tenth update of another. Starts and stops may use
 the lane's budget at once (many answers beginning together should all show their first
 words); appends and updates are also spread by a token bucket, so that a crowd of answers
 gets steady, coalesced updates instead of a burst and then a minute's silence. An answer
@@ -175,10 +176,10 @@ class Lane:
                     await waiter.woken
                     waiter.woken = _future()
                     continue
-                wait = self._wait(self._clock())
+                wait = self._wait(self._clock(), first)
                 if wait is None:
                     heapq.heappop(self._waiting)
-                    self._grant(hold)
+                    self._grant(hold, first)
                     break
                 if wait == math.inf:  # calls in flight hold the budget: wait for one
                     self._released.clear()
@@ -203,8 +204,9 @@ class Lane:
         if head is not None and not head.woken.done():
             head.woken.set_result(None)
 
-    def _wait(self, now: float) -> float | None:
-        """Seconds until a call may go (inf: until a call in flight is answered), or None."""
+    def _wait(self, now: float, first: bool) -> float | None:
+        """Seconds until a call may go (inf: until a call in flight is answered), or None.
+        First words are held to the window only, not spread by the bucket (as starts are)."""
         self._refill(now)
         if self.blocked_until > now:
             return self.blocked_until - now
@@ -215,12 +217,13 @@ class Lane:
         if used >= allowed:
             expire = used - allowed + 1
             return log[expire - 1] + self.window - now if expire <= len(log) else math.inf
-        if self.tokens < 1.0 - 1e-9:
+        if not first and self.tokens < 1.0 - 1e-9:
             return (1.0 - self.tokens) / self.rate
         return None
 
-    def _grant(self, hold: bool) -> None:
-        self.tokens = max(0.0, self.tokens - 1.0)
+    def _grant(self, hold: bool, first: bool) -> None:
+        if not first:
+            self.tokens = max(0.0, self.tokens - 1.0)
         if hold:
             self.in_flight += 1
         else:

@@ -107,13 +107,12 @@ class StreamWriter:
                 self.view.changed.clear()
                 if not self.view.finished:
                     await self._pace()
-                final = self.view.finished
                 try:
-                    await self._flush(final)
+                    closed = await self._flush(self.view.finished)
                 except _Deferred:
                     self.view.changed.set()  # something is still to send
                     continue
-                if final:
+                if closed:
                     return
         finally:
             if self._current_ts is not None and self.streaming:
@@ -181,14 +180,20 @@ class StreamWriter:
             return "chat.stopStream" if self.streaming else "chat.update"
         return "chat.appendStream" if self.streaming else "chat.update"
 
-    async def _flush(self, final: bool) -> None:
+    async def _flush(self, final: bool) -> bool:
+        """Send what is due; True once the answer's last message is closed."""
         view = self.view
         if final and self._current_ts is None and not view.text.strip() and not view.failure:
             view.consume(view.pending_size)
             view.push_front(view.empty_note())
         if not final and not view.has_step_updates and not sendable_prefix(view.pending(), False):
-            return
+            return False
         await self._turn(self._next_method(final))
+        if not final and view.finished and self._current_ts is not None:
+            # The answer ended while this update waited for its turn: the closing call
+            # carries the rest instead, one call fewer in a crowded lane.
+            self._give_back_unused()
+            return await self._flush(True)
         tail = ""
         while True:
             pending = view.pending()
@@ -216,6 +221,7 @@ class StreamWriter:
         if final:
             await self._close(tail, view.footer(), final=True)
             view.consume(len(tail))
+        return final
 
     def _steps_size(self) -> int:
         if self.streaming:
