@@ -12,13 +12,13 @@ window on this side run ahead of Slack's.
 
 Waiters are served in order of arrival, except that a turn asked with ``first=True`` (the
 call that brings an answer's first words) goes ahead of waiting updates and, like a start,
-is held only to the window, not spread by the bucket: a reader waits for the first words of
-an answer, not for the tenth update of another. Starts and stops may use
-the lane's budget at once (many answers beginning together should all show their first
-words); appends and updates are also spread by a token bucket, so that a crowd of answers
-gets steady, coalesced updates instead of a burst and then a minute's silence. An answer
-waits for its turn *before* it decides what to send, so when many answers stream at once
-each sends fewer, larger appends carrying its latest text.
+is held only to the window, not spread by the bucket, with a tenth of a steady lane's window
+kept for it: a reader waits for the first words of an answer, not for the tenth update of
+another. Starts and stops may use the lane's budget at once (many answers beginning together
+should all show their first words); appends and updates are also spread by a token bucket,
+so that a crowd of answers gets steady, coalesced updates instead of a burst and then a
+minute's silence. An answer waits for its turn *before* it decides what to send, so when
+many answers stream at once each sends fewer, larger appends carrying its latest text.
 
 A 429 closes the lane for its Retry-After (for every answer, not just the one refused) and
 halves the lane's rate (once per closing: the refusals of one burst count once); each
@@ -53,6 +53,9 @@ RECOVERY = 0.1
 """Share of the tier's rate won back by each success after a 429."""
 SLOWEST = 1 / 16
 """A lane never slows below this share of its tier."""
+FIRST_WORDS_SHARE = 0.1
+"""Share of a steady lane's window (appends, updates) that only first words may use, so they
+never queue behind a window that steady updates keep full."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ class Lane:
         self.allowed = float(budget)
         burst = budget if tier.burst is None else max(1, min(tier.burst, budget - 1))
         self.capacity = float(burst)
+        self.kept_for_first = 0.0 if tier.burst is None else FIRST_WORDS_SHARE
         self.full_rate = max(budget - burst, burst) / self.window
         self.rate = self.full_rate
         self.tokens = self.capacity
@@ -213,7 +217,8 @@ class Lane:
         log = self._log
         while log and log[0] <= now - self.window:
             log.popleft()
-        used, allowed = len(log) + self.in_flight, int(self.allowed)
+        used = len(log) + self.in_flight
+        allowed = int(self.allowed if first else self.allowed * (1 - self.kept_for_first))
         if used >= allowed:
             expire = used - allowed + 1
             return log[expire - 1] + self.window - now if expire <= len(log) else math.inf

@@ -45,7 +45,10 @@ log = logging.getLogger("teammate.slack.writer")
 STREAM_MESSAGE_LIMIT = 12_000
 UPDATE_MESSAGE_LIMIT = 3_900
 FIRST_PAINT_CHARS = 30
-FIRST_PAINT_WAIT = 0.15
+FIRST_PAINT_WAIT = 0.5
+"""Seconds after the first token the first paint waits for its characters at most. At 50
+tokens a second they come within about 0.1 s; when many answers stream at once they come
+slower, and a shorter first paint would cost a second call in the most crowded lane."""
 STOP_ATTEMPTS_AFTER_ERROR = 3
 _MIN_ROOM = 200
 _STREAMING_UNSUPPORTED = {"unknown_method", "not_allowed_token_type", "method_not_supported"}
