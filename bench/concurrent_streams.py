@@ -45,7 +45,7 @@ from aiohttp import web
 
 from bench.first_text import FIRST_CHARS, first_chars_at
 from bench.procs import Child, answer_until_stopped
-from bench.report import Result, Row, to_text
+from bench.report import OtherWork, Result, Row, to_text
 from bench.servers import teammate_settings
 from bench.stats import percentile
 from bench.stream_calls import answer_text
@@ -445,7 +445,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     runs = ((args.answers, args.tokens),) if args.answers else RUNS
+    other = OtherWork()
     print(to_text(asyncio.run(run(runs, args.profile))))
+    print(f"While it ran, {other.summary()}.")  # the figures are only as good as the cores
     if args.profile:
         print(profile_table(args.profile))
 
