@@ -9,6 +9,13 @@ in the thread, from the model's first token to those characters, and from the me
 finished message (stream stopped, footer drawn); every answer checked complete and identical
 to the model's text with no message left mid-stream; the sandbox's 429s counted (target 0).
 
+Slack's Tier 4 lets about 100 new streams (chat.startStream) start in a minute per workspace,
+so at 200 at once half the answers cannot show their first words within a second however the
+bot paces them. Beside the raw figure from the model's first token, the benchmark therefore
+reports the delay beyond the moment Slack's tier allowed that answer's start: the sandbox's
+own sliding window replayed over its call log (the k-th start of the run could go no sooner
+than a window after the (k - tier)-th), so the figure measures the bot, not the tier.
+
 The sandbox's ``rate_scale`` shrinks Slack's minute to ``SCALE`` of itself (its windows 6 s
 instead of 60: chat.appendStream 100 per 6 s), and the bot's limiter is told the same scale,
 so the runs stay short while keeping Slack's proportions between methods and answers. The bot
@@ -38,7 +45,7 @@ from aiohttp import web
 
 from bench.first_text import FIRST_CHARS, first_chars_at
 from bench.procs import Child, answer_until_stopped
-from bench.report import Result, Row, to_text
+from bench.report import OtherWork, Result, Row, to_text
 from bench.servers import teammate_settings
 from bench.stats import percentile
 from bench.stream_calls import answer_text
@@ -48,7 +55,7 @@ from bot.app import Runtime
 from bot.resources import MANIFEST_PATH
 from bot.sandbox import Sandbox
 from bot.server import build_web_app
-from bot.slack.render.limiter import SlackLimiter, install
+from bot.slack.render.limiter import HEADROOM, SlackLimiter, install
 from bot.testkit.fakes import Dynamic, Text, last_user_text
 
 SCALE = 0.1
@@ -56,6 +63,7 @@ FIRST_TOKEN_DELAY = 0.5
 TOKEN_DELAY = 0.02  # 50 tokens a second
 RUNS = ((10, 2000), (50, 200), (200, 200))
 CPU_TARGET = 0.5
+STARTS_PER_MINUTE = 100  # Slack's Tier 4, chat.startStream's tier
 FIRST_TEXT_TARGET = 1.0  # "the first words of each answer still show within about a second"
 PEOPLE = ("alice", "bob", "carol")
 CHANNELS = ("general", "random")
@@ -137,12 +145,17 @@ async def one_run(box: Sandbox, model: TimedAnthropic, answers: int, tokens: int
     await box.wait_for(finished, 120 + answers * tokens * TOKEN_DELAY)
     await box.settle()
     calls = box.calls()
+    allowed = tier_allowed_starts(calls, box.limiter.per_minute("chat.startStream"), 60 * SCALE)
     rows = []
     for n, channel, ts, at in asked:
         replies = box.replies(channel, ts, from_bot=True)
         expected = answer_for(n, tokens)
         visible = first_chars_at(calls, ts, replies[0]["ts"], min(FIRST_CHARS, len(expected)))
         token = model.first_text_at(f"question {n}:")
+        start = next(
+            (float(c["t"]) for c in calls if _starts(c) and c["args"].get("thread_ts") == ts),
+            None,
+        )
         last_ts = replies[-1]["ts"]
         stops = [c["t"] for c in calls if c["method"] == "chat.stopStream" and c["ok"]]
         done = max((float(c["t"]) for c in calls if _stops(c, last_ts)), default=None)
@@ -151,6 +164,8 @@ async def one_run(box: Sandbox, model: TimedAnthropic, answers: int, tokens: int
             {
                 "first_text": None if visible is None else visible - at,
                 "token_to_text": None if visible is None or token is None else visible - token,
+                "mention_to_token": None if token is None else token - at,
+                "beyond_tier": _beyond_tier(visible, token, start, allowed),
                 "complete": done - at,
                 "identical": "".join(r["text"] for r in replies) == expected,
                 "mid_stream": any(r["streaming"] for r in box.replies(channel, ts)),
@@ -163,6 +178,32 @@ async def one_run(box: Sandbox, model: TimedAnthropic, answers: int, tokens: int
         "refused": dict(Counter(f"{c['method']} {c['error']}" for c in calls if not c["ok"])),
         "seconds": time.monotonic() - started,
     }
+
+
+def tier_allowed_starts(
+    calls: list[dict[str, Any]], per_window: int, window: float
+) -> dict[float, float]:
+    """For each start of a stream (by its time), the earliest moment Slack's sliding window
+    would have let it go, given the starts before it: a window after the start ``per_window``
+    places earlier (no bound for the first ``per_window``)."""
+    starts = sorted(float(c["t"]) for c in calls if _starts(c))
+    return {
+        at: starts[k - per_window] + window if k >= per_window else float("-inf")
+        for k, at in enumerate(starts)
+    }
+
+
+def _beyond_tier(
+    visible: float | None, token: float | None, start: float | None, allowed: dict[float, float]
+) -> float | None:
+    """First words' delay after the later of the first token and the tier's allowed start."""
+    if visible is None or token is None or start is None:
+        return None
+    return visible - max(token, allowed.get(start, float("-inf")))
+
+
+def _starts(call: dict[str, Any]) -> bool:
+    return call["method"] == "chat.startStream" and call["ok"]
 
 
 def _stops(call: dict[str, Any], ts: str) -> bool:
@@ -318,6 +359,9 @@ def result_from(results: list[dict[str, Any]]) -> Result:
         complete = sum(a["identical"] and not a["mid_stream"] for a in answers)
         firsts = [a["first_text"] for a in answers if a["first_text"] is not None]
         to_text = [a["token_to_text"] for a in answers if a["token_to_text"] is not None]
+        beyond = [a["beyond_tier"] for a in answers if a.get("beyond_tier") is not None]
+        to_token = [a["mention_to_token"] for a in answers if a.get("mention_to_token")]
+        tier_binds = n > STARTS_PER_MINUTE * HEADROOM
         rows += [
             Row(
                 f"{label}: complete, identical text",
@@ -334,9 +378,22 @@ def result_from(results: list[dict[str, Any]]) -> Result:
             Row(
                 f"{label}: model's first token → first {FIRST_CHARS} characters",
                 _spread(to_text),
-                f"p95 ≤ {FIRST_TEXT_TARGET:g} s",
-                bool(to_text) and percentile(to_text, 95) <= FIRST_TEXT_TARGET,
+                *(
+                    ()
+                    if tier_binds
+                    else (
+                        f"p95 ≤ {FIRST_TEXT_TARGET:g} s",
+                        bool(to_text) and percentile(to_text, 95) <= FIRST_TEXT_TARGET,
+                    )
+                ),
             ),
+            Row(
+                f"{label}: the same, beyond the moment Slack's tier allowed the answer's start",
+                _spread(beyond),
+                f"p95 ≤ {FIRST_TEXT_TARGET:g} s",
+                bool(beyond) and percentile(beyond, 95) <= FIRST_TEXT_TARGET,
+            ),
+            Row(f"{label}: mention → model's first token", _spread(to_token)),
             Row(f"{label}: mention → first {FIRST_CHARS} characters", _spread(firsts)),
             Row(f"{label}: mention → answer complete", _spread([a["complete"] for a in answers])),
             Row(
@@ -388,7 +445,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     runs = ((args.answers, args.tokens),) if args.answers else RUNS
+    other = OtherWork()
     print(to_text(asyncio.run(run(runs, args.profile))))
+    print(f"While it ran, {other.summary()}.")  # the figures are only as good as the cores
     if args.profile:
         print(profile_table(args.profile))
 

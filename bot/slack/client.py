@@ -7,16 +7,17 @@ post whose response was lost would be sent twice.
 
 Every other call that Slack answers 429 (reading a thread while many answers start at once)
 is retried by `WaitingRateLimitHandler` for as long as Slack asks, queued in the limiter's
-lane for its method, so the retries of many answers go out one by one at the tier's pace
-rather than all together when Retry-After ends. slack-sdk's own handler gives up after a
-count and then fails the answer; a refused call did nothing, so retrying it is safe.
+lane for its method (keyed by the same workspace key as every other lane, so the refusal also
+holds back the paced calls of that method), so the retries of many answers go out one by one
+at the tier's pace rather than all together when Retry-After ends. slack-sdk's own handler
+gives up after a count and then fails the answer; a refused call did nothing, so retrying it
+is safe.
 An answer's drawing calls go out through a copy without that handler: the writer paces them
 itself and, after a 429, sends its latest text rather than the refused one.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 
 import aiohttp
@@ -27,7 +28,7 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.render.limiter import shared_limiter
+from bot.slack.render.limiter import shared_limiter, workspace_key
 
 MAX_RATE_LIMIT_WAIT = 600.0
 """A call still refused after this long fails: something other than load is wrong."""
@@ -70,9 +71,10 @@ class WaitingRateLimitHandler(AsyncRetryHandler):
 
 
 def _workspace(request: HttpRequest) -> str:
-    """A key for the workspace a call is for: its token, hashed (never kept as it is)."""
+    """The workspace key of the token a call carries (``Authorization: Bearer <token>``)."""
     value = request.headers.get("Authorization") or request.headers.get("authorization") or [""]
-    return "token:" + hashlib.sha256(str(value[0]).encode()).hexdigest()[:16]
+    header = str(value[0] if isinstance(value, list) else value)
+    return workspace_key(header.removeprefix("Bearer ").strip())
 
 
 def _retry_after(response: HttpResponse | None) -> float:

@@ -5,11 +5,13 @@ messages become the assistant's turns. People's text is read back from Slack's f
 (bot.slack.message_format): mentions as names, links as Markdown, escapes undone. The scope
 tells the core where it answers and for whom: team, channel and its kind, thread, person.
 Fitting the thread into the model's window is the core's job (it knows the window); nothing is
-cut here.
+cut here. The names and the channel's kind are looked up together, not one after another: each
+lookup is a Web API round trip the model's request waits for.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -17,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.conversation import Conversation, Scope, Turn
 from bot.slack import message_format
 from bot.slack.directory import Directory
-from bot.slack.render.limiter import shared_limiter
+from bot.slack.render.limiter import shared_limiter, workspace_key
 
 _MAX_MESSAGES = 1000
 QUESTION_EVENT = "teammate_question"
@@ -38,7 +40,7 @@ class ThreadReader:
     async def conversation(
         self, client: AsyncWebClient, channel: str, thread_ts: str, asker: str, team_id: str
     ) -> Conversation:
-        messages = await self.messages(client, channel, thread_ts, team_id)
+        messages = await self.messages(client, channel, thread_ts)
         return await self._conversation(client, messages, channel, thread_ts, asker, team_id)
 
     async def opening(
@@ -58,12 +60,16 @@ class ThreadReader:
         asker: str,
         team_id: str,
     ) -> Conversation:
-        turns = await self.turns(client, messages)
-        scope = await self.scope(client, channel, thread_ts, asker, team_id)
+        turns, scope = await asyncio.gather(
+            self.turns(client, messages), self.scope(client, channel, thread_ts, asker, team_id)
+        )
         return Conversation(turns=turns, scope=scope)
 
     async def turns(self, client: AsyncWebClient, messages: list[dict]) -> list[Turn]:
-        """The messages that say something, each as a turn with its speaker's name."""
+        """The messages that say something, each as a turn with its speaker's name (the
+        speakers' names looked up together first)."""
+        speakers = {m["user"] for m in messages if m.get("user") and not m.get("bot_id")}
+        await asyncio.gather(*(self.directory.user_name(client, u) for u in speakers))
         return [turn for m in messages if (turn := await self._turn(client, m)) is not None]
 
     async def question(
@@ -76,14 +82,17 @@ class ThreadReader:
         text: str,
     ) -> Conversation:
         """A conversation of one question (a slash command, where there is no thread yet)."""
-        scope = await self.scope(client, channel, thread_ts, asker, team_id)
-        turn = Turn("user", await self._readable(client, text), scope.user_name)
-        return Conversation(turns=[turn], scope=scope)
+        scope, readable = await asyncio.gather(
+            self.scope(client, channel, thread_ts, asker, team_id), self._readable(client, text)
+        )
+        return Conversation(turns=[Turn("user", readable, scope.user_name)], scope=scope)
 
     async def scope(
         self, client: AsyncWebClient, channel: str, thread_ts: str, asker: str, team_id: str
     ) -> Scope:
-        info = await self.directory.channel(client, channel)
+        info, user_name = await asyncio.gather(
+            self.directory.channel(client, channel), self.directory.user_name(client, asker)
+        )
         return Scope(
             team_id=team_id,
             channel_id=channel,
@@ -92,7 +101,7 @@ class ThreadReader:
             user_id=asker,
             team_name=self.identity.team_name,
             channel_name=info.name,
-            user_name=await self.directory.user_name(client, asker),
+            user_name=user_name,
         )
 
     def is_ours(self, message: dict) -> bool:
@@ -100,20 +109,18 @@ class ThreadReader:
             message.get("user") == self.identity.user_id
         )
 
-    async def messages(
-        self, client: AsyncWebClient, channel: str, ts: str, team_id: str = ""
-    ) -> list[dict]:
+    async def messages(self, client: AsyncWebClient, channel: str, ts: str) -> list[dict]:
         """The thread's messages, oldest first (at most the first thousand). Each page waits
         for its turn in the workspace's conversations.replies lane, shared by every answer, so
         a crowd of answers queues here instead of drawing Slack's 429s."""
         messages: list[dict] = []
         cursor = None
-        lane = shared_limiter().lane(team_id, "conversations.replies")
+        lane = shared_limiter().lane(workspace_key(client.token), "conversations.replies")
         while len(messages) < _MAX_MESSAGES:
-            await lane.turn()
-            page = await client.conversations_replies(
-                channel=channel, ts=ts, limit=200, cursor=cursor, include_all_metadata=True
-            )
+            async with lane.call():
+                page = await client.conversations_replies(
+                    channel=channel, ts=ts, limit=200, cursor=cursor, include_all_metadata=True
+                )
             messages += page.get("messages", [])
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:

@@ -20,11 +20,17 @@ from bot.core.store import Claim, ClaimStore
 log = logging.getLogger("teammate.slack.dedupe")
 
 
-def claim_key(body: dict) -> str | None:
-    """What identifies this piece of work across Slack's retries, or None for no claim."""
+def claim_key(body: dict, bot_user_id: str | None = None) -> str | None:
+    """What identifies this piece of work across Slack's retries, or None for no claim.
+
+    A channel message that mentions Teammate comes twice, as a ``message`` and as an
+    ``app_mention`` event: only the mention is claimed (and answered), so a crowd asking at
+    once costs one database write each, not two."""
     if body.get("type") == "event_callback":
         event = body.get("event") or {}
         if event.get("bot_id") or event.get("subtype"):
+            return None
+        if _mention_as_message(event, bot_user_id):
             return None
         return f"event:{body.get('event_id')}"
     if body.get("command") and body.get("trigger_id"):
@@ -40,7 +46,7 @@ def claim_middleware(claims: ClaimStore) -> Callable[..., Awaitable[BoltResponse
     async def claim_once(
         body: dict, context: dict, next: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse | None:
-        key = claim_key(body)
+        key = claim_key(body, context.get("bot_user_id"))
         if key is not None:
             task = claims.claim_soon(key)
             task.add_done_callback(_retrieve)
@@ -48,6 +54,15 @@ def claim_middleware(claims: ClaimStore) -> Callable[..., Awaitable[BoltResponse
         return await next()
 
     return claim_once
+
+
+def _mention_as_message(event: dict, bot_user_id: str | None) -> bool:
+    return (
+        bool(bot_user_id)
+        and event.get("type") == "message"
+        and event.get("channel_type") != "im"
+        and f"<@{bot_user_id}>" in (event.get("text") or "")
+    )
 
 
 def _retrieve(task: asyncio.Future[Claim]) -> None:

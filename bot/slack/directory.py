@@ -3,15 +3,17 @@
 The model sees "Alice: ..." rather than "<@U0ALICE>", and the core is told whether a channel
 is public, private, a DM or shared with another organisation. users.info and
 conversations.info cost rate-limited calls; names change rarely, so each is kept for an hour
-per process.
+per process. Answers that need the same lookup at the same moment (a crowd asking at once in
+one channel) share the one call in flight instead of each making it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -44,6 +46,7 @@ def channel_kind(channel: dict) -> ChannelKind:
 class Directory:
     def __init__(self, max_entries: int = 10_000) -> None:
         self._entries: dict[str, tuple[float, object]] = {}
+        self._looking: dict[str, asyncio.Future[Any]] = {}
         self._max = max_entries
 
     async def user_name(self, client: AsyncWebClient, user_id: str) -> str:
@@ -61,7 +64,17 @@ class Directory:
         hit = self._entries.get(key)
         if hit and hit[0] > time.monotonic():
             return hit[1]  # type: ignore[return-value]
-        value = await fetch()
+        looking = self._looking.get(key)
+        if looking is None:
+            looking = self._looking[key] = asyncio.ensure_future(self._fill(key, fetch))
+        # shielded: one answer given up on does not cancel a lookup others wait for
+        return await asyncio.shield(looking)
+
+    async def _fill(self, key: str, fetch: Callable[[], Awaitable[_T]]) -> _T:
+        try:
+            value = await fetch()
+        finally:
+            del self._looking[key]
         if len(self._entries) >= self._max:
             self._entries.clear()
         self._entries[key] = (time.monotonic() + _TTL, value)

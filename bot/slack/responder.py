@@ -7,6 +7,11 @@ answer's "Show reasoning" button.
 A claim taken over from a process that died mid-answer first removes the half-written
 messages it left, so the thread ends with one complete answer. The core records each
 answer's usage itself.
+
+Nothing stands in front of the model's request that the answer does not need: joining the
+thread, the "is thinking…" status and noting the posted messages run beside the answer
+(bot.slack.side_writes bounds the database writes among them), and the status is dropped once
+the first words show, since Slack clears it then anyway.
 """
 
 from __future__ import annotations
@@ -34,11 +39,14 @@ from bot.core.store import (
     ReasoningStore,
     ThreadStore,
 )
+from bot.slack.client import without_rate_limit_retries
 from bot.slack.context import ThreadReader
 from bot.slack.reasoning import ReasoningKeeper
 from bot.slack.render import approval_view
-from bot.slack.render.limiter import shared_limiter
+from bot.slack.render.limiter import shared_limiter, workspace_key
+from bot.slack.render.writer import retry_after
 from bot.slack.reply import ReplyOutcome, ReplyTarget, SlackReply
+from bot.slack.side_writes import SideWrites
 
 log = logging.getLogger("teammate.slack.responder")
 
@@ -86,22 +94,22 @@ class Responder:
         self.reasoning = reasoning
         self.stream_interval = stream_interval
         self.streaming = True
+        self.side_writes = SideWrites()
 
     async def answer(self, question: Question) -> ReplyOutcome:
         claim, client, target = question.claim, question.client, question.target
         if claim.outcome is ClaimOutcome.TAKEN_OVER:
             await self._remove_half_answer(question)
-        await self.threads.join(
-            target.channel,
-            target.thread_ts,
-            target.team_id,
-            target.user_id,
-            since_ts=question.asked_ts or target.thread_ts,
-        )
+        writes = self.side_writes.for_answer()
+        writes.start("join the thread", lambda: self._join(question))
         status = asyncio.create_task(self._set_status(client, target, THINKING_STATUS))
 
         async def remember(message_ts: list[str]) -> None:
-            await self.claims.record_replies(claim, target.channel, message_ts)
+            status.cancel()  # the first words show: Slack clears the status itself
+            writes.replace(
+                "note the posted messages",
+                lambda: self.claims.record_replies(claim, target.channel, message_ts),
+            )
 
         keeper = ReasoningKeeper(self.reasoning, target) if self.reasoning else None
         reply = SlackReply(
@@ -117,6 +125,7 @@ class Responder:
             outcome = await reply.draw(keeper.watch(events, reply.view) if keeper else events)
         finally:
             status.cancel()
+            await writes.wait()
         if keeper is not None:
             await keeper.posted(outcome.message_ts)
         self.streaming = reply.streaming  # Slack clears the status itself once a reply is posted
@@ -154,19 +163,23 @@ class Responder:
             await self.approvals.set_prompt(needed.approval_id, posted["ts"])
 
     async def _events(self, question: Question) -> AsyncIterator[AgentEvent]:
+        channel_deep = (
+            asyncio.ensure_future(self._channel_deep(question.target.channel))
+            if question.deep is None
+            else None
+        )
         try:
             conversation = await self._conversation(question)
         except SlackApiError as exc:
+            if channel_deep is not None:
+                channel_deep.cancel()
             reference = new_reference()
             log.error(
                 "could not read the thread ref=%s error=%s", reference, exc.response.get("error")
             )
             yield Failed(wording.THREAD_UNREADABLE, reference)
             return
-        deep = question.deep
-        if deep is None:
-            deep = await self._channel_deep(question.target.channel)
-        conversation.deep = deep
+        conversation.deep = await channel_deep if channel_deep is not None else bool(question.deep)
         async for event in self.agent.stream(conversation):
             yield event
 
@@ -184,6 +197,17 @@ class Responder:
             return await self.reader.opening(client, message, target.user_id, target.team_id)
         return await self.reader.conversation(*where)
 
+    async def _join(self, question: Question) -> None:
+        """Teammate is in the thread from the question on: later replies need no mention."""
+        target = question.target
+        await self.threads.join(
+            target.channel,
+            target.thread_ts,
+            target.team_id,
+            target.user_id,
+            since_ts=question.asked_ts or target.thread_ts,
+        )
+
     async def _channel_deep(self, channel: str) -> bool:
         """Whether the channel asked for deep mode on every answer (``/teammate deep on``)."""
         return self.channel_settings is not None and await self.channel_settings.deep(channel)
@@ -196,9 +220,7 @@ class Responder:
         asked = float(question.asked_ts or target.thread_ts)
         leftovers = set(claim.previous_replies)
         with contextlib.suppress(SlackApiError):
-            thread = await self.reader.messages(
-                client, target.channel, target.thread_ts, target.team_id
-            )
+            thread = await self.reader.messages(client, target.channel, target.thread_ts)
             for message in thread:
                 if self.reader.is_ours(message) and float(message["ts"]) > asked:
                     leftovers.add(message["ts"])
@@ -211,11 +233,16 @@ class Responder:
     async def _set_status(self, client: AsyncWebClient, target: ReplyTarget, status: str) -> None:
         """Since 2026-03 this works in any thread with chat:write. It is only a hint: it runs
         beside the answer, waits for its turn in the workspace's lane (Tier 3, shared by every
-        answer) and gives up quickly, so a crowd of answers skips it rather than drawing 429s."""
-        lane = shared_limiter().lane(target.team_id, "assistant.threads.setStatus")
+        answer) and gives up quickly, so a crowd of answers skips it rather than drawing 429s. It
+        goes without the client's 429 retries: a refused status is not worth a second try."""
+        lane = shared_limiter().lane(workspace_key(client.token), "assistant.threads.setStatus")
         with contextlib.suppress(SlackApiError, TimeoutError):
-            async with asyncio.timeout(STATUS_TIMEOUT):
-                await lane.turn()
-                await client.assistant_threads_setStatus(
-                    channel_id=target.channel, thread_ts=target.thread_ts, status=status
-                )
+            async with asyncio.timeout(STATUS_TIMEOUT), lane.call():
+                try:
+                    await without_rate_limit_retries(client).assistant_threads_setStatus(
+                        channel_id=target.channel, thread_ts=target.thread_ts, status=status
+                    )
+                except SlackApiError as exc:
+                    if (wait := retry_after(exc)) is not None:
+                        lane.refused(wait)  # the next answers skip it sooner
+                    raise

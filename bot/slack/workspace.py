@@ -26,7 +26,7 @@ from bot.core.conversation import Scope
 from bot.core.tools.workspace import Messages, PostedMessage, Profile, ReadRefused
 from bot.slack.context import ThreadReader
 from bot.slack.directory import channel_kind
-from bot.slack.render.limiter import shared_limiter
+from bot.slack.render.limiter import shared_limiter, workspace_key
 
 log = logging.getLogger("teammate.slack.workspace")
 
@@ -58,13 +58,11 @@ class SlackWorkspace:
 
     async def thread(self, scope: Scope) -> Messages:
         try:
-            raw = await self.threads.messages(
-                self.client, scope.channel_id, scope.thread_ts, scope.team_id
-            )
+            raw = await self.threads.messages(self.client, scope.channel_id, scope.thread_ts)
         except SlackApiError as exc:
             raise ReadRefused(READ_FAILED.format(error=_error(exc))) from None
         place = await self.directory.channel_name(self.client, scope.channel_id)
-        link = await self._permalink(scope.team_id, scope.channel_id, scope.thread_ts)
+        link = await self._permalink(scope.channel_id, scope.thread_ts)
         return Messages(place, await self._posted(raw), link)
 
     async def channel(self, scope: Scope, channel_id: str | None, limit: int) -> Messages:
@@ -74,20 +72,18 @@ class SlackWorkspace:
         else:
             place = await self._readable_for(scope, target)
         refusals = {"not_in_channel": BOT_NOT_IN.format(name=place)}
-        page = await self._read(
-            scope.team_id, "conversations.history", refusals, channel=target, limit=limit
-        )
+        page = await self._read("conversations.history", refusals, channel=target, limit=limit)
         raw = list(reversed(page.get("messages") or []))[-limit:]
         link = None
         if raw:
-            newest = await self._permalink(scope.team_id, target, raw[-1]["ts"])
+            newest = await self._permalink(target, raw[-1]["ts"])
             link = newest.rsplit("/p", 1)[0] if newest else None
         return Messages(place, await self._posted(raw), link)
 
     async def profile(self, scope: Scope, user_id: str) -> Profile:
         missing = NO_SUCH_USER.format(user=user_id)
         refusals = {"user_not_found": missing, "user_not_visible": missing}
-        user = (await self._read(scope.team_id, "users.info", refusals, user=user_id))["user"]
+        user = (await self._read("users.info", refusals, user=user_id))["user"]
         info = user.get("profile") or {}
         return Profile(
             id=user.get("id", user_id),
@@ -107,7 +103,7 @@ class SlackWorkspace:
         """The channel's name, once both Teammate and the asker are known to be in it."""
         unseen = NOT_VISIBLE.format(channel=channel_id)
         refusals = {"channel_not_found": unseen, "invalid_channel": unseen}
-        info = await self._read(scope.team_id, "conversations.info", refusals, channel=channel_id)
+        info = await self._read("conversations.info", refusals, channel=channel_id)
         channel = info["channel"]
         kind = channel_kind(channel)
         name = "a direct message" if kind == "dm" else "#" + str(channel.get("name", channel_id))
@@ -121,7 +117,7 @@ class SlackWorkspace:
         cursor = None
         while True:
             try:
-                await self._turn(scope.team_id, "conversations.members")
+                await self._turn("conversations.members")
                 page = await self.client.conversations_members(
                     channel=channel_id, limit=_MEMBERS_PAGE, cursor=cursor
                 )
@@ -136,12 +132,10 @@ class SlackWorkspace:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    async def _read(
-        self, team_id: str, method: str, refusals: Mapping[str, str], **args: Any
-    ) -> Any:
+    async def _read(self, method: str, refusals: Mapping[str, str], **args: Any) -> Any:
         """One Web API call, after its turn in the lane; an error becomes the refusal
         ``refusals`` names for its code, else a plain "Slack did not give…"."""
-        await self._turn(team_id, method)
+        await self._turn(method)
         try:
             return await getattr(self.client, method.replace(".", "_"))(**args)
         except SlackApiError as exc:
@@ -155,10 +149,10 @@ class SlackWorkspace:
             PostedMessage(t.speaker, t.text, t.ts or "", replies.get(t.ts, 0)) for t in turns
         )
 
-    async def _permalink(self, team_id: str, channel_id: str, ts: str) -> str | None:
+    async def _permalink(self, channel_id: str, ts: str) -> str | None:
         """A link to the message, or None: a missing link never fails a read."""
         try:
-            await self._turn(team_id, "chat.getPermalink")
+            await self._turn("chat.getPermalink")
             answer = await self.client.chat_getPermalink(channel=channel_id, message_ts=ts)
         except SlackApiError as exc:
             log.info("no permalink for %s/%s: %s", channel_id, ts, _error(exc))
@@ -166,9 +160,8 @@ class SlackWorkspace:
         link = answer.get("permalink")
         return link if isinstance(link, str) and link else None
 
-    @staticmethod
-    async def _turn(team_id: str, method: str) -> None:
-        await shared_limiter().lane(team_id, method).turn()
+    async def _turn(self, method: str) -> None:
+        await shared_limiter().lane(workspace_key(self.client.token), method).turn()
 
 
 def _error(exc: SlackApiError) -> str:

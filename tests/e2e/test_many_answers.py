@@ -70,3 +70,29 @@ async def test_answers_complete_when_retry_after_keeps_coming(lying_slack) -> No
     await ask_everyone(stack, within=90)
     assert stack.sandbox.ratelimited > 0  # Slack did refuse, again and again
     assert not any("went wrong" in str(c["args"]) for c in stack.sandbox.calls("chat.postMessage"))
+
+
+async def test_answers_at_once_share_the_lookups_they_need(stack) -> None:
+    asked = [stack.mention(f"question {n}", user=("alice", "bob")[n % 2]) for n in range(6)]
+    stack.model.default = Dynamic(by_question)
+    await asyncio.gather(*(stack.answer("general", posted["ts"]) for posted in asked))
+    assert len(stack.sandbox.calls("users.info")) == 2  # one per person, not per question
+    assert len(stack.sandbox.calls("conversations.info")) == 1
+
+
+async def test_a_refused_status_never_holds_up_the_first_words(stack) -> None:
+    limiter = stack.sandbox.limiter
+    honest = limiter.check
+
+    def check(method: str, channel: str | None = None) -> int | None:
+        if method == "assistant.threads.setStatus":
+            return 60  # the status tier used up for a minute
+        return honest(method, channel)
+
+    limiter.check = check
+    stack.model.default = Dynamic(by_question)
+    posted = stack.mention("question 7")
+    [reply] = await stack.answer("general", posted["ts"], within=15)  # far less than a minute
+    assert reply["text"] == answer_for(7)
+    refused = [c for c in stack.sandbox.calls("assistant.threads.setStatus") if not c["ok"]]
+    assert refused  # the status was asked for, and Slack said no

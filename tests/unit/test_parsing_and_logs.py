@@ -39,5 +39,9 @@ def test_claim_keys_identify_work_across_retries() -> None:
     event = {"type": "event_callback", "event_id": "Ev1", "event": {"type": "app_mention"}}
     assert claim_key(event) == "event:Ev1"
     assert claim_key({**event, "event": {"type": "message", "bot_id": "B1"}}) is None
+    mention = {"type": "message", "channel_type": "channel", "text": "<@UBOT> hi"}
+    assert claim_key({**event, "event": mention}, "UBOT") is None  # its app_mention is claimed
+    assert claim_key({**event, "event": {**mention, "channel_type": "im"}}, "UBOT") == "event:Ev1"
+    assert claim_key({**event, "event": {**mention, "text": "hi"}}, "UBOT") == "event:Ev1"
     assert claim_key({"command": "/ask", "trigger_id": "t.1"}) == "command:t.1"
     assert claim_key({"type": "block_actions", "trigger_id": "t.2"}) == "action:t.2"

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from bot.slack.render.limiter import HEADROOM, SlackLimiter
+import asyncio
+
+from slack_sdk.http_retry.request import HttpRequest
+
+from bot.slack.client import _workspace
+from bot.slack.render.limiter import HEADROOM, SlackLimiter, workspace_key
 
 
 class ManualClock:
@@ -77,3 +82,41 @@ async def test_lanes_are_per_workspace_and_method_and_posts_per_channel() -> Non
     assert shared.lane("T1", "chat.update") is not shared.lane("T1", "chat.appendStream")
     posts = shared.lane("T1", "chat.postMessage", "C1")
     assert posts is not shared.lane("T1", "chat.postMessage", "C2")
+
+
+async def test_first_words_go_ahead_of_waiting_updates() -> None:
+    lane = SlackLimiter(scale=0.01).lane("T1", "chat.appendStream")
+    for _ in range(int(lane.capacity)):  # the bucket spent: updates now wait their turn
+        await lane.turn()
+    order: list[str] = []
+
+    async def update(name: str, first: bool = False) -> None:
+        await lane.turn(first=first)
+        order.append(name)
+
+    waiting = [asyncio.create_task(update(f"update {n}")) for n in range(5)]
+    await asyncio.sleep(0)  # they are in the lane before the first words ask
+    await asyncio.gather(update("first words", first=True), *waiting)
+    assert order[0] == "first words"
+    assert order[1:] == [f"update {n}" for n in range(5)]  # the rest in order of arrival
+
+
+async def test_a_call_counts_until_slack_answered_it() -> None:
+    lane = SlackLimiter(scale=0.01).lane("T1", "chat.startStream")  # a 0.6 s window
+    for _ in range(lane.budget):
+        await lane.take()  # all on their way, none answered yet
+    late = asyncio.create_task(lane.turn())
+    await asyncio.sleep(lane.window * 1.5)
+    assert not late.done()  # turns older than the window still count while in flight
+    lane.done(counted=False)  # one was refused: Slack did not count it
+    await asyncio.wait_for(late, 5)
+
+
+def test_the_429_retries_and_the_answers_share_one_workspace_key() -> None:
+    request = HttpRequest(
+        method="POST",
+        url="https://slack.example/api/conversations.replies",
+        headers={"Authorization": "Bearer xoxb-1-2-secret"},
+    )
+    assert _workspace(request) == workspace_key("xoxb-1-2-secret")
+    assert "secret" not in workspace_key("xoxb-1-2-secret")

@@ -8,14 +8,17 @@ lines above the text.
 
 Pacing: the first paint waits for the answer's first ``FIRST_PAINT_CHARS`` characters (or
 ``FIRST_PAINT_WAIT`` after its first token, whichever comes first), so a reader sees words
-rather than a few letters; after that an answer makes at most one call per ``interval``. A
-change of steps alone (a tool starting or ending) waits ``STEP_SETTLE`` before it is drawn: the
-next model request, which the core sends as soon as the tool is done, then leaves before this
+rather than a few letters; after that an answer makes at most one call per ``interval``. When
+the first call carried fewer than those characters (the model paused, or a step came first),
+the call that completes them is due as soon as they are there, not an interval later. A change
+of steps alone (a tool starting or ending) waits ``STEP_SETTLE`` before it is drawn: the next
+model request, which the core sends as soon as the tool is done, then leaves before this
 process spends its time on Slack calls, and a quick tool's start and end go in one call. Each
-call also waits for its turn in the shared limiter (bot.slack.render.limiter) and only then
-takes what the view holds, so a call that had to wait, or was refused with a 429, sends the
-latest text. A 429 never fails the answer: the call waits out Retry-After and goes again.
-Whatever happens, a stream this writer opened is stopped before it returns.
+call also waits for its turn in the shared limiter (bot.slack.render.limiter), the first
+words' calls ahead of other answers' updates, and only then takes what the view holds, so a
+call that had to wait, or was refused with a 429, sends the latest text. A 429 never fails
+the answer: the call waits out Retry-After and goes again. Whatever happens, a stream this
+writer opened is stopped before it returns.
 
 An answer longer than a message's limit rolls into the next message in the thread at a
 paragraph or word boundary, a code fence closed and reopened across the cut.
@@ -36,7 +39,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.render.limiter import Lane, SlackLimiter
+from bot.slack.render.limiter import Lane, SlackLimiter, workspace_key
 from bot.slack.render.view import AnswerView
 from bot.slack.text import open_fence, sendable_prefix, split_point
 
@@ -45,7 +48,10 @@ log = logging.getLogger("teammate.slack.writer")
 STREAM_MESSAGE_LIMIT = 12_000
 UPDATE_MESSAGE_LIMIT = 3_900
 FIRST_PAINT_CHARS = 30
-FIRST_PAINT_WAIT = 0.15
+FIRST_PAINT_WAIT = 0.5
+"""Seconds after the first token the first paint waits for its characters at most. At 50
+tokens a second they come within about 0.1 s; when many answers stream at once they come
+slower, and a shorter first paint would cost a second call in the most crowded lane."""
 STEP_SETTLE = 0.05
 STOP_ATTEMPTS_AFTER_ERROR = 3
 _MIN_ROOM = 200
@@ -85,7 +91,11 @@ class StreamWriter:
         self.interval = interval
         self.streaming = streaming
         self.on_message = on_message
+        self.workspace = workspace_key(client.token)
         self.message_ts: list[str] = []
+        self.shown = 0
+        """Characters of the answer sent so far (its first words are due until this is
+        ``FIRST_PAINT_CHARS``)."""
         self._current_ts: str | None = None
         self._current_text = ""
         self._current_steps: list[str] = []
@@ -104,13 +114,12 @@ class StreamWriter:
                 self.view.changed.clear()
                 if not self.view.finished:
                     await self._pace()
-                final = self.view.finished
                 try:
-                    await self._flush(final)
+                    closed = await self._flush(self.view.finished)
                 except _Deferred:
                     self.view.changed.set()  # something is still to send
                     continue
-                if final:
+                if closed:
                     return
         finally:
             if self._current_ts is not None and self.streaming:
@@ -132,16 +141,18 @@ class StreamWriter:
         if self._current_ts is None and view.first_content_at is not None:
             deadline = view.first_content_at + FIRST_PAINT_WAIT
             while not view.finished and not view.has_step_updates:
-                if sendable_prefix(view.pending(), False) >= FIRST_PAINT_CHARS:
+                if self._first_words_ready():
                     break
-                left = deadline - loop.time()
-                if left <= 0:
+                if not await self._changed_within(deadline - loop.time()):
                     break
-                view.changed.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(view.changed.wait(), left)
             return
-        wait = self.interval - (loop.time() - self._last_call)
+        deadline = self._last_call + self.interval
+        if self._first_words_due():  # the call that completes them goes as soon as it can
+            while not view.finished and not self._first_words_ready():
+                if not await self._changed_within(deadline - loop.time()):
+                    break
+            return
+        wait = deadline - loop.time()
         if wait > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(view.done.wait(), wait)
@@ -156,14 +167,33 @@ class StreamWriter:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(view.done.wait(), wait)
 
+    def _first_words_due(self) -> bool:
+        """Whether the answer's first words are still to show (some of them may be out)."""
+        return self.shown < FIRST_PAINT_CHARS
+
+    def _first_words_ready(self) -> bool:
+        """Whether what is ready to send completes the answer's first words."""
+        return self.shown + sendable_prefix(self.view.pending(), False) >= FIRST_PAINT_CHARS
+
+    async def _changed_within(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for the view to change; False when the time ran out."""
+        if seconds <= 0:
+            return False
+        self.view.changed.clear()
+        try:
+            await asyncio.wait_for(self.view.changed.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
     async def _turn(self, method: str) -> None:
         """Wait for ``method``'s turn before deciding what to send (the latest text)."""
         lane = self._lane(method)
-        await lane.turn()
+        await lane.take(first=self._first_words_due())
         self._granted = (method, lane)
 
     def _lane(self, method: str) -> Lane:
-        return self.limiter.lane(self.target.team_id, method, self.target.channel)
+        return self.limiter.lane(self.workspace, method, self.target.channel)
 
     # -- what to send ------------------------------------------------------------------------
 
@@ -174,14 +204,20 @@ class StreamWriter:
             return "chat.stopStream" if self.streaming else "chat.update"
         return "chat.appendStream" if self.streaming else "chat.update"
 
-    async def _flush(self, final: bool) -> None:
+    async def _flush(self, final: bool) -> bool:
+        """Send what is due; True once the answer's last message is closed."""
         view = self.view
         if final and self._current_ts is None and not view.text.strip() and not view.failure:
             view.consume(view.pending_size)
             view.push_front(view.empty_note())
         if not final and not view.has_step_updates and not sendable_prefix(view.pending(), False):
-            return
+            return False
         await self._turn(self._next_method(final))
+        if not final and view.finished and self._current_ts is not None:
+            # The answer ended while this update waited for its turn: the closing call
+            # carries the rest instead, one call fewer in a crowded lane.
+            self._give_back_unused()
+            return await self._flush(True)
         tail = ""
         while True:
             pending = view.pending()
@@ -209,6 +245,7 @@ class StreamWriter:
         if final:
             await self._close(tail, view.footer(), final=True)
             view.consume(len(tail))
+        return final
 
     def _steps_size(self) -> int:
         if self.streaming:
@@ -235,6 +272,7 @@ class StreamWriter:
             await self._redraw(self._current_text + text, ids)
         self.view.taken(ids)
         self._current_text += text
+        self.shown += len(text)
 
     async def _open(
         self, text: str, chunks: list[dict[str, Any]], ids: list[str], footer: list | None = None
@@ -269,6 +307,7 @@ class StreamWriter:
         self.view.taken(ids)
         self._current_ts = response["ts"]
         self._current_text = text
+        self.shown += len(text)
         self.message_ts.append(response["ts"])
         if self.on_message is not None:
             await self.on_message(list(self.message_ts))
@@ -341,18 +380,23 @@ class StreamWriter:
         else:
             self._give_back_unused()
             lane = self._lane(method)
-            await lane.turn()
+            await lane.take(first=self._first_words_due())
         try:
             response = await call(**kwargs)
         except SlackApiError as exc:
-            retry_after = _retry_after(exc)
-            if retry_after is None:
+            wait = retry_after(exc)
+            lane.done(counted=wait is None)
+            if wait is None:
                 raise
-            lane.refused(retry_after)
-            log.info("%s rate limited; waiting %.1f s", method, retry_after)
+            lane.refused(wait)
+            log.info("%s rate limited; waiting %.1f s", method, wait)
             raise _Deferred() from exc
+        except BaseException:
+            lane.done()
+            raise
         finally:
             self._last_call = asyncio.get_running_loop().time()  # the interval runs from here
+        lane.done()
         lane.succeeded()
         return response
 
@@ -389,7 +433,8 @@ def _content(text: str, chunks: list[dict[str, Any]]) -> dict[str, Any]:
     return {"chunks": chunks}
 
 
-def _retry_after(exc: SlackApiError) -> float | None:
+def retry_after(exc: SlackApiError) -> float | None:
+    """Seconds Slack asked to wait when it refused a call with a 429, else None."""
     response = exc.response
     if getattr(response, "status_code", None) != 429 and response.get("error") != "ratelimited":
         return None
