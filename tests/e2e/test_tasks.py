@@ -89,6 +89,7 @@ async def test_a_three_step_task_ticks_its_card_and_reports_to_the_requester(sta
     assert closing["text"].startswith(f"<@U0ALICE> task `{short_id}` is done.")
     assert "Not done" not in closing["text"]
     # The streaming answer showed the plan as Slack's plan display.
+    assert answer["task_display_mode"] == "plan"
     chunks = [c for c in answer.get("chunks") or [] if c["type"] == "task_update"]
     assert {c["title"] for c in chunks} >= set(STEPS)
     # The model was told to plan, and offered the plan tool.
@@ -99,7 +100,8 @@ async def test_a_three_step_task_ticks_its_card_and_reports_to_the_requester(sta
 async def test_a_mention_is_not_a_task_and_has_no_plan_tool(stack) -> None:
     stack.model.script(Text("Ten o'clock."))
     asked = stack.mention("when are deploys?")
-    await stack.answer("general", asked["ts"])
+    [answer] = await stack.answer("general", asked["ts"])
+    assert answer.get("task_display_mode", "timeline") == "timeline"
     body = stack.model.requests[0].json
     assert "update_plan" not in str(body.get("tools")) and "update_plan" not in str(body["system"])
 
