@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bot.testkit.fakes.script import Hang, Text, ToolCalls, ToolUse
+from bot.testkit.fakes.script import Hang, Status, Text, ToolCalls, ToolUse
 
 STEPS = ("Read the incidents", "Compare with last week", "Write the summary")
 
@@ -177,3 +177,56 @@ async def test_task_in_a_mention_starts_a_task(stack, text) -> None:
     short_id = await stack.sandbox.wait_for(card, 10)
     end = await ended(stack, short_id)
     assert "✅ Done" in end["card"]["text"]
+
+
+async def test_a_task_that_fails_says_so_on_its_card_with_a_reference(stack) -> None:
+    stack.model.script(Status(400, error_type="invalid_request_error", message="secret detail"))
+    short_id = await start_task(stack, "summarise this week's incidents")
+    end = await ended(stack, short_id)
+    card, closing = end["card"], end["replies"][-1]
+    ref = re.search(r"ref `(\w+)`", str(card["blocks"]))
+    assert "⚠️ Failed" in card["text"] and ref is not None
+    assert closing["text"].startswith(f"<@U0ALICE> task `{short_id}` failed (ref `{ref.group(1)}`)")
+    assert "secret detail" not in str(end)
+
+
+@pytest.mark.parametrize("bot_options", [{"max_tasks": 1}])
+async def test_tasks_beyond_the_limit_wait_in_the_queue(stack) -> None:
+    stack.model.script(Hang(2.0, Text("First done.")), Text("Second done."))
+    first = await start_task(stack, "first goal")
+    second = await start_task(stack, "second goal")
+    assert "⏳ Queued" in card_of(stack.sandbox, second)["text"]
+    assert "✅ Done" in (await ended(stack, first))["card"]["text"]
+    assert "✅ Done" in (await ended(stack, second))["card"]["text"]
+
+
+@pytest.mark.parametrize("bot_options", [{"model": "anthropic:claude-not-in-the-catalog"}])
+async def test_a_cost_limit_is_refused_for_a_model_without_prices(stack) -> None:
+    said = await stack.sandbox.run_command("alice", "general", "/task", "--cost 1 go")
+    assert "`--cost` needs the model's prices" in str(said["body"])
+    assert not [m for m in stack.sandbox.channel_messages("general") if "Task `" in m["text"]]
+
+
+async def test_a_cost_limit_is_shown_on_the_card_for_a_priced_model(stack) -> None:
+    stack.model.script(Text("Done."))
+    short_id = await start_task(stack, "--cost 0.50 summarise this week's incidents")
+    end = await ended(stack, short_id)
+    assert re.search(r"\$0\.\d+ of \$0\.50", str(end["card"]["blocks"]))
+
+
+async def test_a_cost_budget_stops_the_task_before_it_is_exceeded(stack) -> None:
+    stack.model.script(*THREE_STEPS)
+    short_id = await start_task(stack, "--cost 0.003 summarise this week's incidents")
+    end = await ended(stack, short_id)
+    spent = re.search(r"\$([\d.]+) of \$0\.003", str(end["card"]["blocks"]))
+    assert spent is not None and 0 < float(spent.group(1)) <= 0.003, end["card"]
+    assert "stopped: the cost limit ($0.003" in end["replies"][-1]["text"]
+
+
+@pytest.mark.parametrize("bot_options", [{"durable_answers": True}])
+async def test_a_task_runs_as_a_durable_answer_when_answers_are(stack) -> None:
+    assert stack.runtime.services.durable is not None
+    stack.model.script(*THREE_STEPS)
+    short_id = await start_task(stack, "summarise this week's incidents")
+    end = await ended(stack, short_id)
+    assert "✅ Done" in end["card"]["text"] and "3/3 steps" in str(end["card"]["blocks"])

@@ -125,5 +125,5 @@ def _limit_reached(live: LiveTask, used: int, coming: int) -> str | None:
     if budget.cost_usd is not None and task.cost_usd is not None and used:
         per_token = task.cost_usd / used
         if task.cost_usd + per_token * coming > budget.cost_usd:
-            return f"the cost limit (${budget.cost_usd:.2f}; ${task.cost_usd:.2f} spent)"
+            return f"the cost limit (${budget.cost_usd:g}; ${task.cost_usd:.4f} spent)"
     return None

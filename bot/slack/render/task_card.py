@@ -56,7 +56,7 @@ def status(task: Task, elapsed: float | None = None) -> str:
     parts.append(f"{task.tokens_used:,} of {budget.tokens:,} tokens")
     if budget.cost_usd is not None:
         spent = task.cost_usd or 0.0
-        parts.append(f"${spent:.2f} of ${budget.cost_usd:.2f}")
+        parts.append(f"{dollars(spent)} of {dollars(budget.cost_usd)}")
     if task.state == "stopped" and task.stop_reason:
         parts.append(f"stopped: {task.stop_reason}")
     if task.state == "failed" and task.error_reference:
@@ -76,6 +76,14 @@ def listing(tasks: list[Task]) -> str:
         age = _duration(now - task.created_at)
         lines.append(f"`{task.short_id}` {STATE_LABELS[task.state]} · {goal} · {age} ago{progress}")
     return "\n".join(lines)
+
+
+def dollars(amount: float) -> str:
+    """Cents for dollars, a tenth of a cent below one (a task's spend is often that small)."""
+    if amount >= 1 or amount == 0:
+        return f"${amount:.2f}"
+    whole, cents = f"{amount:.4f}".rstrip("0").split(".")
+    return f"${whole}.{cents.ljust(2, '0')}"
 
 
 def _duration(seconds: float | None) -> str:
