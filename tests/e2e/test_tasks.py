@@ -230,3 +230,14 @@ async def test_a_task_runs_as_a_durable_answer_when_answers_are(stack) -> None:
     short_id = await start_task(stack, "summarise this week's incidents")
     end = await ended(stack, short_id)
     assert "✅ Done" in end["card"]["text"] and "3/3 steps" in str(end["card"]["blocks"])
+
+
+async def test_a_time_budget_stops_the_task_at_the_next_step(stack) -> None:
+    # --minutes 0.02 is 1.2 s; the first step alone takes longer (its reply is paced).
+    stack.model.script(*THREE_STEPS)
+    short_id = await start_task(stack, "--minutes 0.02 summarise this week's incidents")
+    end = await ended(stack, short_id)
+    assert len(stack.model.requests) == 1
+    assert "⏹️ Stopped" in end["card"]["text"]
+    assert "stopped: the time limit (0.02 minutes)" in end["replies"][-1]["text"]
+    assert "Not done: Read the incidents; Compare with last week" in end["replies"][-1]["text"]
