@@ -15,6 +15,7 @@ one grew, so a task stops when the next request would pass its budget, not after
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -53,9 +54,9 @@ class TaskCapability(AbstractCapability[AnswerDeps]):
 
     live: LiveTasks
 
-    def get_instructions(self):  # type: ignore[no-untyped-def]
+    def get_instructions(self) -> Callable[[RunContext[AnswerDeps]], str]:
         def for_tasks(ctx: RunContext[AnswerDeps]) -> str:
-            return TASK_INSTRUCTIONS if self.live.of(ctx.deps.scope) else ""
+            return TASK_INSTRUCTIONS if self._plans(ctx) else ""
 
         return for_tasks
 
@@ -96,7 +97,11 @@ class TaskCapability(AbstractCapability[AnswerDeps]):
     async def _if_task(
         self, ctx: RunContext[AnswerDeps], tool: ToolDefinition
     ) -> ToolDefinition | None:
-        return tool if self.live.of(ctx.deps.scope) else None
+        return tool if self._plans(ctx) else None
+
+    def _plans(self, ctx: RunContext[AnswerDeps]) -> bool:
+        """Whether the run is a task's, on a model that can call the plan tool."""
+        return ctx.deps.answer.serving.tools and self.live.of(ctx.deps.scope) is not None
 
 
 def _added(messages: list[ModelMessage]) -> int:
