@@ -3,11 +3,12 @@ ticking on the card, the report for the requester, budgets, and list/show/cancel
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import pytest
 
-from bot.testkit.fakes.script import Hang, Status, Text, ToolCalls, ToolUse
+from bot.testkit.fakes.script import Dynamic, Hang, Status, Text, ToolCalls, ToolUse
 
 STEPS = ("Read the incidents", "Compare with last week", "Write the summary")
 
@@ -192,10 +193,19 @@ async def test_a_task_that_fails_says_so_on_its_card_with_a_reference(stack) -> 
 
 @pytest.mark.parametrize("bot_options", [{"max_tasks": 1}])
 async def test_tasks_beyond_the_limit_wait_in_the_queue(stack) -> None:
-    stack.model.script(Hang(2.0, Text("First done.")), Text("Second done."))
-    first = await start_task(stack, "first goal")
-    second = await start_task(stack, "second goal")
+    go_on = asyncio.Event()
+
+    async def when_let_go(body: dict) -> Text:
+        await go_on.wait()
+        return Text("First done.")
+
+    stack.model.script(Dynamic(when_let_go), Text("Second done."))
+    first = await start_task(stack, "summarise alpha")
+    await stack.sandbox.wait_for(lambda: stack.model.requests or None, 10)
+    second = await start_task(stack, "summarise beta")
     assert "⏳ Queued" in card_of(stack.sandbox, second)["text"]
+    assert len(stack.model.requests) == 1  # the second waits for the first
+    go_on.set()
     assert "✅ Done" in (await ended(stack, first))["card"]["text"]
     assert "✅ Done" in (await ended(stack, second))["card"]["text"]
 
