@@ -16,9 +16,10 @@ for :data:`EAGER_SECONDS`, the body is read at most every :data:`READ_EVERY` sec
 arrived meanwhile comes in one read and :class:`~bot.core.sse_merge.DeltaMerger` makes one event
 of each run of deltas in it (about five tokens an event at 50 tokens a second, instead of one).
 The first words of an answer are not held back, and a person never sees the difference: the
-reply in Slack is drawn about once a second. A connection that breaks while the body waits
-loses what arrived in that wait (aiohttp raises before it hands over its buffer); the answer
-ends as cut off, as it would have a fraction of a second later.
+reply in Slack is drawn about once a second. While it waits the socket is not read at all
+(aiohttp's ``pause_reading``, as its own flow control does), so the event loop too wakes once
+per read instead of once per token, and a connection that breaks meanwhile is noticed only
+after the bytes it sent before the break have been read.
 
 Usage::
 
@@ -135,7 +136,7 @@ class _Body(httpx2.AsyncByteStream):
         next_read = 0.0
         while True:
             if pace_from is not None and (now := clock()) >= pace_from and now < next_read:
-                await asyncio.sleep(next_read - now)
+                await self._wait(next_read - now)
             chunk = await content.readany()
             if not chunk:
                 break
@@ -149,6 +150,22 @@ class _Body(httpx2.AsyncByteStream):
         rest = merger.flush()
         if rest:
             yield rest
+
+    async def _wait(self, seconds: float) -> None:
+        """Wait with the socket unread: the kernel gathers what comes meanwhile, and the event
+        loop wakes once for all of it instead of once per token (and a connection that closes
+        meanwhile is seen only after what it sent before)."""
+        connection = self._response.connection
+        protocol = connection.protocol if connection is not None else None
+        if protocol is None:
+            await asyncio.sleep(seconds)
+            return
+        protocol.pause_reading()
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            if protocol.transport is not None:
+                protocol.resume_reading()
 
     async def aclose(self) -> None:
         # A body read to its end gives the connection back to the pool; any other is closed.
