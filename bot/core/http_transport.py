@@ -18,8 +18,8 @@ of each run of deltas in it (about five tokens an event at 50 tokens a second, i
 The first words of an answer are not held back, and a person never sees the difference: the
 reply in Slack is drawn about once a second. While it waits the socket is not read at all
 (aiohttp's ``pause_reading``, as its own flow control does), so the event loop too wakes once
-per read instead of once per token, and a connection that breaks meanwhile is noticed only
-after the bytes it sent before the break have been read.
+per read instead of once per token, and a connection the provider closes meanwhile is
+reported only after the bytes it sent before closing have been read.
 
 Usage::
 
@@ -154,7 +154,7 @@ class _Body(httpx2.AsyncByteStream):
     async def _wait(self, seconds: float) -> None:
         """Wait with the socket unread: the kernel gathers what comes meanwhile, and the event
         loop wakes once for all of it instead of once per token (and a connection that closes
-        meanwhile is seen only after what it sent before)."""
+        meanwhile is reported only after what it sent before)."""
         connection = self._response.connection
         protocol = connection.protocol if connection is not None else None
         if protocol is None:

@@ -1,12 +1,16 @@
-"""The model SDKs' transport honours the proxy settings an admin sets, as httpx does."""
+"""The model SDKs' transport: the proxy settings an admin sets, as httpx honours them; a
+streamed body read at a pace."""
 
 from __future__ import annotations
+
+import asyncio
+import json
 
 import httpx2
 import pytest
 from aiohttp import web
 
-from bot.core.http_transport import AiohttpTransport
+from bot.core.http_transport import AiohttpTransport, StreamDropped
 
 
 async def test_requests_go_through_the_proxy_named_in_the_environment(
@@ -35,3 +39,55 @@ async def test_requests_go_through_the_proxy_named_in_the_environment(
         assert seen == ["GET http://models.internal.example/v1/models"]
     finally:
         await runner.cleanup()
+
+
+async def test_a_paced_stream_closed_mid_body_still_delivers_what_was_sent_before() -> None:
+    """The body waits between reads once under way; what arrives in a wait is read before the
+    broken connection is reported, so the person sees every word the model sent."""
+    pieces = [f"w{n} " for n in range(40)]
+
+    def event(text: str) -> bytes:
+        data = {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "text_delta", "text": text},
+        }
+        return b"event: content_block_delta\ndata: %s\n\n" % json.dumps(data).encode()
+
+    async def stream(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+        for piece in pieces[:35]:
+            await response.write(event(piece))
+            await asyncio.sleep(0.02)
+        for piece in pieces[35:]:  # the last words at once, then the connection closes
+            await response.write(event(piece))
+        assert request.transport is not None
+        request.transport.close()
+        return response
+
+    app = web.Application()
+    app.router.add_get("/stream", stream)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    received = b""
+    try:
+        async with (
+            httpx2.AsyncClient(transport=AiohttpTransport()) as client,
+            client.stream("GET", f"http://127.0.0.1:{port}/stream") as response,
+        ):
+            with pytest.raises(StreamDropped):
+                async for chunk in response.aiter_bytes():
+                    received += chunk
+    finally:
+        await runner.cleanup()
+    texts = [
+        json.loads(line.removeprefix(b"data: "))["delta"]["text"]
+        for line in received.split(b"\n")
+        if line.startswith(b"data: ")
+    ]
+    assert "".join(texts) == "".join(pieces)
+    assert len(texts) < len(pieces)
