@@ -4,13 +4,28 @@ streamed body read at a pace."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+from collections.abc import AsyncIterator
 
 import httpx2
 import pytest
 from aiohttp import web
 
 from bot.core.http_transport import AiohttpTransport, StreamDropped
+
+
+@contextlib.asynccontextmanager
+async def serving(app: web.Application) -> AsyncIterator[int]:
+    """``app`` on a free local port, yielded."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield runner.addresses[0][1]
+    finally:
+        await runner.cleanup()
 
 
 async def test_requests_go_through_the_proxy_named_in_the_environment(
@@ -24,21 +39,14 @@ async def test_requests_go_through_the_proxy_named_in_the_environment(
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", proxy)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
-    try:
+    async with serving(app) as port:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
         async with httpx2.AsyncClient(transport=AiohttpTransport()) as client:
             response = await client.get("http://models.internal.example/v1/models")
-        assert response.json() == {"via": "proxy"}
-        assert seen == ["GET http://models.internal.example/v1/models"]
-    finally:
-        await runner.cleanup()
+    assert response.json() == {"via": "proxy"}
+    assert seen == ["GET http://models.internal.example/v1/models"]
 
 
 async def test_a_paced_stream_closed_mid_body_still_delivers_what_was_sent_before() -> None:
@@ -68,22 +76,15 @@ async def test_a_paced_stream_closed_mid_body_still_delivers_what_was_sent_befor
 
     app = web.Application()
     app.router.add_get("/stream", stream)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     received = b""
-    try:
-        async with (
-            httpx2.AsyncClient(transport=AiohttpTransport()) as client,
-            client.stream("GET", f"http://127.0.0.1:{port}/stream") as response,
-        ):
-            with pytest.raises(StreamDropped):
-                async for chunk in response.aiter_bytes():
-                    received += chunk
-    finally:
-        await runner.cleanup()
+    async with (
+        serving(app) as port,
+        httpx2.AsyncClient(transport=AiohttpTransport()) as client,
+        client.stream("GET", f"http://127.0.0.1:{port}/stream") as response,
+    ):
+        with pytest.raises(StreamDropped):
+            async for chunk in response.aiter_bytes():
+                received += chunk
     texts = [
         json.loads(line.removeprefix(b"data: "))["delta"]["text"]
         for line in received.split(b"\n")
