@@ -11,7 +11,7 @@ them alike; the table gives the median over the rounds. It says what each layer 
 answer, and so what no change in the bot can take away (the SDK parsing one server-sent event
 per token, pydantic-ai's own stream plumbing).
 
-    python -m bench.stream_layers                           # about six minutes
+    python -m bench.stream_layers                           # about thirteen minutes
     python -m bench.stream_layers --token-delay 0.005 --rounds 2   # tokens four times as fast
 """
 
