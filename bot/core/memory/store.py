@@ -75,7 +75,7 @@ class MemoryStore:
         """Save ``text`` as the note ``path``; with ``new``, the note must not exist yet."""
         check_size(path, text)
         now = time.time()
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             row = await session.get(MemoryNoteRow, (owner, path), with_for_update=True)
             if row is not None:
                 if new:
@@ -99,7 +99,7 @@ class MemoryStore:
 
     async def delete(self, owner: str, path: str) -> int:
         """Delete the note ``path``, or every note in the folder ``path``; how many went."""
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             result = await session.execute(
                 delete(MemoryNoteRow).where(
                     MemoryNoteRow.owner == owner,
@@ -113,7 +113,7 @@ class MemoryStore:
         """Move the note (or folder) ``old`` to ``new``; how many notes moved."""
         if is_within(new, old):
             raise MemoryProblem(f"{new} is inside {old}: a folder cannot move into itself.")
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             rows = (
                 await session.scalars(
                     select(MemoryNoteRow).where(
@@ -160,7 +160,7 @@ class MemoryStore:
 
     async def clear(self, owner: str) -> int:
         """Delete every note of this memory."""
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             result = await session.execute(
                 delete(MemoryNoteRow).where(MemoryNoteRow.owner == owner)
             )
@@ -179,7 +179,7 @@ class MemoryStore:
         statement = insert.values(team_id=team_id, channel=channel, **values).on_conflict_do_update(
             index_elements=["team_id", "channel"], set_=values
         )
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             await session.execute(statement)
 
     @staticmethod

@@ -29,5 +29,5 @@ class ChannelSettings:
         values = {"deep": on, "updated_by": user, "updated_at": time.time()}
         statement = insert.values(channel=channel, team_id=team_id, **values)
         statement = statement.on_conflict_do_update(index_elements=["channel"], set_=values)
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             await session.execute(statement)
