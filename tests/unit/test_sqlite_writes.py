@@ -17,7 +17,7 @@ from sqlalchemy import event, func, select
 from bot.core.conversation import Scope
 from bot.core.events import Usage
 from bot.core.memory.store import MemoryStore
-from bot.core.store import ClaimOutcome, ClaimStore, ThreadStore, UsageLog
+from bot.core.store import ChannelSettings, ClaimOutcome, ClaimStore, ThreadStore, UsageLog
 from bot.core.store.schema import ClaimRow, MemoryNoteRow, ThreadRow, UsageRow
 from bot.slack.side_writes import SideWrites
 from bot.testkit.databases import fresh_sqlite
@@ -154,3 +154,23 @@ async def test_writes_waiting_their_turn_hold_no_connection(sqlite_db) -> None:
     )
     assert peak == 1
     assert await usage.totals() == (ANSWERS, ANSWERS, ANSWERS, 0.0)
+
+
+async def test_answers_asking_the_same_read_at_once_share_it(sqlite_db) -> None:
+    db = sqlite_db
+    settings = ChannelSettings(db)
+    await settings.set_deep("C1", True)
+    statements = 0
+
+    def count(*_: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    assert await asyncio.gather(*(settings.deep("C1") for _ in range(50))) == [True] * 50
+    assert statements == 1
+    # A write in this process ends the sharing: what was written is what the next read sees.
+    reading = asyncio.ensure_future(settings.deep("C1"))
+    await settings.set_deep("C1", False)
+    assert await settings.deep("C1") is False
+    await reading

@@ -51,7 +51,13 @@ class MemoryStore:
 
     async def newest(self, owner: str, chars: int) -> list[Note]:
         """Every note, newest first, its text cut to ``chars`` by the database (a full
-        memory is a megabyte; a prompt takes a few thousand characters of it)."""
+        memory is a megabyte; a prompt takes a few thousand characters of it). Answers in
+        one channel at the same moment share the one read."""
+        return await self.db.shared_read(
+            ("newest notes", owner, chars), lambda: self._newest(owner, chars)
+        )
+
+    async def _newest(self, owner: str, chars: int) -> list[Note]:
         query = (
             select(
                 MemoryNoteRow.path,

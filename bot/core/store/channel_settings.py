@@ -19,7 +19,11 @@ class ChannelSettings:
         self.db = db
 
     async def deep(self, channel: str) -> bool:
-        """Whether answers in ``channel`` think longer unless asked otherwise."""
+        """Whether answers in ``channel`` think longer unless asked otherwise (answers asking
+        at the same moment share the one read)."""
+        return await self.db.shared_read(("deep", channel), lambda: self._deep(channel))
+
+    async def _deep(self, channel: str) -> bool:
         async with self.db.sessions() as session:
             row = await session.get(ChannelSettingsRow, channel)
         return bool(row is not None and row.deep)

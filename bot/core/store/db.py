@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -36,6 +37,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_T = TypeVar("_T")
 
 
 class Database:
@@ -54,6 +56,8 @@ class Database:
             )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writer = asyncio.Lock()
+        self._writes = 0  # write transactions this process has committed
+        self._reads: dict[Hashable, asyncio.Future[Any]] = {}
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
@@ -64,13 +68,28 @@ class Database:
         if not self.is_sqlite:
             async with self.sessions.begin() as session:
                 yield session
+            self._writes += 1
             return
         session = self.sessions()
         try:
             async with self._writer, session.begin():
                 yield session
+            self._writes += 1
         finally:
             await session.close()  # the pool's reset of the connection, after the turn
+
+    async def shared_read(self, key: Hashable, read: Callable[[], Awaitable[_T]]) -> _T:
+        """``read()``, or the same read already in flight: answers that need the same row at
+        the same moment (a crowd asking in one channel) share one query and one connection
+        instead of each waiting for its own. A read is shared only until this process commits
+        a write, so what a caller wrote before asking is always in what it reads."""
+        key = (key, self._writes)
+        running = self._reads.get(key)
+        if running is None:
+            running = self._reads[key] = asyncio.ensure_future(read())
+            running.add_done_callback(lambda _: self._reads.pop(key, None))
+        # shielded: one caller given up on does not cancel the read others wait for
+        return await asyncio.shield(running)
 
     async def migrate(self) -> None:
         """Bring the schema to the newest revision (idempotent; safe on every start)."""
