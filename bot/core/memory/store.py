@@ -44,7 +44,11 @@ class MemoryStore:
         return [_note(row) for row in rows]
 
     async def paths(self, owner: str) -> list[str]:
-        """Every note's path, in order: read from the primary key's index alone."""
+        """Every note's path, in order: read from the primary key's index alone (answers in
+        one channel at the same moment share the one read)."""
+        return await self.db.shared_read(("note paths", owner), lambda: self._paths(owner))
+
+    async def _paths(self, owner: str) -> list[str]:
         query = select(MemoryNoteRow.path).where(MemoryNoteRow.owner == owner)
         async with self.db.sessions() as session:
             return list((await session.scalars(query.order_by(MemoryNoteRow.path))).all())
