@@ -55,7 +55,7 @@ from bot.app import Runtime
 from bot.resources import MANIFEST_PATH
 from bot.sandbox import Sandbox
 from bot.server import build_web_app
-from bot.slack.render.limiter import HEADROOM, SlackLimiter, install
+from bot.slack.render.limiter import TIERS, SlackLimiter, install
 from bot.testkit.fakes import Dynamic, Text, last_user_text
 
 SCALE = 0.1
@@ -361,7 +361,7 @@ def result_from(results: list[dict[str, Any]]) -> Result:
         to_text = [a["token_to_text"] for a in answers if a["token_to_text"] is not None]
         beyond = [a["beyond_tier"] for a in answers if a.get("beyond_tier") is not None]
         to_token = [a["mention_to_token"] for a in answers if a.get("mention_to_token")]
-        tier_binds = n > STARTS_PER_MINUTE * HEADROOM
+        tier_binds = n > TIERS["chat.startStream"].budget
         rows += [
             Row(
                 f"{label}: complete, identical text",

@@ -3,13 +3,16 @@
 The fake Anthropic server runs in a process of its own; this process drains N streams of
 2,000 text events at once through one layer after another, from the bare HTTP body up to the
 core's ``AgentService.stream``, and reads its own CPU time (``time.process_time``) around each.
+The bot's transport reads a streamed body at a pace and merges the deltas that arrived together
+(:mod:`bot.core.http_transport`), so what the layers above it cost depends on how fast the
+tokens come: the default is a model's 50 a second, one event per token on the wire.
 The layers are measured in rounds, one after another within a round, so a busy machine slows
 them alike; the table gives the median over the rounds. It says what each layer adds per
 answer, and so what no change in the bot can take away (the SDK parsing one server-sent event
 per token, pydantic-ai's own stream plumbing).
 
-    python -m bench.stream_layers
-    python -m bench.stream_layers --streams 10 --rounds 2   # about ten minutes on two busy cores
+    python -m bench.stream_layers                           # about thirteen minutes
+    python -m bench.stream_layers --token-delay 0.005 --rounds 2   # tokens four times as fast
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+import aiohttp
 import httpx2
 from anthropic import AsyncAnthropic
 from pydantic_ai import Agent
@@ -42,19 +46,19 @@ from bot.core.prompts import Prompts
 from bot.testkit.fakes import Text
 
 TOKENS = 2000
-TOKEN_DELAY = 0.005  # fast enough for short runs, slow enough that each event is its own read
+TOKEN_DELAY = 0.02  # 50 tokens a second, as the concurrent-answers benchmark streams them
 MODEL = "claude-haiku-4-5"
 KEY = "bench"
 
 
-def server_main(conn: Connection) -> None:
-    asyncio.run(_server(conn))
+def server_main(conn: Connection, token_delay: float) -> None:
+    asyncio.run(_server(conn, token_delay))
 
 
-async def _server(conn: Connection) -> None:
+async def _server(conn: Connection, token_delay: float) -> None:
     from bot.testkit.fakes import FakeAnthropic
 
-    async with FakeAnthropic(default=Text(answer_text(TOKENS), delay=TOKEN_DELAY)) as model:
+    async with FakeAnthropic(default=Text(answer_text(TOKENS), delay=token_delay)) as model:
         conn.send({"url": model.base_url})
 
         async def nothing(_: Any) -> dict[str, Any]:
@@ -83,6 +87,14 @@ def layers(url: str) -> tuple[dict[str, Layer], Callable[[], Awaitable[None]]]:
     config = CoreConfig(anthropic_api_key=KEY, anthropic_base_url=url, model=MODEL)
     service = AgentService(config, Catalog.load(), Prompts.load())
     scope = Scope("T1", "C1", "channel", "1.0", "U1")
+
+    async def body_aiohttp() -> None:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{url}/v1/messages", json=body, headers=headers) as r,
+        ):
+            async for _ in r.content.iter_any():
+                pass
 
     def body_through(client: httpx2.AsyncClient) -> Layer:
         async def drain() -> None:
@@ -132,10 +144,11 @@ def layers(url: str) -> tuple[dict[str, Layer], Callable[[], Awaitable[None]]]:
         await service.aclose()
 
     found: dict[str, Layer] = {
+        "HTTP body, aiohttp alone, read as it comes": body_aiohttp,
         "HTTP body, httpx2's own transport": body_through(plain),
-        "HTTP body, the bot's aiohttp transport": body_through(aio),
+        "HTTP body, the bot's transport (paced, deltas merged)": body_through(aio),
         "Anthropic SDK events, httpx2's transport": sdk_through(sdks["httpx2"]),
-        "Anthropic SDK events, aiohttp transport": sdk_through(sdks["aiohttp"]),
+        "Anthropic SDK events, the bot's transport": sdk_through(sdks["aiohttp"]),
         "pydantic-ai model stream (direct)": model_stream,
         "pydantic-ai agent.iter + node.stream": agent_iter,
         "pydantic-ai run_stream_events": run_stream_events,
@@ -144,8 +157,8 @@ def layers(url: str) -> tuple[dict[str, Layer], Callable[[], Awaitable[None]]]:
     return found, close
 
 
-async def measure(streams: int, rounds: int) -> dict[str, list[float]]:
-    server = Child(server_main, name="model")
+async def measure(streams: int, rounds: int, token_delay: float) -> dict[str, list[float]]:
+    server = Child(server_main, token_delay, name="model")
     url = (await server.start())["url"].rstrip("/")
     figures: dict[str, list[float]] = {}
     try:
@@ -165,7 +178,9 @@ async def measure(streams: int, rounds: int) -> dict[str, list[float]]:
     return figures
 
 
-def result_from(figures: dict[str, list[float]], streams: int, rounds: int) -> Result:
+def result_from(
+    figures: dict[str, list[float]], streams: int, rounds: int, token_delay: float = TOKEN_DELAY
+) -> Result:
     rows = []
     for name, values in figures.items():
         cpu = statistics.median(values)
@@ -173,16 +188,17 @@ def result_from(figures: dict[str, list[float]], streams: int, rounds: int) -> R
         rows.append(Row(name, f"{cpu:.3f} CPU-s per answer (rounds {spread})"))
     method = (
         f"{streams} answers of {TOKENS:,} text events streamed at once from the fake Anthropic "
-        f"server (its own process, one event each {TOKEN_DELAY * 1000:g} ms) and drained through "
+        f"server (its own process, one event each {token_delay * 1000:g} ms) and drained through "
         "each layer in turn; CPU from time.process_time in the draining process, the median of "
         f"{rounds} rounds. Each row includes the rows above it that it is built on."
     )
     return Result("CPU per answer, layer by layer", method, rows)
 
 
-async def run(streams: int = 10, rounds: int = 2) -> Result:
+async def run(streams: int = 10, rounds: int = 1, token_delay: float = TOKEN_DELAY) -> Result:
     started = time.monotonic()
-    result = result_from(await measure(streams, rounds), streams, rounds)
+    figures = await measure(streams, rounds, token_delay)
+    result = result_from(figures, streams, rounds, token_delay)
     result.seconds = time.monotonic() - started
     return result
 
@@ -190,9 +206,12 @@ async def run(streams: int = 10, rounds: int = 2) -> Result:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--streams", type=int, default=10, help="answers at once")
-    parser.add_argument("--rounds", type=int, default=2, help="rounds over all the layers")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds over all the layers")
+    parser.add_argument(
+        "--token-delay", type=float, default=TOKEN_DELAY, help="seconds between the model's events"
+    )
     args = parser.parse_args()
-    print(to_text(asyncio.run(run(args.streams, args.rounds))))
+    print(to_text(asyncio.run(run(args.streams, args.rounds, args.token_delay))))
 
 
 if __name__ == "__main__":

@@ -2,11 +2,11 @@
 
 Joining the thread (so follow-ups need no mention) and noting which messages an answer has
 posted (so a take-over after a crash can replace them) are writes the reader's first words
-need not wait for. In front of the model's request, at 200 answers at once on SQLite (one
-writer, a pool of 15 connections), the join alone waited up to half a minute for the
-database; run beside the answer without a bound, those writes took the pool from the claims of
-new requests, and some claims timed out. So they run as tasks beside the answer, at most
-``limit`` of them at once in the process, and each answer waits for its own before it is done.
+need not wait for. In front of the model's request, at 200 answers at once on SQLite, the join
+alone waited up to half a minute for the database. The database takes writes in turn, first
+come first served (bot.core.store.db), so side writes run as tasks beside the answer, at most
+``limit`` of them at once in the process: a burst of them never stands in the queue ahead of
+the claims of new requests. Each answer waits for its own before it is done.
 
 asyncio gives the tasks and the semaphore; what is written here is the rule "the newest list
 of posted messages replaces one not yet written", so a long answer rolling into several

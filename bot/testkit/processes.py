@@ -24,6 +24,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+READY_SECONDS = 90
+
+
 def spawn_serve(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen[bytes]:
     with log_path.open("ab") as log:
         return subprocess.Popen(
@@ -35,10 +38,12 @@ def spawn_serve(env: dict[str, str], port: int, log_path: Path) -> subprocess.Po
 
 
 async def start_serve(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen[bytes]:
-    """A `teammate serve` process, returned once it answers /readyz."""
+    """A `teammate serve` process, returned once it answers /readyz (a loaded machine can take
+    tens of seconds to start one: imports, migrations, the knowledge seeds, DBOS's launch)."""
     process = spawn_serve(env, port, log_path)
+    deadline = asyncio.get_running_loop().time() + READY_SECONDS
     async with aiohttp.ClientSession() as session:
-        for _ in range(200):
+        while asyncio.get_running_loop().time() < deadline:
             try:
                 async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
                     if response.status == 200:

@@ -107,7 +107,7 @@ class KnowledgeStore:
 
     async def _put(self, source: str, content_hash: str, document: Document) -> PutOutcome:
         now = time.time()
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             row = (
                 await session.execute(
                     select(KnowledgeDocumentRow).where(KnowledgeDocumentRow.source == source)
@@ -131,7 +131,7 @@ class KnowledgeStore:
         return outcome
 
     async def remove(self, document_id: int) -> None:
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             await self._drop_sections(session, document_id)
             await session.execute(
                 delete(KnowledgeDocumentRow).where(KnowledgeDocumentRow.id == document_id)

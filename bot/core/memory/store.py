@@ -44,14 +44,24 @@ class MemoryStore:
         return [_note(row) for row in rows]
 
     async def paths(self, owner: str) -> list[str]:
-        """Every note's path, in order: read from the primary key's index alone."""
+        """Every note's path, in order: read from the primary key's index alone (answers in
+        one channel at the same moment share the one read)."""
+        return await self.db.shared_read(("note paths", owner), lambda: self._paths(owner))
+
+    async def _paths(self, owner: str) -> list[str]:
         query = select(MemoryNoteRow.path).where(MemoryNoteRow.owner == owner)
         async with self.db.sessions() as session:
             return list((await session.scalars(query.order_by(MemoryNoteRow.path))).all())
 
     async def newest(self, owner: str, chars: int) -> list[Note]:
         """Every note, newest first, its text cut to ``chars`` by the database (a full
-        memory is a megabyte; a prompt takes a few thousand characters of it)."""
+        memory is a megabyte; a prompt takes a few thousand characters of it). Answers in
+        one channel at the same moment share the one read."""
+        return await self.db.shared_read(
+            ("newest notes", owner, chars), lambda: self._newest(owner, chars)
+        )
+
+    async def _newest(self, owner: str, chars: int) -> list[Note]:
         query = (
             select(
                 MemoryNoteRow.path,
@@ -75,7 +85,7 @@ class MemoryStore:
         """Save ``text`` as the note ``path``; with ``new``, the note must not exist yet."""
         check_size(path, text)
         now = time.time()
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             row = await session.get(MemoryNoteRow, (owner, path), with_for_update=True)
             if row is not None:
                 if new:
@@ -99,7 +109,7 @@ class MemoryStore:
 
     async def delete(self, owner: str, path: str) -> int:
         """Delete the note ``path``, or every note in the folder ``path``; how many went."""
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             result = await session.execute(
                 delete(MemoryNoteRow).where(
                     MemoryNoteRow.owner == owner,
@@ -113,7 +123,7 @@ class MemoryStore:
         """Move the note (or folder) ``old`` to ``new``; how many notes moved."""
         if is_within(new, old):
             raise MemoryProblem(f"{new} is inside {old}: a folder cannot move into itself.")
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             rows = (
                 await session.scalars(
                     select(MemoryNoteRow).where(
@@ -160,7 +170,7 @@ class MemoryStore:
 
     async def clear(self, owner: str) -> int:
         """Delete every note of this memory."""
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             result = await session.execute(
                 delete(MemoryNoteRow).where(MemoryNoteRow.owner == owner)
             )
@@ -179,7 +189,7 @@ class MemoryStore:
         statement = insert.values(team_id=team_id, channel=channel, **values).on_conflict_do_update(
             index_elements=["team_id", "channel"], set_=values
         )
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             await session.execute(statement)
 
     @staticmethod

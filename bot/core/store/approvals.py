@@ -30,7 +30,7 @@ class ApprovalStore:
 
     async def add(self, run: PausedRunRow, approvals: Sequence[ApprovalRow]) -> None:
         """Store a paused run and its pending calls together."""
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             session.add(run)
             session.add_all(approvals)
 
@@ -51,7 +51,7 @@ class ApprovalStore:
         self, approval_id: str, state: str, by: str | None, always: bool = False
     ) -> bool:
         """Set a pending call's outcome; False when it was decided already."""
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             result = await session.execute(
                 update(ApprovalRow)
                 .where(ApprovalRow.id == approval_id, ApprovalRow.state == PENDING)
@@ -63,7 +63,7 @@ class ApprovalStore:
         """Mark the run resumed if it is paused and none of its calls is pending; True for the
         one caller that did."""
         still_pending = exists().where(ApprovalRow.run_id == run_id, ApprovalRow.state == PENDING)
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             result = await session.execute(
                 update(PausedRunRow)
                 .where(PausedRunRow.id == run_id, PausedRunRow.state == PAUSED, ~still_pending)
@@ -73,7 +73,7 @@ class ApprovalStore:
 
     async def set_prompt(self, approval_id: str, prompt_ts: str) -> None:
         """Where the call's buttons are (so a timeout can replace them)."""
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             await session.execute(
                 update(ApprovalRow).where(ApprovalRow.id == approval_id).values(prompt_ts=prompt_ts)
             )
@@ -94,7 +94,7 @@ class ApprovalStore:
         statement = insert.values(
             channel=channel, tool=tool, team_id=team_id, allowed_by=by, created_at=time.time()
         ).on_conflict_do_nothing(index_elements=["channel", "tool"])
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             await session.execute(statement)
 
     async def is_allowed(self, channel: str, tool: str) -> bool:

@@ -19,7 +19,11 @@ class ChannelSettings:
         self.db = db
 
     async def deep(self, channel: str) -> bool:
-        """Whether answers in ``channel`` think longer unless asked otherwise."""
+        """Whether answers in ``channel`` think longer unless asked otherwise (answers asking
+        at the same moment share the one read)."""
+        return await self.db.shared_read(("deep", channel), lambda: self._deep(channel))
+
+    async def _deep(self, channel: str) -> bool:
         async with self.db.sessions() as session:
             row = await session.get(ChannelSettingsRow, channel)
         return bool(row is not None and row.deep)
@@ -29,5 +33,5 @@ class ChannelSettings:
         values = {"deep": on, "updated_by": user, "updated_at": time.time()}
         statement = insert.values(channel=channel, team_id=team_id, **values)
         statement = statement.on_conflict_do_update(index_elements=["channel"], set_=values)
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             await session.execute(statement)

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Result
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.store.db import Database
 from bot.core.store.schema import ClaimRow
@@ -29,6 +30,7 @@ from bot.core.store.schema import ClaimRow
 log = logging.getLogger("teammate.core.claims")
 
 RUNNING = "running"
+_ROWS_PER_INSERT = 500  # 8 values a row, well within SQLite's and PostgreSQL's limits
 DONE = "done"
 
 
@@ -61,29 +63,19 @@ class ClaimStore:
         self._held: set[str] = set()
         self._heartbeat: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[Claim]] = set()
+        self._batch: list[tuple[str, float, asyncio.Future[bool]]] = []
+        self._inserting: asyncio.Task[None] | None = None
 
     async def claim(self, key: str) -> Claim:
         now = time.time()
         lease_until = now + self.lease_seconds
-        insert = (postgresql.insert if not self.db.is_sqlite else sqlite.insert)(ClaimRow)
-        statement = insert.values(
-            key=key,
-            owner=self.owner,
-            state=RUNNING,
-            lease_until=lease_until,
-            attempts=1,
-            reply_ts="[]",
-            created_at=now,
-            updated_at=now,
-        ).on_conflict_do_nothing(index_elements=["key"])
-        async with self.db.sessions.begin() as session:
-            inserted = _affected(await session.execute(statement))
-        if inserted:
+        if await self._insert(key, now):
             return Claim(key, self.owner, ClaimOutcome.NEW)
-        async with self.db.sessions.begin() as session:
+        async with self.db.sessions() as session:  # a duplicate is told apart without writing
             row = await session.get(ClaimRow, key)
-            if row is None or row.state != RUNNING or row.lease_until >= now:
-                return Claim(key, self.owner, ClaimOutcome.DUPLICATE)
+        if row is None or row.state != RUNNING or row.lease_until >= now:
+            return Claim(key, self.owner, ClaimOutcome.DUPLICATE)
+        async with self.db.write() as session:  # the take-over, if the row is still as read
             taken = await session.execute(
                 update(ClaimRow)
                 .where(
@@ -110,6 +102,64 @@ class ClaimStore:
                 previous_replies=json.loads(row.reply_ts or "[]"),
             )
 
+    def _insert(self, key: str, now: float) -> asyncio.Future[bool]:
+        """Whether this process inserted the claim row first: claims asked for while a write
+        waits its turn go in together, one INSERT for the lot, so a burst of 200 new events is
+        a few statements and not 200 turns at the database."""
+        inserted = asyncio.get_running_loop().create_future()
+        self._batch.append((key, now, inserted))
+        if self._inserting is None or self._inserting.done():
+            self._inserting = asyncio.create_task(self._insert_waiting())
+        return inserted
+
+    async def _insert_waiting(self) -> None:
+        while self._batch:
+            batch: list[tuple[str, float, asyncio.Future[bool]]] = []
+            try:
+                async with self.db.write() as session:
+                    batch, self._batch = self._batch, []  # all that came while it waited
+                    won = await self._insert_rows(session, batch)
+            except Exception as exc:  # noqa: BLE001 - each claim raises it to its caller
+                if not batch:
+                    batch, self._batch = self._batch, []
+                for _, _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            firsts: set[str] = set()
+            for key, _, future in batch:
+                if not future.done():
+                    future.set_result(key in won and key not in firsts)
+                firsts.add(key)
+
+    async def _insert_rows(
+        self, session: AsyncSession, batch: list[tuple[str, float, asyncio.Future[bool]]]
+    ) -> set[str]:
+        insert = (postgresql.insert if not self.db.is_sqlite else sqlite.insert)(ClaimRow)
+        rows = {
+            key: {
+                "key": key,
+                "owner": self.owner,
+                "state": RUNNING,
+                "lease_until": now + self.lease_seconds,
+                "attempts": 1,
+                "reply_ts": "[]",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for key, now, _ in reversed(batch)  # the first asked for a key gives its row
+        }
+        values = list(rows.values())
+        won: set[str] = set()
+        for start in range(0, len(values), _ROWS_PER_INSERT):
+            statement = (
+                insert.values(values[start : start + _ROWS_PER_INSERT])
+                .on_conflict_do_nothing(index_elements=["key"])
+                .returning(ClaimRow.key)
+            )
+            won.update((await session.scalars(statement)).all())
+        return won
+
     async def adopt(self, key: str) -> Claim:
         """Hold the claim of a durable run this process is running, whatever its lease.
 
@@ -119,7 +169,7 @@ class ClaimStore:
         back ``TAKEN_OVER``, with the messages the dead owner had posted; a claim that was
         purged is written again."""
         now = time.time()
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             row = await session.get(ClaimRow, key, with_for_update=not self.db.is_sqlite)
             if row is None:
                 session.add(
@@ -163,7 +213,7 @@ class ClaimStore:
     async def renew(self, claim: Claim) -> bool:
         """Extend the lease; False when another process has taken the claim over."""
         now = time.time()
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             result = await session.execute(
                 update(ClaimRow)
                 .where(ClaimRow.key == claim.key, ClaimRow.owner == claim.owner)
@@ -173,7 +223,7 @@ class ClaimStore:
 
     async def record_replies(self, claim: Claim, channel: str, reply_ts: list[str]) -> None:
         """Remember the messages this answer has posted, for a take-over after a crash."""
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             await session.execute(
                 update(ClaimRow)
                 .where(ClaimRow.key == claim.key, ClaimRow.owner == claim.owner)
@@ -183,7 +233,7 @@ class ClaimStore:
             )
 
     async def finish(self, claim: Claim) -> None:
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             await session.execute(
                 update(ClaimRow)
                 .where(ClaimRow.key == claim.key, ClaimRow.owner == claim.owner)
@@ -207,7 +257,7 @@ class ClaimStore:
     async def purge(self, older_than_seconds: float = 86400.0) -> int:
         """Forget claims older than Slack's retry window (a day by default)."""
         cutoff = time.time() - older_than_seconds
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             result = await session.execute(delete(ClaimRow).where(ClaimRow.created_at < cutoff))
             return _affected(result)
 
@@ -234,7 +284,7 @@ class ClaimStore:
             keys = list(self._held)
             now = time.time()
             try:
-                async with self.db.sessions.begin() as session:
+                async with self.db.write() as session:
                     for start in range(0, len(keys), 500):
                         await session.execute(
                             update(ClaimRow)

@@ -42,7 +42,7 @@ class ReasoningStore:
         team_id: str = "",
         thread_ts: str = "",
     ) -> None:
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             await session.merge(
                 ReasoningRow(
                     id=reasoning_id,
@@ -63,13 +63,13 @@ class ReasoningStore:
             .where(ReasoningRow.id == reasoning_id)
             .values(message_ts=message_ts)
         )
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             await session.execute(statement)
 
     async def purge(self, now: float | None = None) -> int:
         """Delete the reasoning older than ``keep_days``; how many went."""
         cutoff = (time.time() if now is None else now) - self.keep_days * 86400
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             result = await session.execute(
                 delete(ReasoningRow).where(ReasoningRow.created_at < cutoff)
             )

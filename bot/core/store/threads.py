@@ -40,7 +40,7 @@ class ThreadStore:
             created_at=now,
             updated_at=now,
         ).on_conflict_do_nothing(index_elements=["channel", "thread_ts"])
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             await session.execute(statement)
 
     async def is_member(self, channel: str, thread_ts: str, message_ts: str | None = None) -> bool:

@@ -20,7 +20,7 @@ class UsageLog:
     async def record(
         self, scope: Scope, usage: Usage, status: str, reference: str | None = None
     ) -> None:
-        async with self.db.sessions.begin() as session:
+        async with self.db.write() as session:
             session.add(
                 UsageRow(
                     team_id=scope.team_id,

@@ -2,13 +2,13 @@
 
 Slack counts calls per workspace and method (chat.postMessage: per channel), over a minute.
 Each (workspace, method) has one lane shared by all answers in flight, which allows at most
-90 % of the tier in any sliding minute (a log of its last calls, as Slack counts). A lane is
-keyed by one workspace key, a hash of the bot token (:func:`workspace_key`), whichever caller
-uses it (an answer's drawing calls, thread reads, the 429 retries of bot.slack.client), so a
-429 on one call blocks the lane the next calls of that method wait in. A call taken with
-:meth:`Lane.call` (or :meth:`Lane.take`) counts from its turn until Slack answered it, so
-calls still on their way (queued in the connection pool, or slow to answer) never let the
-window on this side run ahead of Slack's.
+90 % of the tier in any sliding minute (all of it for new streams, see TIERS; a log of its
+last calls, as Slack counts). A lane is keyed by one workspace key, a hash of the bot token
+(:func:`workspace_key`), whichever caller uses it (an answer's drawing calls, thread reads,
+the 429 retries of bot.slack.client), so a 429 on one call blocks the lane the next calls of
+that method wait in. A call taken with :meth:`Lane.call` (or :meth:`Lane.take`) counts from
+its turn until Slack answered it, so calls still on their way (queued in the connection pool,
+or slow to answer) never let the window on this side run ahead of Slack's.
 
 Waiters are served in order of arrival, except that a turn asked with ``first=True`` (the
 call that brings an answer's first words) goes ahead of waiting updates and, like a start,
@@ -60,15 +60,24 @@ never queue behind a window that steady updates keep full."""
 
 @dataclass(frozen=True)
 class Tier:
-    """``burst``: calls that may go at once when a lane is steady; None: the whole budget."""
+    """``burst``: calls that may go at once when a lane is steady; None: the whole budget.
+    ``share``: the part of the tier this process allows itself in a sliding minute."""
 
     per_minute: int
     burst: int | None = None
     per_channel: bool = False
+    share: float = HEADROOM
+
+    @property
+    def budget(self) -> int:
+        return max(1, int(self.per_minute * self.share))
 
 
 TIERS: dict[str, Tier] = {
-    "chat.startStream": Tier(100),  # the first words of many answers at once: no smoothing
+    # The first words of many answers at once: no smoothing, and the whole tier. Its calls
+    # count here from their turn until Slack answered them, so this window cannot run ahead of
+    # Slack's; a tenth held back would make every 91st answer of a crowd wait a whole minute.
+    "chat.startStream": Tier(100, share=1.0),
     "chat.appendStream": Tier(100, burst=9),  # steady: updates coalesce while they wait
     "chat.stopStream": Tier(100),
     "chat.update": Tier(50, burst=4),
@@ -101,7 +110,7 @@ class Lane:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.window = 60.0 * scale
-        budget = max(1, int(tier.per_minute * HEADROOM))
+        budget = tier.budget
         self.budget = budget
         self.allowed = float(budget)
         burst = budget if tier.burst is None else max(1, min(tier.burst, budget - 1))
