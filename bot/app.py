@@ -40,6 +40,8 @@ from bot.core.store import (
     ThreadStore,
     UsageLog,
 )
+from bot.core.store.tasks import TaskStore
+from bot.core.tasks.model import BudgetLimits
 from bot.core.tools.mcp import McpServers
 from bot.core.tools.mcp_config import McpConfigError, load_mcp_config
 from bot.core.tools.registry import ToolDef, ToolRegistry
@@ -54,6 +56,7 @@ from bot.slack.directory import Directory
 from bot.slack.memory_desk import MemoryDesk
 from bot.slack.responder import Responder
 from bot.slack.services import Services, tell_something_went_wrong
+from bot.slack.task_desk import TaskDesk
 from bot.slack.work import WorkTracker
 from bot.slack.workspace import SlackWorkspace
 
@@ -211,6 +214,7 @@ class Runtime:
             memory=_memory_desk(agent, responder, admins),
             approvals=desk,
         )
+        services.tasks = _task_desk(settings, db, agent, admins)
         signing_secret = (
             settings.slack_signing_secret.get_secret_value()
             if settings.slack_signing_secret
@@ -251,6 +255,29 @@ class Runtime:
             await self.local_model.stop()
         await self.session.close()
         await self.db.close()
+
+
+def _task_desk(settings: Settings, db: Database, agent: AgentService, admins: Admins) -> TaskDesk:
+    """`/task`: the budgets from settings; ``--cost`` only where the catalog prices the model."""
+    spec = agent.resolve()
+    limits = BudgetLimits(
+        minutes=settings.task_minutes,
+        tokens=settings.task_tokens,
+        cost_usd=settings.task_cost,
+        max_minutes=settings.task_max_minutes,
+        max_tokens=settings.task_max_tokens,
+        max_cost_usd=settings.task_max_cost,
+    )
+    priced = spec.price_in is not None and spec.price_out is not None
+    return TaskDesk(
+        TaskStore(db),
+        agent.tasks,
+        limits,
+        admins,
+        priced=priced,
+        max_tasks=settings.max_tasks,
+        interval=settings.stream_interval,
+    )
 
 
 def _durable_answers(

@@ -97,6 +97,15 @@ class Settings(BaseSettings):
     mcp_config: Path | None = Field(None, validation_alias=_env("TEAMMATE_MCP_CONFIG"))
     # Each answer a DBOS workflow that a restart resumes (off until every path runs on it).
     durable_answers: bool = Field(False, validation_alias=_env("TEAMMATE_DURABLE_ANSWERS"))
+    # Tasks (`/task`): the budget a task gets unless it asks (--minutes, --tokens, --cost), the
+    # most it may ask for, and how many run at once (the rest wait in the queue).
+    task_minutes: float = Field(30.0, gt=0, validation_alias=_env("TEAMMATE_TASK_MINUTES"))
+    task_tokens: int = Field(200_000, gt=0, validation_alias=_env("TEAMMATE_TASK_TOKENS"))
+    task_cost: float | None = Field(None, gt=0, validation_alias=_env("TEAMMATE_TASK_COST"))
+    task_max_minutes: float = Field(240.0, gt=0, validation_alias=_env("TEAMMATE_TASK_MAX_MINUTES"))
+    task_max_tokens: int = Field(2_000_000, gt=0, validation_alias=_env("TEAMMATE_TASK_MAX_TOKENS"))
+    task_max_cost: float = Field(20.0, gt=0, validation_alias=_env("TEAMMATE_TASK_MAX_COST"))
+    max_tasks: int = Field(4, ge=1, validation_alias=_env("TEAMMATE_MAX_TASKS"))
     # Who this process is to DBOS: a restart with the same id resumes what it left running.
     executor_id: str = Field("local", min_length=1, validation_alias=_env("TEAMMATE_EXECUTOR_ID"))
 

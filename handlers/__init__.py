@@ -27,6 +27,7 @@ from handlers import (
     memory,
     mention,
     reasoning,
+    task,
     thread_reply,
 )
 
@@ -36,6 +37,7 @@ MODULES = (
     mention,
     thread_reply,
     ask,
+    task,
     feedback,
     reasoning,
     approvals,

@@ -10,6 +10,9 @@ and follow-ups there need no new mention.
 • *Message me directly*, or open me in the assistant panel.
 • `/ask <question>` — ask from any channel I'm in; `/ask --deep <question>` (or say "think hard") \
 for harder problems; *Show reasoning* under such an answer shows you how it got there.
+• `/task <goal>` — I work on it in a thread, ticking off a checklist, and report to you at the \
+end; `--minutes N`, `--tokens N` or `--cost USD` before the goal set its budget. \
+`/task list`, `/task show ID`, `/task cancel ID`; "@Teammate task: …" works too.
 • `/teammate deep on` — every answer in this channel thinks longer (`off` to stop); \
 `/ask --no-deep <question>` answers one question quickly all the same.
 • `/teammate memory` — the notes I keep for this channel (or for you, in a DM), to edit or clear; \

@@ -70,6 +70,8 @@ from bot.core.providers import Providers
 from bot.core.references import new_reference
 from bot.core.request_policy import RequestPolicy
 from bot.core.stream_map import EventMapper
+from bot.core.tasks.capability import TaskCapability
+from bot.core.tasks.live import LiveTasks
 from bot.core.tools import NoTools, Toolbox
 from bot.core.tools.web import web_capabilities
 from bot.core.window import fit_turns, input_budget
@@ -145,12 +147,14 @@ class AgentService:
         self._grounders = tuple(grounders)
         self.memory = memory
         self._approvals = approvals
+        self.tasks = LiveTasks()
         self._agent: Agent[AnswerDeps, str | DeferredToolRequests] = Agent(
             output_type=[str, DeferredToolRequests],
             deps_type=AnswerDeps,
             name="teammate",
             capabilities=[
                 RequestPolicy(config),
+                TaskCapability(self.tasks),
                 *([memory.capability()] if memory else []),
                 *web_capabilities(config.web_tools),
             ],

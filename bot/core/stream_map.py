@@ -26,6 +26,7 @@ from pydantic_ai.messages import (
 
 from bot.core.events import (
     AgentEvent,
+    PlanUpdated,
     Source,
     TextDelta,
     ThinkingDelta,
@@ -33,6 +34,7 @@ from bot.core.events import (
     ToolOutcome,
     ToolStarted,
 )
+from bot.core.tasks.capability import PLAN_TOOL
 from bot.core.tools import web
 
 PART_SEPARATOR = "\n\n"
@@ -68,6 +70,8 @@ class EventMapper:
             self._text_parts.clear()
             part = event.part
             self._open_tools.add(part.tool_call_id)
+            if part.tool_name == PLAN_TOOL:
+                return []  # the plan shows as the checklist when it is saved
             args = _args(part)
             title = self._title(part.tool_name, args) if self._title else ""
             return [
@@ -76,6 +80,8 @@ class EventMapper:
         if isinstance(event, FunctionToolResultEvent):
             result = event.part
             self._open_tools.discard(result.tool_call_id)
+            if isinstance(result.metadata, PlanUpdated):
+                return [result.metadata]
             content = result.model_response_str(wrap_if_error=False)
             summary, sources = _step_info(result.metadata, content)
             return [

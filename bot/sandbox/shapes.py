@@ -156,6 +156,7 @@ def message_view(message: Message, ws: Workspace) -> dict[str, Any]:
     data["truncated"] = message.truncated
     if message.chunks:
         data["chunks"] = list(message.chunks)
+        data["task_display_mode"] = message.task_display_mode
     return data
 
 

@@ -72,6 +72,7 @@ class Message:
     markdown: bool = False
     stream_touched: float = 0.0
     chunks: list[dict[str, Any]] = field(default_factory=list)
+    task_display_mode: str = "timeline"
     reactions: dict[str, list[str]] = field(default_factory=dict)
     truncated: bool = False
     client_msg_id: str | None = None

@@ -30,6 +30,7 @@ from bot.slack.work import WorkTracker
 if TYPE_CHECKING:
     from bot.slack.approvals import ApprovalDesk
     from bot.slack.durable_answers import DurableAnswers
+    from bot.slack.task_desk import TaskDesk
 
 log = logging.getLogger("teammate.slack")
 
@@ -48,6 +49,7 @@ class Services:
     approvals: ApprovalDesk | None = None
     durable: DurableAnswers | None = None
     """Set when answers run as durable workflows (TEAMMATE_DURABLE_ANSWERS)."""
+    tasks: TaskDesk | None = None
 
     async def answer(
         self,

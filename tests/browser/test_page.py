@@ -145,7 +145,7 @@ async def test_direct_message_and_slash_command_help(stack, page: Page) -> None:
     composer = page.locator("#main-composer textarea")
     await composer.press_sequentially("/")
     options = page.locator("#main-composer .completion .option.command")
-    await expect(options).to_have_count(2)
+    await expect(options).to_have_count(3)  # /ask, /task, /teammate
     await composer.press_sequentially("tea")
     await expect(options).to_have_count(1)
     await expect(options).to_contain_text("/teammate")

@@ -67,7 +67,7 @@ async def test_snapshot_has_everything_the_page_draws(sandbox: Sandbox) -> None:
     [panel] = [a for a in snap["assistant"] if a["user_id"] == "U0CAROL"]
     assert panel["suggested_prompts"]["prompts"][0]["title"] == "Try"
     assert snap["home"]["U0ALICE"]["type"] == "home"
-    assert [c["command"] for c in snap["slash_commands"]] == ["/ask", "/teammate"]
+    assert [c["command"] for c in snap["slash_commands"]] == ["/ask", "/task", "/teammate"]
 
     await client.chat_stopStream(channel="C0GENERAL", ts=started["ts"])
     after = {m["ts"]: m for m in sandbox.webui.snapshot()["messages"]["C0GENERAL"]}

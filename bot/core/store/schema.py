@@ -247,6 +247,34 @@ class KnowledgeSectionRow(Base):
     body: Mapped[str] = mapped_column(Text)
 
 
+class TaskRow(Base):
+    """A goal handed over with ``/task``: worked in the thread of its card (``card_ts``) within
+    its budgets. ``state`` is queued, running, done, stopped or failed; ``plan`` is the
+    checklist the agent keeps (JSON: ``[{title, status}]``); ``stop_reason`` names the limit or
+    the cancel that stopped it; ``error_reference`` matches the log line of a failure."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    short_id: Mapped[str] = mapped_column(String(12), index=True, unique=True)
+    team_id: Mapped[str] = mapped_column(String(40), default="")
+    channel: Mapped[str] = mapped_column(String(40), index=True)
+    card_ts: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    requester: Mapped[str] = mapped_column(String(40), index=True)
+    goal: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))
+    max_minutes: Mapped[float] = mapped_column(Float)
+    max_tokens: Mapped[int] = mapped_column(Integer)
+    max_cost_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    tokens_used: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    plan: Mapped[str] = mapped_column(Text, default="[]")
+    stop_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    error_reference: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
 SEARCH_INDEX_OBJECTS = {
     ("table", "knowledge_fts"),
     ("column", "search"),

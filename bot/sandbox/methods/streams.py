@@ -3,7 +3,9 @@
 A streamed message's text is the concatenated markdown of every call. Text may arrive as
 `markdown_text` or as `markdown_text` chunks (slack_sdk's chat_stream sends chunks); plan and
 task chunks are kept for display (a task_update with a known id replaces that task, as
-Slack's timeline shows one line per task), blocks chunks become the message's blocks.
+Slack's timeline shows one line per task), blocks chunks become the message's blocks. The
+``task_display_mode`` of the start (timeline, or plan: the tasks as one checklist under the
+plan's title) is kept for the page.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from bot.sandbox.shapes import message_json
 from bot.sandbox.state import Message
 
 _CHUNK_TYPES = {"markdown_text", "plan_update", "task_update", "blocks"}
+_DISPLAY_MODES = ("timeline", "plan")
 
 
 class _Piece:
@@ -110,7 +113,11 @@ def start_stream(ctx: ApiContext, call: Call) -> dict[str, Any]:
     piece = _Piece(call)
     if piece.blocks:
         _check(piece.blocks)
+    mode = call.optional("task_display_mode") or "timeline"
+    if mode not in _DISPLAY_MODES:
+        raise ApiError("invalid_arguments", f"task_display_mode must be one of {_DISPLAY_MODES}")
     message = bot_post(ctx, channel, text="", thread_ts=thread_ts, streaming=True)
+    message.task_display_mode = str(mode)
     _apply(message, piece)
     ctx.events.message_posted(message)
     return {"channel": channel.id, "ts": message.ts}

@@ -94,7 +94,9 @@ import { emoji, esc, markdown, mrkdwn, useNames } from "./markup.js";
   // Messages
   // ---------------------------------------------------------------------------------------
 
-  function chunkList(chunks) {
+  /** Slack's two displays of an answer's tasks: a timeline of steps, or (task_display_mode
+   * "plan") one checklist under the plan's title. */
+  function chunkList(chunks, mode) {
     const rows = (chunks || []).map((c) => {
       if (c.type === "plan_update") return `<div class="chunk plan">${esc(c.title || "Plan")}</div>`;
       if (c.type === "task_update") {
@@ -108,7 +110,8 @@ import { emoji, esc, markdown, mrkdwn, useNames } from "./markup.js";
       }
       return "";
     });
-    return rows.length ? `<div class="chunks">${rows.join("")}</div>` : "";
+    const kind = mode === "plan" ? "chunks plan-mode" : "chunks";
+    return rows.length ? `<div class="${kind}">${rows.join("")}</div>` : "";
   }
 
   /** True for what a person typed: Slack's client sends it as text plus a rich_text copy of
@@ -130,7 +133,7 @@ import { emoji, esc, markdown, mrkdwn, useNames } from "./markup.js";
     }
     let html = "";
     if (m.markdown) {
-      html += chunkList(m.chunks);
+      html += chunkList(m.chunks, m.task_display_mode);
       html += `<div class="md">${markdown(m.text)}</div>`;
       html += blocks(m.blocks, ctx);
     } else if (m.blocks && m.blocks.length && !typedText(m)) {

@@ -286,7 +286,7 @@ class StreamWriter:
                     thread_ts=self.target.thread_ts,
                     recipient_team_id=self.target.team_id,
                     recipient_user_id=self.target.user_id,
-                    task_display_mode="timeline",
+                    task_display_mode="plan" if _has_plan(chunks) else "timeline",
                     **_content(text, chunks),
                 )
             except SlackApiError as exc:
@@ -457,3 +457,8 @@ def plain_text(markdown: str) -> str:
     text = _LINK.sub(r"\1 (\2)", markdown)
     text = _EMPHASIS.sub(r"\2", text)
     return _HEADING.sub("", text)
+
+
+def _has_plan(chunks: list[dict[str, Any]]) -> bool:
+    """An answer that opens with a plan (a task's) is shown as Slack's plan checklist."""
+    return any(chunk.get("type") == "plan_update" for chunk in chunks)

@@ -1,0 +1,136 @@
+"""The tasks handed over with ``/task``: created with a short id, updated as they work, listed
+for a person and a channel."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import uuid
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.core.events import PlanStep
+from bot.core.store.db import Database
+from bot.core.store.schema import TaskRow
+from bot.core.tasks.model import Budget, Task
+
+SHORT_ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+SHORT_ID_LENGTH = 6
+
+
+def new_short_id() -> str:
+    """Six characters a person can type back (no 0/o, 1/l/i)."""
+    return "".join(secrets.choice(SHORT_ID_ALPHABET) for _ in range(SHORT_ID_LENGTH))
+
+
+class TaskStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(
+        self, team_id: str, channel: str, requester: str, goal: str, budget: Budget
+    ) -> Task:
+        """A new queued task with a short id no other task has."""
+        now = time.time()
+        for _ in range(5):
+            task = Task(
+                id=uuid.uuid4().hex,
+                short_id=new_short_id(),
+                team_id=team_id,
+                channel=channel,
+                requester=requester,
+                goal=goal,
+                budget=budget,
+                created_at=now,
+                updated_at=now,
+            )
+            try:
+                async with self.db.sessions.begin() as session:
+                    session.add(_row(task))
+                return task
+            except IntegrityError:
+                continue  # a short id taken already: draw another
+        raise RuntimeError("could not draw a free short task id")
+
+    async def get(self, short_id: str) -> Task | None:
+        async with self.db.sessions() as session:
+            row = (
+                await session.execute(select(TaskRow).where(TaskRow.short_id == short_id.lower()))
+            ).scalar_one_or_none()
+        return _task(row) if row is not None else None
+
+    async def save(self, task: Task, **changes: Any) -> None:
+        """Write ``changes`` (Task field names) to the task and its row."""
+        for name, value in changes.items():
+            setattr(task, name, value)
+        task.updated_at = time.time()
+        values = _values(task, set(changes) | {"updated_at"})
+        async with self.db.sessions.begin() as session:
+            await session.execute(update(TaskRow).where(TaskRow.id == task.id).values(**values))
+
+    async def listed(self, channel: str, user: str, limit: int = 20) -> list[Task]:
+        """The newest tasks of ``channel`` and of ``user`` anywhere."""
+        statement = (
+            select(TaskRow)
+            .where(or_(TaskRow.channel == channel, TaskRow.requester == user))
+            .order_by(TaskRow.created_at.desc())
+            .limit(limit)
+        )
+        async with self.db.sessions() as session:
+            rows = (await session.execute(statement)).scalars().all()
+        return [_task(row) for row in rows]
+
+
+def _row(task: Task) -> TaskRow:
+    return TaskRow(id=task.id, **_values(task, None))
+
+
+def _values(task: Task, names: set[str] | None) -> dict[str, Any]:
+    values = {
+        "short_id": task.short_id,
+        "team_id": task.team_id,
+        "channel": task.channel,
+        "card_ts": task.card_ts,
+        "requester": task.requester,
+        "goal": task.goal,
+        "state": task.state,
+        "max_minutes": task.budget.minutes,
+        "max_tokens": task.budget.tokens,
+        "max_cost_usd": task.budget.cost_usd,
+        "tokens_used": task.tokens_used,
+        "cost_usd": task.cost_usd,
+        "plan": json.dumps([{"title": s.title, "status": s.status} for s in task.plan]),
+        "stop_reason": task.stop_reason,
+        "error_reference": task.error_reference,
+        "created_at": task.created_at,
+        "updated_at": task.updated_at,
+    }
+    if names is None:
+        return values
+    column_of = {"budget": ("max_minutes", "max_tokens", "max_cost_usd")}
+    wanted = {column for name in names for column in column_of.get(name, (name,))}
+    return {key: value for key, value in values.items() if key in wanted}
+
+
+def _task(row: TaskRow) -> Task:
+    return Task(
+        id=row.id,
+        short_id=row.short_id,
+        team_id=row.team_id,
+        channel=row.channel,
+        requester=row.requester,
+        goal=row.goal,
+        budget=Budget(row.max_minutes, row.max_tokens, row.max_cost_usd),
+        state=row.state,  # type: ignore[arg-type]
+        card_ts=row.card_ts,
+        tokens_used=row.tokens_used,
+        cost_usd=row.cost_usd,
+        plan=tuple(PlanStep(s["title"], s["status"]) for s in json.loads(row.plan or "[]")),
+        stop_reason=row.stop_reason,
+        error_reference=row.error_reference,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )

@@ -1,0 +1,95 @@
+"""The task's card: the channel message whose thread the task works in, redrawn as it goes.
+
+Block Kit (a header line, the checklist, a context line with the budget), since the card is a
+plain message updated with chat.update; the streaming answer in the thread shows the same
+plan through Slack's plan display.
+"""
+
+from __future__ import annotations
+
+import time
+
+from bot.core.tasks.model import Task
+
+STATE_LABELS = {
+    "queued": "⏳ Queued",
+    "running": "▶️ Working",
+    "done": "✅ Done",
+    "stopped": "⏹️ Stopped",
+    "failed": "⚠️ Failed",
+}
+STEP_MARKS = {"pending": "◻️", "in_progress": "▶️", "done": "✅", "skipped": "⏭️"}
+
+
+def card(task: Task, elapsed: float | None = None) -> tuple[str, list[dict]]:
+    """The card's fallback text and blocks; ``elapsed`` seconds of work so far, when known."""
+    state = STATE_LABELS[task.state]
+    text = f"Task `{task.short_id}` · {state}: {task.goal}"
+    blocks: list[dict] = [
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"*Task* `{task.short_id}` · {state}\n{task.goal}"},
+        }
+    ]
+    if task.plan:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": checklist(task)}})
+    blocks.append(
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": status(task, elapsed)}]}
+    )
+    return text, blocks
+
+
+def checklist(task: Task) -> str:
+    return "\n".join(f"{STEP_MARKS[step.status]} {step.title}" for step in task.plan)
+
+
+def status(task: Task, elapsed: float | None = None) -> str:
+    """One line: who asked, progress, the current step, time and tokens against the budget."""
+    budget = task.budget
+    parts = [f"for <@{task.requester}>"]
+    if task.plan:
+        parts.append(f"{task.steps_done()}/{len(task.plan)} steps")
+    if (current := task.current_step()) is not None and not task.finished:
+        parts.append(f"now: {current.title}")
+    minutes = f"{budget.minutes:g} min"
+    parts.append(f"{_duration(elapsed)} of {minutes}" if elapsed is not None else minutes)
+    parts.append(f"{task.tokens_used:,} of {budget.tokens:,} tokens")
+    if budget.cost_usd is not None:
+        spent = task.cost_usd or 0.0
+        parts.append(f"{dollars(spent)} of {dollars(budget.cost_usd)}")
+    if task.state == "stopped" and task.stop_reason:
+        parts.append(f"stopped: {task.stop_reason}")
+    if task.state == "failed" and task.error_reference:
+        parts.append(f"ref `{task.error_reference}`")
+    return " · ".join(parts)
+
+
+def listing(tasks: list[Task]) -> str:
+    """``/task list``: a line per task (id, goal, state, age, progress)."""
+    if not tasks:
+        return "No tasks here yet. Start one with `/task <goal>`."
+    now = time.time()
+    lines = []
+    for task in tasks:
+        progress = f" · {task.steps_done()}/{len(task.plan)} steps" if task.plan else ""
+        goal = task.goal if len(task.goal) <= 60 else task.goal[:59] + "…"
+        age = _duration(now - task.created_at)
+        lines.append(f"`{task.short_id}` {STATE_LABELS[task.state]} · {goal} · {age} ago{progress}")
+    return "\n".join(lines)
+
+
+def dollars(amount: float) -> str:
+    """Cents for dollars, a tenth of a cent below one (a task's spend is often that small)."""
+    if amount >= 1 or amount == 0:
+        return f"${amount:.2f}"
+    whole, cents = f"{amount:.4f}".rstrip("0").split(".")
+    return f"${whole}.{cents.ljust(2, '0')}"
+
+
+def _duration(seconds: float | None) -> str:
+    seconds = max(0, int(seconds or 0))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
