@@ -1,0 +1,123 @@
+"""Ack latency at 100 requests a second with the answers on a worker, and CPU per answer.
+
+The deployment that scales out: on PostgreSQL, `teammate serve` with TEAMMATE_SESSIONS=workers
+acknowledges each request, claims it and enqueues its answer; a `teammate worker` process takes
+the answers off the queue (at most TEAMMATE_WORKSPACE_SESSIONS of one workspace at once, the
+default 8: every request here is from one workspace) and streams them into the sandbox. Each
+kind of request is sent open-loop at 100 a second, as in bench.ack_latency, first to a bare
+Bolt app that only acks and then to that pair, in the same run. The worker shares the
+machine's two cores with the acknowledging process, PostgreSQL, the world and the load
+generator.
+
+CPU per answer: the acknowledging process's CPU seconds over the requests it took, and the
+worker's over the answers it finished in the same window (the rest stay queued and are cut off
+at the end: at 100 a second the worker runs behind on two shared cores).
+
+    python -m bench.ack_workers                # the target's 100 requests a second
+    python -m bench.ack_workers --rate 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from typing import Any
+
+from bench.ack_latency import DRAIN_SECONDS, KINDS, RATE, SECONDS, Run
+from bench.procs import Child
+from bench.report import Result, to_text
+from bench.servers import server_main, worker_main
+from bot.testkit.databases import fresh_postgres
+
+
+class WorkersRun(Run):
+    """bench.ack_latency's run, with Teammate split into an ack-only server and a worker."""
+
+    def __init__(self, seconds: float, rate: float) -> None:
+        super().__init__(seconds, rate)
+        self.worker: dict[str, dict[str, Any]] = {}
+
+    async def teammate(self, kind: str, world: Child) -> None:
+        async with fresh_postgres(prefix="teammate_bench") as (db, unreachable):
+            if db is None:
+                raise SystemExit(f"PostgreSQL is needed and not reachable: {unreachable}")
+            extra = {"database_url": db.url, "sessions": "workers"}
+            with (
+                tempfile.TemporaryDirectory(prefix="bench-ack-") as ack_dir,
+                tempfile.TemporaryDirectory(prefix="bench-worker-") as worker_dir,
+            ):
+                worker = Child(worker_main, self.world_info, worker_dir, extra, name="worker")
+                server = Child(server_main, "ack", self.world_info, ack_dir, extra, name="teammate")
+                await worker.start(within=180)
+                url = (await server.start(within=180))["url"]
+                try:
+                    await self._measure(kind, world, server, worker, url)
+                finally:
+                    await server.kill()
+                    await worker.kill()  # the queued rest is abandoned with the database
+
+    async def _measure(
+        self, kind: str, world: Child, server: Child, worker: Child, url: str
+    ) -> None:
+        before = (await world.ask("stats"))["answers_finished"]
+        await server.ask("report")
+        await worker.ask("report")
+        self.samples["teammate", kind] = await self.load(url, kind)
+        self.server["teammate", kind] = await server.ask("report")
+        started = time.monotonic()
+        while time.monotonic() - started < DRAIN_SECONDS:
+            finished = (await world.ask("stats"))["answers_finished"] - before
+            if finished >= self.count:
+                self.drain[kind] = time.monotonic() - started
+                break
+            await asyncio.sleep(0.25)
+        self.worker[kind] = await worker.ask("report")
+        self.answers[kind] = (await world.ask("stats"))["answers_finished"] - before
+
+    def notes(self) -> list[str]:
+        notes = super().notes()
+        for kind, (label, _) in KINDS.items():
+            acked = self.server["teammate", kind]["cpu_seconds"]
+            worked = self.worker[kind]["cpu_seconds"]
+            answers = self.answers.get(kind, 0)
+            per_answer = f"{worked / answers * 1000:.0f} ms" if answers else "n/a"
+            notes.append(
+                f"CPU, {label}: acknowledging process {acked / self.count * 1000:.1f} ms per "
+                f"request ({acked:.1f} s for {self.count}, while the load ran); worker "
+                f"{per_answer} per finished answer ({worked:.1f} s for {answers} answers, "
+                f"load and drain); worker's event loop late by p99 "
+                f"{self.worker[kind]['loop_lag_ms']['p99']} ms"
+            )
+        return notes
+
+    def method(self) -> str:
+        return (
+            super().method()
+            + " Teammate here is `serve` with TEAMMATE_SESSIONS=workers (acknowledge, claim, "
+            "enqueue through a DBOS client) and one `teammate worker` process, on a fresh "
+            "PostgreSQL database per kind on the same machine."
+        )
+
+
+async def run(seconds: float = SECONDS, rate: float = RATE) -> Result:
+    started = time.monotonic()
+    benchmark = WorkersRun(seconds, rate)
+    await benchmark.measure()
+    result = benchmark.result()
+    result.title = f"Ack latency at {rate:g} requests/s, answers on a worker (PostgreSQL)"
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Ack latency with the answers on a worker.")
+    parser.add_argument("--rate", type=float, default=RATE, help="requests a second")
+    parser.add_argument("--seconds", type=float, default=SECONDS, help="measured seconds a kind")
+    args = parser.parse_args()
+    print(to_text(asyncio.run(run(args.seconds, args.rate))))
+
+
+if __name__ == "__main__":
+    main()
