@@ -19,15 +19,14 @@ at the end: at 100 a second the worker runs behind on two shared cores).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import tempfile
 import time
 from typing import Any
 
-from bench.ack_latency import DRAIN_SECONDS, KINDS, RATE, SECONDS, Run
+from bench import ack_latency
+from bench.ack_latency import DRAIN_SECONDS, KINDS, Run
 from bench.procs import Child
-from bench.report import Result, to_text
 from bench.servers import server_main, worker_main
 from bot.testkit.databases import fresh_postgres
 
@@ -92,6 +91,9 @@ class WorkersRun(Run):
             )
         return notes
 
+    def title(self) -> str:
+        return f"Ack latency at {self.rate:g} requests/s, answers on a worker (PostgreSQL)"
+
     def method(self) -> str:
         return (
             super().method()
@@ -101,22 +103,8 @@ class WorkersRun(Run):
         )
 
 
-async def run(seconds: float = SECONDS, rate: float = RATE) -> Result:
-    started = time.monotonic()
-    benchmark = WorkersRun(seconds, rate)
-    await benchmark.measure()
-    result = benchmark.result()
-    result.title = f"Ack latency at {rate:g} requests/s, answers on a worker (PostgreSQL)"
-    result.seconds = time.monotonic() - started
-    return result
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Ack latency with the answers on a worker.")
-    parser.add_argument("--rate", type=float, default=RATE, help="requests a second")
-    parser.add_argument("--seconds", type=float, default=SECONDS, help="measured seconds a kind")
-    args = parser.parse_args()
-    print(to_text(asyncio.run(run(args.seconds, args.rate))))
+    ack_latency.main(WorkersRun, "Ack latency with the answers on a worker.")
 
 
 if __name__ == "__main__":
