@@ -20,15 +20,27 @@ at the end: at 100 a second the worker runs behind on two shared cores).
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import tempfile
 import time
-from typing import Any
+from pathlib import Path
 
 from bench import ack_latency
 from bench.ack_latency import DRAIN_SECONDS, KINDS, Run
 from bench.procs import Child
-from bench.servers import server_main, worker_main
+from bench.servers import MODEL, server_main
 from bot.testkit.databases import fresh_postgres
+from bot.testkit.processes import free_port, start_worker
+
+WORKER_LOG = "worker.log"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of process ``pid`` so far, from /proc."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class WorkersRun(Run):
@@ -36,7 +48,7 @@ class WorkersRun(Run):
 
     def __init__(self, seconds: float, rate: float) -> None:
         super().__init__(seconds, rate)
-        self.worker: dict[str, dict[str, Any]] = {}
+        self.worker_cpu: dict[str, float] = {}
 
     async def teammate(self, kind: str, world: Child) -> None:
         async with fresh_postgres(prefix="teammate_bench") as (db, unreachable):
@@ -47,22 +59,41 @@ class WorkersRun(Run):
                 tempfile.TemporaryDirectory(prefix="bench-ack-") as ack_dir,
                 tempfile.TemporaryDirectory(prefix="bench-worker-") as worker_dir,
             ):
-                worker = Child(worker_main, self.world_info, worker_dir, extra, name="worker")
                 server = Child(server_main, "ack", self.world_info, ack_dir, extra, name="teammate")
-                await worker.start(within=180)
-                url = (await server.start(within=180))["url"]
+                worker = await start_worker(
+                    self._worker_env(db.url, worker_dir),
+                    free_port(),
+                    Path(worker_dir) / WORKER_LOG,
+                    within=180,
+                )
                 try:
+                    url = (await server.start(within=180))["url"]
                     await self._measure(kind, world, server, worker, url)
                 finally:
                     await server.kill()
-                    await worker.kill()  # the queued rest is abandoned with the database
+                    worker.kill()  # the queued rest is abandoned with the database
+                    await asyncio.to_thread(worker.wait, 10)
+
+    def _worker_env(self, database_url: str, data_dir: str) -> dict[str, str]:
+        world = self.world_info
+        return {
+            **os.environ,
+            "SLACK_BOT_TOKEN": world["bot_token"],
+            "SLACK_API_URL": world["api_url"],
+            "ANTHROPIC_API_KEY": "bench-key",
+            "ANTHROPIC_BASE_URL": world["model_url"],
+            "TEAMMATE_MODEL": MODEL,
+            "TEAMMATE_DATA_DIR": data_dir,
+            "TEAMMATE_DATABASE_URL": database_url,
+            "TEAMMATE_EXECUTOR_ID": "bench-worker",
+        }
 
     async def _measure(
-        self, kind: str, world: Child, server: Child, worker: Child, url: str
+        self, kind: str, world: Child, server: Child, worker: subprocess.Popen[bytes], url: str
     ) -> None:
         before = (await world.ask("stats"))["answers_finished"]
         await server.ask("report")
-        await worker.ask("report")
+        worker_cpu = cpu_seconds(worker.pid)
         self.samples["teammate", kind] = await self.load(url, kind)
         self.server["teammate", kind] = await server.ask("report")
         started = time.monotonic()
@@ -72,22 +103,21 @@ class WorkersRun(Run):
                 self.drain[kind] = time.monotonic() - started
                 break
             await asyncio.sleep(0.25)
-        self.worker[kind] = await worker.ask("report")
+        self.worker_cpu[kind] = cpu_seconds(worker.pid) - worker_cpu
         self.answers[kind] = (await world.ask("stats"))["answers_finished"] - before
 
     def notes(self) -> list[str]:
         notes = super().notes()
         for kind, (label, _) in KINDS.items():
             acked = self.server["teammate", kind]["cpu_seconds"]
-            worked = self.worker[kind]["cpu_seconds"]
+            worked = self.worker_cpu[kind]
             answers = self.answers.get(kind, 0)
             per_answer = f"{worked / answers * 1000:.0f} ms" if answers else "n/a"
             notes.append(
                 f"CPU, {label}: acknowledging process {acked / self.count * 1000:.1f} ms per "
                 f"request ({acked:.1f} s for {self.count}, while the load ran); worker "
                 f"{per_answer} per finished answer ({worked:.1f} s for {answers} answers, "
-                f"load and drain); worker's event loop late by p99 "
-                f"{self.worker[kind]['loop_lag_ms']['p99']} ms"
+                "load and drain)"
             )
         return notes
 

@@ -96,12 +96,6 @@ def server_main(
     asyncio.run(_logged(path, _serve_logged(conn, kind, world, path, extra or {})))
 
 
-def worker_main(conn: Connection, world: dict[str, Any], workdir: str, extra: dict) -> None:
-    """A `teammate worker` on ``extra``'s settings, reporting as a server does."""
-    path = Path(workdir)
-    asyncio.run(_logged(path, _work_logged(conn, world, path, extra)))
-
-
 async def _logged(workdir: Path, body: Coroutine[Any, Any, None]) -> None:
     log_path = workdir / "server.log"
     with log_path.open("w", encoding="utf-8") as log_file:
@@ -112,28 +106,6 @@ async def _logged(workdir: Path, body: Coroutine[Any, Any, None]) -> None:
         finally:
             logging.getLogger().handlers.clear()
             sys.stderr = sys.__stderr__
-
-
-async def _work_logged(
-    conn: Connection, world: dict[str, Any], workdir: Path, extra: dict[str, Any]
-) -> None:
-    try:
-        runtime = await Runtime.start(teammate_settings(world, workdir, **extra), role="worker")
-    except Exception as exc:
-        conn.send({"error": f"{type(exc).__name__}: {exc}"})
-        return
-    probe = LoopProbe(runtime.db.engine.sync_engine.pool)
-    conn.send({"ready": True})
-
-    async def report(_: Any) -> dict[str, Any]:
-        return {**probe.report(), "logs": _log_levels(workdir / "server.log")}
-
-    try:
-        await answer_until_stopped(conn, report)
-    finally:
-        probe.stop()
-        await runtime.close()
-    conn.send(None)
 
 
 async def _serve_logged(
