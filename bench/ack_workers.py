@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,9 +32,12 @@ from bench.ack_latency import DRAIN_SECONDS, KINDS, Run
 from bench.procs import Child
 from bench.servers import MODEL, server_main
 from bot.testkit.databases import fresh_postgres
-from bot.testkit.processes import free_port, start_worker
+from bot.testkit.processes import free_port, until_ready
 
 WORKER_LOG = "worker.log"
+WORKER_NICE = int(os.environ.get("BENCH_WORKER_NICE", "0"))
+"""BENCH_WORKER_NICE=10 runs the worker at a lower CPU priority, as if it had a machine of its
+own (workers scale out on other hosts): then the acks do not queue behind its answers."""
 
 
 def cpu_seconds(pid: int) -> float:
@@ -41,6 +45,11 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def spawn(command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("ab") as log:
+        return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
 class WorkersRun(Run):
@@ -60,12 +69,7 @@ class WorkersRun(Run):
                 tempfile.TemporaryDirectory(prefix="bench-worker-") as worker_dir,
             ):
                 server = Child(server_main, "ack", self.world_info, ack_dir, extra, name="teammate")
-                worker = await start_worker(
-                    self._worker_env(db.url, worker_dir),
-                    free_port(),
-                    Path(worker_dir) / WORKER_LOG,
-                    within=180,
-                )
+                worker = await self._start_worker(db.url, Path(worker_dir))
                 try:
                     url = (await server.start(within=180))["url"]
                     await self._measure(kind, world, server, worker, url)
@@ -73,6 +77,15 @@ class WorkersRun(Run):
                     await server.kill()
                     worker.kill()  # the queued rest is abandoned with the database
                     await asyncio.to_thread(worker.wait, 10)
+
+    async def _start_worker(self, database_url: str, data_dir: Path) -> subprocess.Popen[bytes]:
+        port = free_port()
+        command = [sys.executable, "-m", "bot", "worker", "--port", str(port)]
+        if WORKER_NICE:
+            command = ["nice", "-n", str(WORKER_NICE), *command]
+        log_path = data_dir / WORKER_LOG
+        env = self._worker_env(database_url, str(data_dir))
+        return await until_ready(spawn(command, env, log_path), port, log_path, within=180)
 
     def _worker_env(self, database_url: str, data_dir: str) -> dict[str, str]:
         world = self.world_info
@@ -129,7 +142,8 @@ class WorkersRun(Run):
             super().method()
             + " Teammate here is `serve` with TEAMMATE_SESSIONS=workers (acknowledge, claim, "
             "enqueue through a DBOS client) and one `teammate worker` process, on a fresh "
-            "PostgreSQL database per kind on the same machine."
+            "PostgreSQL database per kind on the same machine"
+            + (f"; the worker at nice {WORKER_NICE}." if WORKER_NICE else ".")
         )
 
 
