@@ -32,7 +32,11 @@ STARTING = 300.0
 
 
 class Deployment:
-    """Serve replicas and workers sharing one PostgreSQL database, wired to the sandbox."""
+    """Serve replicas and workers sharing one PostgreSQL database, wired to the sandbox.
+
+    The first process starts alone: processes that all create DBOS's tables in a fresh
+    database at once contend for DBOS's migration lock, and on a loaded machine that can stall
+    a start for minutes."""
 
     def __init__(self, sandbox, model, tmp_path: Path, database_url: str) -> None:
         self.sandbox, self.model, self.tmp_path = sandbox, model, tmp_path
@@ -155,7 +159,8 @@ async def test_two_replicas_and_two_workers_answer_every_mention_once(
 ) -> None:
     model.default = Text(ANSWER, delay=0.03)
     async with deployment(sandbox, model, tmp_path) as deployed:
-        await asyncio.gather(deployed.serve(2), deployed.work("worker-1", "worker-2"))
+        await deployed.work("worker-1")  # alone: it creates DBOS's tables (see the class)
+        await asyncio.gather(deployed.serve(2), deployed.work("worker-2"))
         posted = await deployed.mention(50)
         await deployed.answered(posted, ANSWER, within=180)
         assert len(model.requests) == 50  # none answered twice
@@ -198,7 +203,8 @@ async def worker_1_killed(sandbox, model, tmp_path) -> AsyncIterator[tuple[Deplo
     """One replica and two workers; six slow mentions, worker-1 killed mid-answers."""
     model.default = Text(SLOW_ANSWER, delay=0.05)
     async with deployment(sandbox, model, tmp_path) as deployed:
-        await asyncio.gather(deployed.serve(1), deployed.work("worker-1", "worker-2"))
+        await deployed.work("worker-1")  # alone: it creates DBOS's tables (see the class)
+        await asyncio.gather(deployed.serve(1), deployed.work("worker-2"))
         yield deployed, await killed_mid_answers(deployed, 6)
 
 
