@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.store.schedules import ScheduleStore
 from bot.core.tasks.recurrence import parse_rule, valid_zone
 from bot.slack.admins import Admins
-from bot.slack.task_desk import TaskDesk
+from bot.slack.task_desk import NOT_IN_CHANNEL, TaskDesk
 
 log = logging.getLogger("teammate.slack.schedules")
 
@@ -37,6 +37,16 @@ def _after_every(text: str) -> str:
     """The text after the subcommand ``every``."""
     parts = text.strip().split(maxsplit=1)
     return parts[1] if len(parts) > 1 else ""
+
+
+async def _can_post(client: AsyncWebClient, channel: str) -> bool:
+    """Whether Teammate is in ``channel`` (every run posts its card there); a DM, or a
+    channel Slack would not describe for a passing reason, is given the benefit of the doubt."""
+    try:
+        found = (await client.conversations_info(channel=channel)).get("channel") or {}
+    except SlackApiError as exc:
+        return exc.response.get("error") != "channel_not_found"
+    return bool(found.get("is_im")) or found.get("is_member", True) is not False
 
 
 @dataclass
@@ -65,6 +75,8 @@ class ScheduleDesk:
         refused = self.tasks.refusal(task_text)
         if refused:
             return refused
+        if not await _can_post(client, channel):
+            return NOT_IN_CHANNEL
         tz = await self._zone(client, user)
         schedule = await self.store.create(team_id, channel, user, task_text, recurrence, tz)
         log.info("schedule %s made in %s: %s", schedule.short_id, channel, schedule.rule)

@@ -101,6 +101,21 @@ async def test_a_schedule_runs_its_slot_as_a_task_then_is_listed_and_cancelled(s
     assert "There is no task `zzzzzz`" in await said(sandbox, "alice", "cancel zzzzzz")
 
 
+@pytest.mark.parametrize("bot_options", [{**QUIET, "durable_answers": True}])
+async def test_a_slot_runs_as_a_durable_answer_when_answers_are(stack) -> None:
+    assert stack.runtime.services.durable is not None
+    stack.model.script(Text("Queue is empty."))
+    short_id, _ = await scheduled(stack.sandbox, f"every 2h {GOAL}")
+    scheduler = stack.runtime.scheduler
+    schedule = await scheduler.store.get(short_id)  # type: ignore[union-attr]
+    [run] = await scheduler.tick(now=schedule.next_at)  # type: ignore[union-attr]
+    await run
+    [card] = await runs_reported(stack.sandbox, 1, 30)
+    assert "✅ Done" in card["text"]
+    [recorded] = await scheduler.store.runs(schedule.id)  # type: ignore[union-attr]
+    assert recorded.state == "done"
+
+
 @pytest.mark.parametrize("bot_options", [{**QUIET, "timezone": "Europe/Berlin"}])
 async def test_the_configured_time_zone_and_bad_rules(stack) -> None:
     sandbox = stack.sandbox
@@ -111,6 +126,10 @@ async def test_the_configured_time_zone_and_bad_rules(stack) -> None:
     assert "HH:MM" in await said(sandbox, "alice", "every friday go")
     over = await said(sandbox, "alice", "every 1d --tokens 9999999 go")
     assert "at most 2,000,000 tokens" in over
+    result = await sandbox.run_command("alice", "private-ops", "/task", f"every 1d {GOAL}")
+    assert result["status"] == 200
+    [note] = await sandbox.wait_for(lambda: sandbox.ephemeral("alice", "private-ops") or None)
+    assert note["text"].startswith("I'm not in this channel yet")
     assert "No schedules" not in await said(sandbox, "alice", "schedules")
     assert len(await stack.runtime.scheduler.store.listed("C0GENERAL")) == 1  # type: ignore[union-attr]
 
