@@ -40,6 +40,7 @@ from bot.core.store import (
     ThreadStore,
     UsageLog,
 )
+from bot.core.store.schedules import ScheduleStore
 from bot.core.store.tasks import TaskStore
 from bot.core.tasks.model import BudgetLimits
 from bot.core.tools.mcp import McpServers
@@ -55,6 +56,8 @@ from bot.slack.dedupe import claim_middleware
 from bot.slack.directory import Directory
 from bot.slack.memory_desk import MemoryDesk
 from bot.slack.responder import Responder
+from bot.slack.schedule_desk import ScheduleDesk
+from bot.slack.scheduler import Scheduler
 from bot.slack.services import Services, tell_something_went_wrong
 from bot.slack.task_desk import TaskDesk
 from bot.slack.work import WorkTracker
@@ -160,6 +163,7 @@ class Runtime:
     mcp: McpServers = field(default_factory=McpServers)
     retention: Retention = field(default_factory=lambda: Retention({}))
     durable: DurableEngine | None = None
+    scheduler: Scheduler | None = None
 
     @property
     def tracker(self) -> WorkTracker:
@@ -236,11 +240,15 @@ class Runtime:
         durable = _durable_answers(settings, services, client)
         _tune_garbage_collector()
         log.info("ready as %s in %s", auth.get("user"), identity.team_name)
-        return cls(
+        runtime = cls(
             app, services, db, agent, session, signing_secret, local_model, mcp, retention, durable
         )
+        runtime.scheduler = _schedules(settings, db, services, admins, client)
+        return runtime
 
     async def close(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         if not await self.tracker.drain(DRAIN_SECONDS):
             log.warning("stopped with %d answers still running", self.tracker.active)
         if self.durable is not None:
@@ -278,6 +286,20 @@ def _task_desk(settings: Settings, db: Database, agent: AgentService, admins: Ad
         max_tasks=settings.max_tasks,
         interval=settings.stream_interval,
     )
+
+
+def _schedules(
+    settings: Settings, db: Database, services: Services, admins: Admins, client: AsyncWebClient
+) -> Scheduler | None:
+    """`/task every ...`: the desk for the commands, and the loop that runs the slots that
+    come (started once durable answers have resumed what they left)."""
+    if services.tasks is None:
+        return None
+    store = ScheduleStore(db, _owner_id())
+    services.schedules = ScheduleDesk(store, services.tasks, admins, settings.timezone)
+    scheduler = Scheduler(store, services.tasks, services, client, settings.schedule_tick)
+    scheduler.start()
+    return scheduler
 
 
 def _durable_answers(

@@ -15,7 +15,8 @@ from bot.slack.services import Services
 USAGE = (
     "Usage: `/task [--minutes N] [--tokens N] [--cost USD] <goal>` — for example "
     "`/task --minutes 20 summarise this week's incidents`; `/task list`, `/task show ID`, "
-    "`/task cancel ID`."
+    "`/task cancel ID`; `/task every 1d <goal>` or `/task every monday 09:00 <goal>` to repeat "
+    "it, `/task schedules`."
 )
 
 
@@ -65,8 +66,13 @@ async def task_show(services: Services, respond: AsyncRespond, command: dict) ->
 async def task_cancel(
     services: Services, respond: AsyncRespond, command: dict, client: AsyncWebClient
 ) -> None:
+    short_id = _argument(command)
+    if short_id and services.schedules is not None:  # a schedule's id, or else a task's
+        said = await services.schedules.cancel(client, short_id, command["user_id"])
+        if said is not None:
+            await respond(text=said, response_type="ephemeral")
+            return
     if services.tasks is not None:
-        short_id = _argument(command)
         text = (
             await services.tasks.cancel(client, short_id, command["user_id"]) if short_id else USAGE
         )

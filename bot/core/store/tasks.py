@@ -21,9 +21,9 @@ SHORT_ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 SHORT_ID_LENGTH = 6
 
 
-def new_short_id() -> str:
-    """Six characters a person can type back (no 0/o, 1/l/i)."""
-    return "".join(secrets.choice(SHORT_ID_ALPHABET) for _ in range(SHORT_ID_LENGTH))
+def new_short_id(length: int = SHORT_ID_LENGTH) -> str:
+    """Six characters (or ``length``) a person can type back (no 0/o, 1/l/i)."""
+    return "".join(secrets.choice(SHORT_ID_ALPHABET) for _ in range(length))
 
 
 class TaskStore:
