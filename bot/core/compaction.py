@@ -8,10 +8,13 @@ estimated tokens pass :data:`CLEAR_AT` of the serving model's room for input, it
 oldest tool results until the request is under :data:`CLEAR_TO`. A cleared result keeps its
 place and its call, with a short note instead of its content (which tool, how long it was, and
 that it can be called again), so a call is never split from its result and the model knows
-what it no longer has. The newest :data:`KEEP_RECENT` results and everything else stay as they
-were. Only when that is not enough (huge text turns) are the oldest long texts cut in their
-middle, with a marked gap; and, last, the results the model has just been given. Thinking
-blocks, and any response that has them, are never touched: they must go back byte for byte.
+what it no longer has; when the cleared calls themselves grow too many, the oldest pairs are
+folded into one note that counts them. The newest :data:`KEEP_RECENT` results and everything
+else stay as they were. Only when the request would still not fit the model at all (huge text
+turns) are the oldest long texts cut in their middle, with a marked gap; and, last, the results
+the model has just been given. The thread itself, fitted into the window before the run, is
+never cut here while it fits. Thinking blocks, and any response that has them, are never
+changed: they must go back byte for byte (an old pair may be folded away whole).
 
 The changes are made in the run's own history (``RunContext.messages``) as well as in the
 request, so a cleared result stays cleared and each later request costs no more than this one.
@@ -172,19 +175,23 @@ def compact(
     *,
     limit: int,
     target: int,
+    hard: int | None = None,
     fixed: int = 0,
     keep_recent: int = KEEP_RECENT,
 ) -> Compacted:
     """``messages`` brought under ``target`` tokens when they (with ``fixed``) pass ``limit``.
 
-    Stages, each only while still over ``target``: old tool results cleared, oldest first
-    (not the newest ``keep_recent``, not those of the last request); then the oldest calls
-    whose results are cleared folded away, pair by pair, into one note that says how many
-    there were (a call and its result always go together, and the newest call of each tool
-    stays, the plan's among them); then the newest results cleared too; then long texts of
-    old turns cut in the middle; last, the results of the last request cut in the middle,
-    until under ``limit``. The input list and its messages are left as they were.
+    Tool results go first, each stage only while still over ``target``: old results cleared,
+    oldest first (not the newest ``keep_recent``, not those of the last request); then the
+    oldest calls whose results are cleared folded away, pair by pair, into one note that says
+    how many there were (a call and its result always go together, and the newest call of each
+    tool stays, the plan's among them); then the newest results cleared too. Texts are cut only
+    while the request would still pass ``hard`` (default ``limit``: the most the model takes),
+    since the thread was fitted into the window before the run and its messages are not cut
+    without a word: long texts of old turns in the middle, then the results of the last
+    request. The input list and its messages are left as they were.
     """
+    hard = limit if hard is None else hard
     before = request_tokens(messages, fixed)
     if before <= limit:
         return Compacted(list(messages), tokens_before=before, tokens_after=before)
@@ -192,7 +199,8 @@ def compact(
     work = _Work(list(messages), scale, before)
     older = work.results_before_last()
     recent = older[-keep_recent:] if keep_recent > 0 else []
-    for part in [p for p in older if p not in recent]:
+    kept = set(map(id, recent))
+    for part in [p for p in older if id(p) not in kept]:
         if work.tokens <= target:
             break
         work.clear(part)
@@ -202,13 +210,13 @@ def compact(
             break
         work.clear(part)
     for message in work.messages[:-2]:
-        if work.tokens <= target:
+        if work.tokens <= hard:
             break
         work.cut_texts(message, KEPT_TEXT_CHARS)
     for part in work.results_in_last():
-        if work.tokens <= limit:
+        if work.tokens <= hard:
             break
-        work.cut_result(part, limit)
+        work.cut_result(part, hard)
     return Compacted(
         work.messages,
         work.cleared,
@@ -368,8 +376,8 @@ def folded_note(tool_name: str, earlier: int) -> str:
     """What the one pair left of folded calls says instead of its result."""
     return (
         f"{CLEARED_MARK}{tool_name}` cleared, and {earlier:,} earlier tool calls removed with "
-        "their results, to stay within the context window; your notes and the plan hold what "
-        "was found. Call a tool again if you need its result.]"
+        "their results, to stay within the context window; call a tool again if you need its "
+        "result.]"
     )
 
 
@@ -475,7 +483,7 @@ class ContextKeeper(AbstractCapability[AnswerDeps]):
             )
             limit = room  # the server clears past the mark; this is the backstop
         fixed = fixed_tokens(request_context.model_request_parameters)
-        done = compact(request_context.messages, limit=limit, target=target, fixed=fixed)
+        done = compact(request_context.messages, limit=limit, target=target, hard=room, fixed=fixed)
         if not done.changed:
             return request_context
         # In the run's history too, so what was cleared stays cleared in later requests.

@@ -137,7 +137,7 @@ def test_old_cleared_calls_fold_into_one_note_that_counts_them() -> None:
     assert len(notes) == 1 and f"and {removed // 2:,} earlier tool calls removed" in notes[0]
 
 
-def test_long_old_texts_are_cut_in_the_middle_when_clearing_is_not_enough() -> None:
+def test_long_old_texts_are_cut_only_when_the_request_would_not_fit_at_all() -> None:
     story = "start " + "words " * 5_000 + " end"
     messages: list[ModelMessage] = [
         ModelRequest(parts=[UserPromptPart(story)]),
@@ -147,7 +147,9 @@ def test_long_old_texts_are_cut_in_the_middle_when_clearing_is_not_enough() -> N
         ModelRequest(parts=[UserPromptPart("Go on.")]),
     ]
     total = message_tokens(messages)
-    done = compact(messages, limit=total // 2, target=total // 3)
+    # Over the mark but within what the model takes: the thread is not cut.
+    assert not compact(messages, limit=total // 2, target=total // 3, hard=total).changed
+    done = compact(messages, limit=total // 2, target=total // 3, hard=total // 2)
     first = done.messages[0].parts[0]
     assert done.cut == 2 and done.tokens_after <= total // 2
     assert isinstance(first, UserPromptPart) and isinstance(first.content, str)
