@@ -35,6 +35,7 @@ estimate said: the count needs no tokenizer and no extra request.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import re
@@ -235,7 +236,7 @@ def compact(
 
 class _Work:
     """Messages being compacted, with the running estimate. Parts and messages are found by
-    identity, since folding removes messages."""
+    identity through maps kept up to date, so a round of clearing is linear in the history."""
 
     def __init__(self, messages: list[ModelMessage], scale: float, tokens: int) -> None:
         self.messages = messages
@@ -247,6 +248,13 @@ class _Work:
         self.origin = {id(message): id(message) for message in messages}
         """By the id of each message now: the id of the message given that it stands for."""
         self.removed: set[int] = set()
+        self._index: dict[int, int] = {}
+        self._owner: dict[int, int] = {}
+        self._reindex()
+
+    def _reindex(self) -> None:
+        self._index = {id(message): i for i, message in enumerate(self.messages)}
+        self._owner = {id(part): id(m) for m in self.messages for part in m.parts}
 
     def results_before_last(self) -> list[ToolReturnPart]:
         """The tool results worth clearing, oldest first, but those of the last request."""
@@ -267,9 +275,6 @@ class _Work:
         return [part for part in last.parts if is_result(part)]
 
     def clear(self, part: ToolReturnPart) -> None:
-        # Found again by identity: a part is replaced by a new object once cleared.
-        if self._where(part) is None:
-            return
         note = cleared_note(part.tool_name, len(_part_text(part)))
         self._swap(part, replace(part, content=note))
         self.cleared += 1
@@ -277,18 +282,24 @@ class _Work:
     def fold(self, target: int, keep_recent: int) -> None:
         """Remove the oldest call-and-result pairs whose results are cleared, keeping the last
         one removed in place as a note that counts them all."""
-        pairs = self._foldable_pairs(keep_recent)
         holder: tuple[ModelResponse, ModelRequest] | None = None
-        for response, request in pairs:
+        dropped: set[int] = set()
+        for response, request in self._foldable_pairs(keep_recent):
             if self.tokens <= target:
                 break
             earlier = 0
             if holder is not None:
                 earlier = _folded_count(holder[1]) + _calls(holder[0])
-                self._remove(*holder)
+                for message in holder:
+                    dropped.add(id(message))
+                    self.removed.add(self.origin.pop(id(message)))
+                    self.tokens -= math.ceil(message_tokens([message]) * self.scale)
             earlier += _folded_count(request)
             holder = (response, self._mark_folded(request, earlier))
             self.folded += 1
+        if dropped:
+            self.messages[:] = [m for m in self.messages if id(m) not in dropped]
+            self._reindex()
 
     def _foldable_pairs(self, keep_recent: int) -> list[tuple[ModelResponse, ModelRequest]]:
         pairs: list[tuple[ModelResponse, ModelRequest]] = []
@@ -307,21 +318,11 @@ class _Work:
         return [pair for pair in pairs if id(pair[0]) not in kept]
 
     def _mark_folded(self, request: ModelRequest, earlier: int) -> ModelRequest:
-        parts = list(request.parts)
-        first = next(i for i, p in enumerate(parts) if is_result(p))
-        result = parts[first]
-        assert isinstance(result, ToolReturnPart)
-        parts[first] = replace(result, content=folded_note(result.tool_name, earlier))  # type: ignore[arg-type]
-        marked = replace(request, parts=parts)
-        self._replace_message(request, marked)
+        first = next(p for p in request.parts if is_result(p))
+        note = folded_note(first.tool_name, earlier)
+        marked = self._swap(first, replace(first, content=note))  # type: ignore[arg-type]
+        assert isinstance(marked, ModelRequest)
         return marked
-
-    def _remove(self, response: ModelResponse, request: ModelRequest) -> None:
-        for message in (response, request):
-            index = next(i for i, m in enumerate(self.messages) if m is message)
-            del self.messages[index]
-            self.removed.add(self.origin.pop(id(message)))
-            self.tokens -= math.ceil(message_tokens([message]) * self.scale)
 
     def cut_texts(self, message: ModelMessage, keep: int) -> None:
         if isinstance(message, ModelResponse) and any(
@@ -342,34 +343,23 @@ class _Work:
             self._swap(part, replace(part, content=_cut(text, keep)))
             self.cut += 1
 
-    def _where(self, part: Any) -> tuple[int, int] | None:
-        for index, message in enumerate(self.messages):
-            for position, candidate in enumerate(message.parts):
-                if candidate is part:
-                    return index, position
-        return None
-
-    def _swap(self, old_part: Any, new_part: Any) -> None:
-        where = self._where(old_part)
-        if where is None:
-            return
-        index, position = where
+    def _swap(self, old_part: Any, new_part: Any) -> ModelMessage | None:
+        """Put ``new_part`` where ``old_part`` is, in a new copy of its message (returned)."""
+        owner = self._owner.pop(id(old_part), None)
+        if owner is None:
+            return None  # no longer in the history (replaced already)
+        index = self._index.pop(owner)
         message = self.messages[index]
-        parts = list(message.parts)
-        parts[position] = new_part
-        self._put(index, replace(message, parts=parts))  # type: ignore[arg-type]
+        parts = [new_part if part is old_part else part for part in message.parts]
+        new = replace(message, parts=parts)  # type: ignore[arg-type]
+        self.origin[id(new)] = self.origin.pop(owner)
+        self.messages[index] = new
+        self._index[id(new)] = index
+        for part in parts:
+            self._owner[id(part)] = id(new)
         saved = part_tokens(old_part) - part_tokens(new_part)
         self.tokens -= math.ceil(saved * self.scale)
-
-    def _put(self, index: int, new: ModelMessage) -> None:
-        self.origin[id(new)] = self.origin.pop(id(self.messages[index]))
-        self.messages[index] = new
-
-    def _replace_message(self, old: ModelMessage, new: ModelMessage) -> None:
-        index = next(i for i, m in enumerate(self.messages) if m is old)
-        self._put(index, new)
-        saved = message_tokens([old]) - message_tokens([new])
-        self.tokens -= math.ceil(saved * self.scale)
+        return new
 
 
 def folded_note(tool_name: str, earlier: int) -> str:
@@ -483,7 +473,16 @@ class ContextKeeper(AbstractCapability[AnswerDeps]):
             )
             limit = room  # the server clears past the mark; this is the backstop
         fixed = fixed_tokens(request_context.model_request_parameters)
-        done = compact(request_context.messages, limit=limit, target=target, hard=room, fixed=fixed)
+        # In a thread: on a long history the estimate alone takes milliseconds, a round of
+        # clearing a good part of a second (bench/compaction.py), and the loop serves others.
+        done = await asyncio.to_thread(
+            compact,
+            list(request_context.messages),
+            limit=limit,
+            target=target,
+            hard=room,
+            fixed=fixed,
+        )
         if not done.changed:
             return request_context
         # In the run's history too, so what was cleared stays cleared in later requests.
