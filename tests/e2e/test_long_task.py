@@ -114,6 +114,9 @@ async def test_200_calls_with_large_results_finish_within_the_window(stack, engi
     assert engine_script.refused == []
     assert len(engine_script.sizes) == CALLS + 1
     assert max(engine_script.sizes) <= WINDOW - MAX_OUTPUT
+    first = stack.model.requests[0].json["messages"]
+    system = " ".join(m["content"] for m in first if m["role"] == "system")
+    assert f"the memory tool in /memories/tasks/{short_id}/notes.md" in system
     last = str(stack.model.requests[-1].json["messages"])
     assert "cleared to stay within the context window; call it again if needed" in last
     assert "earlier tool calls removed with their results" in last
