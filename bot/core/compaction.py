@@ -24,8 +24,9 @@ next clearing, which frees a fifth of the window at once.
 On Claude entries marked ``context_editing`` in the catalog, Anthropic's context editing does
 the clearing on the server instead (``clear_tool_uses_20250919`` under the
 ``context-management-2025-06-27`` beta, sent through pydantic-ai's
-``anthropic_context_management`` setting): the history is sent whole, and the server clears
-the oldest results past the same mark. The own clearing still stands behind it, at the full
+``anthropic_context_management`` setting, which in 2.68 also adds the ``compact-2026-01-12``
+beta to the header whenever it is set): the history is sent whole, and the server clears the
+oldest results past the same mark. The own clearing still stands behind it, at the full
 room, for the case it cannot save (texts too long for any clearing of results to help).
 
 Tokens are estimated as :mod:`bot.core.window` does (3.5 characters a token plus the framing of

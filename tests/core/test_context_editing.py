@@ -23,6 +23,7 @@ async def test_a_claude_request_asks_the_server_to_clear_old_tool_results(
     [request] = anthropic_fake.requests
     betas = request.headers.get("anthropic-beta", "").split(",")
     assert "context-management-2025-06-27" in betas
+    assert "compact-2026-01-12" in betas  # pydantic-ai adds it with any context management
     assert "interleaved-thinking-2025-05-14" in betas  # deep mode's beta is kept beside it
     [edit] = request.json["context_management"]["edits"]
     room = 200_000 - 16_000  # Haiku 4.5's window less its answer
