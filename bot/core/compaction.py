@@ -153,23 +153,26 @@ def fixed_tokens(parameters: ModelRequestParameters) -> int:
     return math.ceil(chars / CHARS_PER_TOKEN)
 
 
-def request_tokens(messages: Sequence[ModelMessage], fixed: int) -> int:
-    """The estimate for a request of ``messages`` plus ``fixed`` tokens, scaled by how far the
-    provider's count for the previous request exceeded the same estimate of it."""
-    estimate = fixed + message_tokens(messages)
+def request_tokens(messages: Sequence[ModelMessage], fixed: int) -> tuple[int, float]:
+    """The estimate for a request of ``messages`` plus ``fixed`` tokens, and the scale it was
+    multiplied by: how far the provider's count for the previous request exceeded the same
+    estimate of it (at least 1, at most 3)."""
+    each = [message_tokens([message]) for message in messages]
+    estimate = fixed + sum(each)
     last = next(
         (i for i in range(len(messages) - 1, -1, -1) if isinstance(messages[i], ModelResponse)),
         None,
     )
     if last is None:
-        return estimate
+        return estimate, 1.0
     response = messages[last]
     assert isinstance(response, ModelResponse)
     reported = response.usage.input_tokens
-    sent = fixed + message_tokens(messages[:last])
+    sent = fixed + sum(each[:last])
     if reported <= sent or sent <= 0:
-        return estimate
-    return math.ceil(estimate * min(reported / sent, 3.0))
+        return estimate, 1.0
+    scale = min(reported / sent, 3.0)
+    return math.ceil(estimate * scale), scale
 
 
 def compact(
@@ -194,10 +197,9 @@ def compact(
     request. The input list and its messages are left as they were.
     """
     hard = limit if hard is None else hard
-    before = request_tokens(messages, fixed)
+    before, scale = request_tokens(messages, fixed)
     if before <= limit:
         return Compacted(list(messages), tokens_before=before, tokens_after=before)
-    scale = before / max(1, fixed + message_tokens(messages))
     work = _Work(list(messages), scale, before)
     older = work.results_before_last()
     recent = older[-keep_recent:] if keep_recent > 0 else []
