@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bench import (
     ack_latency,
+    compaction,
     concurrent_streams,
     durable_resume,
     durable_step,
@@ -50,6 +51,7 @@ embedded model included):
 .venv/bin/python -m bench.embedded_quality # the embedded model's answers (30 + 30 held out)
 .venv/bin/python -m bench.knowledge_search # knowledge search over 10,000 sections
 .venv/bin/python -m bench.memory_reads     # what reading a channel's memory costs an answer
+.venv/bin/python -m bench.compaction       # keeping a long run's history inside the window
 ```
 
 This page was written by `python -m bench` on {date}. Machine: {machine}. While it ran,
@@ -84,6 +86,7 @@ def main() -> None:
         embedded_quality,
         knowledge_search,
         memory_reads,
+        compaction,
     )
     for module in modules:
         result = asyncio.run(module.run())

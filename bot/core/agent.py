@@ -63,6 +63,7 @@ from bot.core.failures import StreamStalled, classify, log_failure
 from bot.core.grounding import Grounder
 from bot.core.history import example_messages, to_messages
 from bot.core.local_tokens import counted_usage
+from bot.core.long_runs import long_run_capabilities
 from bot.core.memory import ChannelMemory
 from bot.core.model_settings import probe_settings
 from bot.core.prompts import Prompts
@@ -157,6 +158,7 @@ class AgentService:
                 TaskCapability(self.tasks),
                 *([memory.capability()] if memory else []),
                 *web_capabilities(config.web_tools),
+                *long_run_capabilities(self.tasks, memory),
             ],
         )
 
