@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import signal
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -17,9 +19,12 @@ from bot.sandbox import Sandbox
 from bot.slack.render.approval_view import APPROVE
 from bot.slack.render.task_card import STOP
 from bot.testkit.fakes import FakeAnthropic
-from bot.testkit.fakes.script import Dynamic, Text, ToolCalls, ToolUse
+from bot.testkit.fakes.script import Dynamic, Hang, Text, ToolCalls, ToolUse
+from bot.testkit.processes import free_port, serving, start_serve
 from bot.testkit.stack import Stack, bot_settings, running_bot
+from tests.conftest import postgres_database
 from tests.e2e.test_approvals import NOTE, Noticeboard, prompt_in
+from tests.e2e.test_durable_answers import durable_environment
 from tests.e2e.test_tasks import THREE_STEPS, card_of, ended, plan, start_task
 
 
@@ -228,3 +233,57 @@ def _tokens(card: dict) -> int:
     found = re.search(r"([\d,]+) of 200,000 tokens", str(card["blocks"]))
     assert found, card
     return int(found.group(1).replace(",", ""))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database(request):
+    """SQLite in the bot's data folder (DBOS in a file beside it), or a fresh PostgreSQL
+    database (DBOS in its schema ``dbos``)."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    async with postgres_database() as db:
+        yield {"TEAMMATE_DATABASE_URL": db.url}
+
+
+async def test_a_task_killed_mid_way_finishes_after_a_restart(
+    sandbox: Sandbox, model: FakeAnthropic, tmp_path, database
+) -> None:
+    env = durable_environment(sandbox, model, tmp_path, TEAMMATE_EXECUTOR_ID="bot-1", **database)
+    log = tmp_path / "bot.log"
+    port = free_port()
+    sandbox.request_url = f"http://127.0.0.1:{port}/slack/events"
+    model.script(
+        plan("in_progress", "pending", "pending"),
+        plan("done", "in_progress", "pending"),
+        Hang(10.0),  # the third step's request: the process dies while it waits
+        *THREE_STEPS[2:],
+    )
+    seen = SimpleNamespace(sandbox=sandbox)
+    bot = await start_serve(env, port, log)
+    try:
+        short_id = await start_task(seen, "summarise this week's incidents")
+
+        def second_step_shown() -> bool:
+            blocks = str(card_of(sandbox, short_id)["blocks"])
+            return "✅ Read the incidents\\n▶️ Compare with last week" in blocks
+
+        await sandbox.wait_for(
+            lambda: (len(model.requests) >= 3 and second_step_shown()) or None, 20
+        )
+    finally:
+        bot.send_signal(signal.SIGKILL)
+        bot.wait()
+    async with serving(env, port, log):
+        end = await ended(seen, short_id, within=60)
+        await sandbox.settle()
+        replies = sandbox.replies("general", end["card"]["ts"], from_bot=True)
+    card = card_of(sandbox, short_id)
+    assert "✅ Done" in card["text"] and "3/3 steps" in str(card["blocks"])
+    closings = [r for r in replies if f"task `{short_id}`" in r["text"]]
+    assert len(closings) == 1
+    assert closings[0]["text"].startswith(f"<@U0ALICE> task `{short_id}` is done.")
+    answers = [r for r in replies if r not in closings]
+    assert len(answers) == 1 and "All three steps are done" in answers[0]["text"]
+    # The three requests before the kill, then the three the resumed task made.
+    assert len(model.requests) == 3 + len(THREE_STEPS[2:])
