@@ -28,6 +28,12 @@ from tests.e2e.test_durable_answers import durable_environment
 from tests.e2e.test_tasks import THREE_STEPS, card_of, ended, plan, start_task
 
 
+BOTH_WAYS = pytest.mark.parametrize(
+    "bot_options", [{}, {"durable_answers": True}], ids=["in-process", "durable"]
+)
+"""A task in the background of the process, and as its own durable workflow."""
+
+
 def held_until(event: asyncio.Event, reply: ToolCalls | Text) -> Dynamic:
     """A model reply that waits for ``event`` (the test acts meanwhile)."""
 
@@ -67,6 +73,7 @@ def _stop_button(card: dict) -> list[str]:
     ]
 
 
+@BOTH_WAYS
 async def test_stop_on_the_card_ends_the_task_at_the_next_step(stack) -> None:
     go_on = asyncio.Event()
     stack.model.script(
@@ -138,6 +145,7 @@ async def test_slacks_stop_of_the_streaming_answer_stops_the_task(stack) -> None
     assert len(stack.model.requests) == 2
 
 
+@BOTH_WAYS
 async def test_a_cancel_stored_by_another_process_reaches_the_run(stack) -> None:
     go_on = asyncio.Event()
     stack.model.script(
@@ -159,6 +167,7 @@ async def test_a_cancel_stored_by_another_process_reaches_the_run(stack) -> None
     assert len(stack.model.requests) == 2
 
 
+@BOTH_WAYS
 async def test_a_reply_in_the_thread_steers_the_task(stack) -> None:
     go_on = asyncio.Event()
     stack.model.script(
