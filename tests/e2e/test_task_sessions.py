@@ -27,7 +27,6 @@ from tests.e2e.test_approvals import NOTE, Noticeboard, prompt_in
 from tests.e2e.test_durable_answers import durable_environment
 from tests.e2e.test_tasks import THREE_STEPS, card_of, ended, plan, start_task
 
-
 BOTH_WAYS = pytest.mark.parametrize(
     "bot_options", [{}, {"durable_answers": True}], ids=["in-process", "durable"]
 )
