@@ -20,7 +20,7 @@ async def on_message(
 ) -> None:
     if event.get("subtype") or event.get("bot_id"):
         return
-    if services.tasks is not None and await services.tasks.steer(event):
+    if services.tasks is not None and await services.tasks.steer(event, services.identity.user_id):
         return
     direct = event.get("channel_type") == "im" and event.get("thread_ts") is None
     if direct or await services.is_follow_up(event):

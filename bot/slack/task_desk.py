@@ -135,16 +135,19 @@ class TaskDesk:
         said = await self._stop(client, task, user, reason, "stop", check=bool(user))
         log.info("task %s: %s", task.short_id, said)
 
-    async def steer(self, event: dict) -> bool:
-        """A reply in a running task's thread: kept for its next model request (True), instead
-        of being answered as a follow-up."""
-        thread_ts = event.get("thread_ts")
-        if not thread_ts or thread_ts == event.get("ts") or not event.get("text"):
+    async def steer(self, event: dict, bot_user_id: str) -> bool:
+        """A reply in a running task's thread that does not mention Teammate (a mention is
+        answered as one): kept for the task's next model request (True), instead of being
+        answered as a follow-up."""
+        thread_ts, text = event.get("thread_ts"), event.get("text") or ""
+        if not thread_ts or thread_ts == event.get("ts") or not text:
+            return False
+        if f"<@{bot_user_id}>" in text:
             return False
         task = await self.store.in_thread(event["channel"], thread_ts)
         if task is None:
             return False
-        await self.store.steer(task.id, event.get("user", ""), event["ts"], event["text"])
+        await self.store.steer(task.id, event.get("user", ""), event["ts"], text)
         return True
 
     async def show(self, short_id: str) -> str:
