@@ -20,8 +20,9 @@ async def on_message(
 ) -> None:
     if event.get("subtype") or event.get("bot_id"):
         return
-    if services.tasks is not None and await services.tasks.steer(event, services.identity.user_id):
-        return
+    mentioned = f"<@{services.identity.user_id}>" in event.get("text", "")
+    if not mentioned and services.tasks is not None and await services.tasks.steer(event):
+        return  # a running task's thread: it steers the task (a mention does, in on_mention)
     direct = event.get("channel_type") == "im" and event.get("thread_ts") is None
     if direct or await services.is_follow_up(event):
         await services.answer_message(work, client, body, event)

@@ -135,14 +135,12 @@ class TaskDesk:
         said = await self._stop(client, task, user, reason, "stop", check=bool(user))
         log.info("task %s: %s", task.short_id, said)
 
-    async def steer(self, event: dict, bot_user_id: str) -> bool:
-        """A reply in a running task's thread that does not mention Teammate (a mention is
-        answered as one): kept for the task's next model request (True), instead of being
-        answered as a follow-up."""
+    async def steer(self, event: dict) -> bool:
+        """A message in a running task's thread (a reply or a mention): kept for the task's
+        next model request (True), instead of being answered on its own, so the thread has
+        one run of the agent at a time."""
         thread_ts, text = event.get("thread_ts"), event.get("text") or ""
         if not thread_ts or thread_ts == event.get("ts") or not text:
-            return False
-        if f"<@{bot_user_id}>" in text:
             return False
         task = await self.store.in_thread(event["channel"], thread_ts)
         if task is None:

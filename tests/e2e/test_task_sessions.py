@@ -178,6 +178,8 @@ async def test_a_reply_in_the_thread_steers_the_task(stack) -> None:
     await stack.sandbox.wait_for(lambda: len(stack.model.requests) >= 2 or None, 10)
     card = card_of(stack.sandbox, short_id)
     stack.sandbox.post_message("bob", "general", "Focus on the database outage", card["ts"])
+    bot = stack.sandbox.bot_user_id
+    stack.sandbox.post_message("carol", "general", f"<@{bot}> skip the cache", card["ts"])
     await stack.sandbox.settle()  # the reply is delivered while the step is under way
     go_on.set()
     end = await ended(stack, short_id)
@@ -189,7 +191,11 @@ async def test_a_reply_in_the_thread_steers_the_task(stack) -> None:
     assert all(sent_text(r.json).count(reply) == 1 for r in steered)
     assert len(steered) == len(stack.model.requests) - 2
     assert "📨 Taken in: <@U0BOB> “Focus on the database outage”" in str(end["card"]["blocks"])
-    # The reply was not answered as a follow-up: the thread has the task's answer and its end.
+    # A mention in the thread steers it too, instead of starting a second run there.
+    assert "skip the cache" in sent_text(steered[0].json) and "<@U0CAROL>" in sent_text(
+        steered[0].json
+    )
+    # Neither was answered on its own: the thread has the task's answer and its end.
     answers = [r for r in end["replies"] if f"task `{short_id}`" not in r["text"]]
     assert len(answers) == 1 and "All three steps are done" in answers[0]["text"]
 
