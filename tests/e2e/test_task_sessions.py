@@ -312,3 +312,25 @@ async def test_a_task_killed_mid_way_finishes_after_a_restart(
     assert len(answers) == 1 and "All three steps are done" in answers[0]["text"]
     # The three requests before the kill, then the three the resumed task made.
     assert len(model.requests) == 3 + len(THREE_STEPS[2:])
+
+
+@pytest.mark.parametrize("bot_options", [{"max_tasks": 1}])
+async def test_stop_on_a_queued_task_stops_it_before_it_starts(stack) -> None:
+    go_on = asyncio.Event()
+    stack.model.script(held_until(go_on, Text("First done.")), Text("Never asked."))
+    first = await start_task(stack, "summarise alpha")
+    await stack.sandbox.wait_for(lambda: stack.model.requests or None, 10)
+    second = await start_task(stack, "summarise beta")
+    card = card_of(stack.sandbox, second)
+    assert "⏳ Queued" in card["text"] and _stop_button(card) == [STOP]
+    await stack.sandbox.click("alice", "general", card["ts"], STOP, second)
+    [told] = await stack.sandbox.wait_for(lambda: stack.sandbox.ephemeral("alice") or None, 10)
+    assert told["text"] == f"Task `{second}` is cancelled."
+    await stack.sandbox.wait_for(
+        lambda: "⏹️ Stopped" in card_of(stack.sandbox, second)["text"] or None, 10
+    )
+    assert not _stop_button(card_of(stack.sandbox, second))
+    go_on.set()
+    assert "✅ Done" in (await ended(stack, first))["card"]["text"]
+    await stack.sandbox.settle()
+    assert len(stack.model.requests) == 1  # the stopped task never asked the model
