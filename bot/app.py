@@ -219,6 +219,8 @@ class Runtime:
             approvals=desk,
         )
         services.tasks = _task_desk(settings, db, agent, admins)
+        desk.tasks = services.tasks.runs
+        await services.tasks.runs.restore(client)
         signing_secret = (
             settings.slack_signing_secret.get_secret_value()
             if settings.slack_signing_secret
@@ -318,6 +320,11 @@ def _durable_answers(
         services.responder, services.claims, client, services.tracker, tell_something_went_wrong
     )
     services.durable.install()
+    if services.tasks is not None:
+        from bot.slack.durable_tasks import DurableTasks
+
+        services.tasks.durable = DurableTasks(services.tasks.runs, client, services.tracker)
+        services.tasks.durable.install()
     engine.launch()
     return engine
 
