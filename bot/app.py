@@ -188,11 +188,10 @@ class Runtime:
             settings, db, approvals=approvals, tools=[*workspace, *tools], mcp=mcp
         )
         claims = ClaimStore(db, _owner_id(), settings.claim_lease_seconds)
-        await claims.purge()
         threads = ThreadStore(db)
         channel_settings = ChannelSettings(db)
         reasoning = ReasoningStore(db, keep_days=settings.reasoning_days)
-        retention = Retention({"reasoning": reasoning.purge})
+        retention = Retention({"reasoning": reasoning.purge, "claims": claims.purge})
         responder = Responder(
             agent,
             claims,
