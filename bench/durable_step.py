@@ -77,6 +77,7 @@ async def _timed(run_once) -> tuple[list[float], float]:
 
 async def measure(database_url: str) -> dict[str, float]:
     engine = DurableEngine(database_url, f"bench-{uuid.uuid4().hex[:6]}")
+    await engine.migrate()
     engine.launch()
     try:
 

@@ -238,7 +238,7 @@ class Runtime:
         desk.start(client)
         await mcp.start()
         await retention.start()
-        durable = _durable_answers(settings, services, client)
+        durable = await _durable_answers(settings, services, client)
         _tune_garbage_collector()
         log.info("ready as %s in %s", auth.get("user"), identity.team_name)
         runtime = cls(
@@ -303,7 +303,7 @@ def _schedules(
     return scheduler
 
 
-def _durable_answers(
+async def _durable_answers(
     settings: Settings, services: Services, client: AsyncWebClient
 ) -> DurableEngine | None:
     """With TEAMMATE_DURABLE_ANSWERS, answers run as workflows; launching the engine resumes
@@ -324,6 +324,7 @@ def _durable_answers(
 
         services.tasks.durable = DurableTasks(services.tasks.runs, client, services.tracker)
         services.tasks.durable.install()
+    await engine.migrate()
     engine.launch()
     return engine
 
