@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
@@ -113,14 +113,7 @@ class Responder:
             )
 
         keeper = ReasoningKeeper(self.reasoning, target) if self.reasoning else None
-        reply = SlackReply(
-            client,
-            target,
-            interval=self.stream_interval,
-            streaming=self.streaming,
-            on_message=remember,
-            reasoning_id=keeper.id if keeper else None,
-        )
+        reply = self._reply(client, target, remember, keeper.id if keeper else None)
         events = self._events(question)
         try:
             outcome = await reply.draw(keeper.watch(events, reply.view) if keeper else events)
@@ -148,17 +141,27 @@ class Responder:
                     with contextlib.suppress(SlackApiError):
                         await client.chat_delete(channel=target.channel, ts=ts)
             remember = functools.partial(self.claims.record_replies, claim, target.channel)
-        reply = SlackReply(
-            client,
-            target,
-            interval=self.stream_interval,
-            streaming=self.streaming,
-            on_message=remember,
-        )
+        reply = self._reply(client, target, remember)
         outcome = await reply.draw(self.agent.resume(run))
         self.streaming = reply.streaming
         await self._ask_for_approvals(client, target, outcome)
         return outcome
+
+    def _reply(
+        self,
+        client: AsyncWebClient,
+        target: ReplyTarget,
+        on_message: Callable[[list[str]], Awaitable[None]] | None,
+        reasoning_id: str | None = None,
+    ) -> SlackReply:
+        return SlackReply(
+            client,
+            target,
+            interval=self.stream_interval,
+            streaming=self.streaming,
+            on_message=on_message,
+            reasoning_id=reasoning_id,
+        )
 
     async def _ask_for_approvals(
         self, client: AsyncWebClient, target: ReplyTarget, outcome: ReplyOutcome
