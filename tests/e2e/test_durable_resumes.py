@@ -1,7 +1,8 @@
 """With durable answers, the part of a task after its approval click is durable too: a real
 `teammate serve` killed with SIGKILL while the task waits, or during the resumed part, starts
 again with the same executor id and the task ends once, Done, with one complete resumed answer
-in its thread and the tool that writes (a real MCP server over stdio) run once."""
+in its thread and the tool that writes (a real MCP server over stdio) run once. A Stop while
+the task waits still ends it, once, after the decision."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from bot.slack.render.approval_view import APPROVE
+from bot.slack.render.task_card import STOP
 from bot.testkit.fakes import Text, ToolCalls, ToolUse
 from bot.testkit.processes import COMPLETE_ANSWER, SLOW_ANSWER, free_port, serving, start_serve
-from tests.e2e.test_approvals import prompt_in
+from bot.testkit.stack import Stack, bot_settings, running_bot
+from tests.e2e.test_approvals import NOTE, Noticeboard, prompt_in
 from tests.e2e.test_durable_answers import durable_environment
 from tests.e2e.test_tasks import card_of, ended, start_task
 from tests.mcp.servers import write_config
@@ -124,3 +127,32 @@ async def test_a_resume_killed_mid_way_finishes_after_a_restart_with_no_click(
     assert not [r for r in others if "token1 " in r["text"]]  # the half-written part is gone
     assert [r for r in others if PAUSED_WORDS in r["text"]]  # what came before it stays
     assert ledger.read_text().splitlines() == ["deploy 42"]
+
+
+async def test_stop_while_a_durable_task_waits_ends_it_once_after_the_decision(
+    sandbox, model, tmp_path
+) -> None:
+    board = Noticeboard()
+    settings = bot_settings(sandbox, model, tmp_path, durable_answers=True)
+    model.script(
+        ToolCalls([ToolUse("post_note", NOTE, id="toolu_pin")], text=PAUSED_WORDS),
+        Text("Never asked: the task stopped."),
+    )
+    async with running_bot(settings, sandbox, board.tools()) as (runtime, url):
+        seen = Stack(sandbox, model, runtime, url)
+        short_id = await start_task(seen, "pin the freeze note")
+        card = card_of(sandbox, short_id)
+        prompt = await prompt_in(sandbox, card["ts"])
+        await sandbox.click("alice", "general", card["ts"], STOP, short_id)
+        [told] = await sandbox.wait_for(lambda: sandbox.ephemeral("alice") or None, 10)
+        assert "stops at its next step" in told["text"]
+        await sandbox.click("alice", "general", prompt["ts"], APPROVE)
+        end = await ended(seen, short_id)
+        await sandbox.settle()
+        replies = sandbox.replies("general", card["ts"], from_bot=True)
+    assert "⏹️ Stopped" in card_of(sandbox, short_id)["text"]
+    closings = [r for r in replies if f"task `{short_id}`" in r["text"]]
+    assert len(closings) == 1 and "stopped: stopped by <@U0ALICE>" in closings[0]["text"]
+    assert "partial report" in end["replies"][-2]["text"]
+    assert board.posted == ["Deploy freeze from 5pm"]  # the approved call ran, once
+    assert len(model.requests) == 1  # then the task stopped: the model was not asked again
