@@ -17,7 +17,7 @@ from bot.testkit.fakes import Text, ToolCalls, ToolUse
 from bot.testkit.processes import COMPLETE_ANSWER, SLOW_ANSWER, free_port, serving, start_serve
 from bot.testkit.stack import Stack, bot_settings, running_bot
 from tests.e2e.test_approvals import NOTE, Noticeboard, prompt_in
-from tests.e2e.test_durable_answers import durable_environment
+from tests.e2e.test_durable_answers import database, durable_environment  # noqa: F401
 from tests.e2e.test_tasks import card_of, ended, start_task
 from tests.mcp.servers import write_config
 
@@ -26,9 +26,12 @@ WRITE_TOOL = "ledger_record"
 PAUSED_WORDS = "I'll record that."
 
 
-def ledger_environment(sandbox, model, tmp_path: Path) -> tuple[dict[str, str], Path, int]:
+def ledger_environment(
+    sandbox, model, tmp_path: Path, stored_in: dict[str, str]
+) -> tuple[dict[str, str], Path, int]:
     """A durable bot's environment with the ledger server (its tool writes, so it asks for
-    approval); the file that counts the tool's calls; the bot's port."""
+    approval) and its database setting ``stored_in``; the file that counts the tool's calls;
+    the bot's port."""
     ledger = tmp_path / "ledger.txt"
     entry = {
         "command": sys.executable,
@@ -38,7 +41,12 @@ def ledger_environment(sandbox, model, tmp_path: Path) -> tuple[dict[str, str], 
     }
     config = write_config(tmp_path, {"ledger": entry})
     env = durable_environment(
-        sandbox, model, tmp_path, TEAMMATE_EXECUTOR_ID="bot-1", TEAMMATE_MCP_CONFIG=str(config)
+        sandbox,
+        model,
+        tmp_path,
+        TEAMMATE_EXECUTOR_ID="bot-1",
+        TEAMMATE_MCP_CONFIG=str(config),
+        **stored_in,
     )
     port = free_port()
     sandbox.request_url = f"http://127.0.0.1:{port}/slack/events"
@@ -82,9 +90,12 @@ def the_task_ended_once(end: dict, short_id: str) -> list[dict]:
 
 
 async def test_a_task_waiting_for_approval_survives_a_restart_and_goes_on_after_approve(
-    sandbox, model, tmp_path
+    sandbox,
+    model,
+    tmp_path,
+    database,  # noqa: F811 - SQLite, or PostgreSQL with DBOS in its schema
 ) -> None:
-    env, ledger, port = ledger_environment(sandbox, model, tmp_path)
+    env, ledger, port = ledger_environment(sandbox, model, tmp_path, database)
     write_then(model, Text(COMPLETE_ANSWER))
     seen, log = SimpleNamespace(sandbox=sandbox), tmp_path / "bot.log"
     short_id, prompt = await paused_task(seen, env, port, log)
@@ -99,9 +110,12 @@ async def test_a_task_waiting_for_approval_survives_a_restart_and_goes_on_after_
 
 
 async def test_a_resume_killed_mid_way_finishes_after_a_restart_with_no_click(
-    sandbox, model, tmp_path
+    sandbox,
+    model,
+    tmp_path,
+    database,  # noqa: F811 - SQLite, or PostgreSQL with DBOS in its schema
 ) -> None:
-    env, ledger, port = ledger_environment(sandbox, model, tmp_path)
+    env, ledger, port = ledger_environment(sandbox, model, tmp_path, database)
     # The resumed request streams slowly: the process dies meanwhile.
     write_then(model, Text(SLOW_ANSWER, delay=0.05), Text(COMPLETE_ANSWER))
     seen, log = SimpleNamespace(sandbox=sandbox), tmp_path / "bot.log"
