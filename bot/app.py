@@ -324,6 +324,15 @@ async def _durable_answers(
 
         services.tasks.durable = DurableTasks(services.tasks.runs, client, services.tracker)
         services.tasks.durable.install()
+    if services.approvals is not None:
+        from bot.slack.durable_resumes import DurableResumes
+
+        desk = services.approvals
+        runs = services.tasks.runs if services.tasks is not None else None
+        desk.durable = DurableResumes(
+            desk.approvals, services.responder, services.claims, client, services.tracker, runs
+        )
+        desk.durable.install()
     await engine.migrate()
     engine.launch()
     return engine

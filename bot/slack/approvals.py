@@ -6,6 +6,7 @@ update, so a double click or a second replica finds the call decided and does no
 The prompt's buttons are replaced by the decision, and the one decision that completes a paused
 answer resumes it in its thread, in a new message drawn by the same renderer. A paused task's
 answer goes on as that task (:meth:`TaskRuns.resumed`): its budgets and plan, then its end.
+With durable answers, that resumed part is a workflow of its own (bot.slack.durable_resumes).
 
 A sweeper in the process counts calls nobody decided in time as denied — also, at start, the
 ones that expired while the process was down.
@@ -31,6 +32,7 @@ from bot.slack.services import tell_something_went_wrong
 from bot.slack.work import WorkTracker
 
 if TYPE_CHECKING:
+    from bot.slack.durable_resumes import DurableResumes
     from bot.slack.task_runs import TaskRuns
 
 log = logging.getLogger("teammate.slack.approvals")
@@ -50,6 +52,8 @@ class ApprovalDesk:
         self.admins = admins
         self.tasks: TaskRuns | None = None
         """Set when tasks run here: a paused task's answer resumes as the task."""
+        self.durable: DurableResumes | None = None
+        """Set with durable answers: the resumed part runs as a workflow of its own."""
         self._sweeper: asyncio.Task[None] | None = None
 
     async def click(self, client: AsyncWebClient, body: dict) -> None:
@@ -124,7 +128,9 @@ class ApprovalDesk:
         scope = run.scope
         try:
             async with self.tracker.slot():
-                if self.tasks is None:
+                if self.durable is not None:
+                    await self.durable.resume(run)
+                elif self.tasks is None:
                     await self.responder.resume(client, run)
                 else:
                     await self.tasks.resumed(
