@@ -124,6 +124,7 @@ class AgentService:
     ``approvals`` pauses and resumes answers whose tools need a decision (without it, such
     tools are refused and the model answers without them).
     ``grounders`` give a model that cannot call tools what it would have looked up.
+    ``tasks``: the live tasks, when tools made beside the service must know them too.
     """
 
     def __init__(
@@ -138,6 +139,7 @@ class AgentService:
         memory: ChannelMemory | None = None,
         approvals: Approvals | None = None,
         grounders: Sequence[Grounder] = (),
+        tasks: LiveTasks | None = None,
     ) -> None:
         self._config = config
         self._catalog = catalog
@@ -148,7 +150,7 @@ class AgentService:
         self._grounders = tuple(grounders)
         self.memory = memory
         self._approvals = approvals
-        self.tasks = LiveTasks()
+        self.tasks = tasks if tasks is not None else LiveTasks()
         self._agent: Agent[AnswerDeps, str | DeferredToolRequests] = Agent(
             output_type=[str, DeferredToolRequests],
             deps_type=AnswerDeps,
@@ -324,7 +326,7 @@ class AgentService:
             start = _Start(None, resume.messages, resume.instructions, resume)
         mapper = EventMapper(title=self._toolbox.title)
         idle = self._config.stream_idle_timeout
-        deps = AnswerDeps(scope=conversation.scope, answer=answer)
+        deps = AnswerDeps(scope=conversation.scope, answer=answer, key=conversation.key)
         toolsets = self._toolbox.toolsets(conversation.scope) if spec.tools else ()
         # The run is driven here, in the caller's task (``agent.iter``, then each node's own
         # stream): no task hand-off per event. One deadline, moved forward as events arrive,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -73,6 +74,7 @@ class TaskDesk:
         channel: str,
         user: str,
         text: str,
+        on_card: Callable[[Task], None] | None = None,
     ) -> str | None:
         """Post the card, then work on the task; returns the line for the asker alone when it
         could not start."""
@@ -92,6 +94,8 @@ class TaskDesk:
             await self.store.save(task, state="failed")
             return NOT_IN_CHANNEL
         await self.store.save(task, card_ts=posted["ts"])
+        if on_card is not None:  # the card is up: whoever handed the task over may say so
+            on_card(task)
         async with self._slots:
             await self._work(work, services, client, task)
         return None
