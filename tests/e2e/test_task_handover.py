@@ -7,6 +7,11 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
+from bot.core.conversation import Scope
+from bot.core.tasks.handover import Handover, Refused
+from bot.slack.task_handover import TaskHandover
 from bot.testkit.fakes.script import Dynamic, Reply, Text, ToolCalls, ToolUse
 from tests.e2e.test_tasks import ended, plan, start_task
 
@@ -96,3 +101,34 @@ async def test_an_answer_in_a_direct_message_is_not_offered_the_tool(stack) -> N
     [request] = stack.model.requests
     assert "read_thread" in tool_names(request.json)
     assert "start_task" not in tool_names(request.json)
+
+
+def handover(stack, key: str, **options) -> Handover:
+    channel = stack.sandbox.ws.find_channel("general")
+    scope = Scope(stack.sandbox.team_id, channel.id, "public", "", "U0ALICE")
+    return Handover(key, scope, GOAL, **options)
+
+
+def starter(stack) -> TaskHandover:
+    """The Slack side of the tool over the running bot's services, as the app installs it."""
+    desk = TaskHandover()
+    desk.install(stack.runtime.services, stack.runtime.app.client)
+    return desk
+
+
+async def test_the_same_call_made_again_finds_its_task_instead_of_starting_another(stack) -> None:
+    stack.model.script(plan("done", "done", "done"), Text("Done."))
+    desk = starter(stack)
+    first = await desk.start(handover(stack, "handover:event:Ev1:toolu_1"))
+    again = await desk.start(handover(stack, "handover:event:Ev1:toolu_1"))
+    assert not first.again and again.again and again.short_id == first.short_id
+    assert "the thread of its card in this channel (http" in first.where
+    await ended(stack, first.short_id)
+    cards = [m for m in stack.sandbox.channel_messages("general") if "Task `" in m["text"]]
+    assert len(cards) == 1
+
+
+async def test_a_budget_over_the_cap_is_refused_with_the_line_the_model_reads(stack) -> None:
+    with pytest.raises(Refused, match="at most 2,000,000 tokens"):
+        await starter(stack).start(handover(stack, "handover:event:Ev2:toolu_1", tokens=99999999))
+    assert not [m for m in stack.sandbox.channel_messages("general") if "Task `" in m["text"]]
