@@ -2,9 +2,10 @@
 
 The task starts as ``/task <goal>`` starts one (bot.slack.task_desk): its card in the channel,
 the work and the report in the card's thread, the asker as its requester. It runs as a job of
-its own, beside the answer that handed it over, counted as work in flight (so a graceful stop
-waits for it as for any answer): the tool returns once the card is posted, and the answer goes
-on to say so without waiting for the task.
+its own, beside the answer that handed it over and outside its context (a durable answer's
+step cannot start another durable run), counted as work in flight (so a graceful stop waits
+for it as for any answer): the tool returns once the card is posted, and the answer goes on
+to say so without waiting for the task.
 
 The job holds a claim keyed ``handover:<answer's claim key>:<tool call id>``, as a scheduled run
 holds ``schedule:<id>:<slot>``: the same call made again (the answer run again) finds the claim
@@ -14,6 +15,7 @@ taken and gets the task it started, not a second one.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -57,7 +59,11 @@ class TaskHandover:
         if not claim.acquired:
             return await self._started_already(services, client, handover)
         card: asyncio.Future[Task] = asyncio.get_running_loop().create_future()
-        job = asyncio.create_task(self._run(services, client, claim, handover, card))
+        # A context of its own: the answer's (a durable step's, when answers are durable) would
+        # make the task's own durable run a child of that step, which DBOS refuses.
+        job = asyncio.create_task(
+            self._run(services, client, claim, handover, card), context=contextvars.Context()
+        )
         self._jobs.add(job)
         job.add_done_callback(self._jobs.discard)
         waiting: set[asyncio.Future[Any]] = {card, job}
