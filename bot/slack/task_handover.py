@@ -9,7 +9,9 @@ to say so without waiting for the task.
 
 The job holds a claim keyed ``handover:<answer's claim key>:<tool call id>``, as a scheduled run
 holds ``schedule:<id>:<slot>``: the same call made again (the answer run again) finds the claim
-taken and gets the task it started, not a second one.
+taken and gets the task it started, not a second one; so does a call whose claim is taken over
+from a process that died after posting the card (the task's own run resumes on its own when
+answers are durable). Taken over before any card was posted, the call starts the task.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.store import Claim
+from bot.core.store import Claim, ClaimOutcome
 from bot.core.tasks.handover import HandedOver, Handover, Refused
 from bot.core.tasks.model import Task
 from bot.slack.exactly_once import Work
@@ -35,6 +37,7 @@ log = logging.getLogger("teammate.slack.task_handover")
 NOT_NOW = "Teammate is restarting and takes no new tasks now: ask again in a minute."
 COULD_NOT_START = "The task could not start; the log has the detail."
 IN_THE_THREAD = "the thread of its card in this channel"
+STARTED_ALREADY = "This request was handed over as a task already; its card is in the channel."
 
 
 class TaskHandover:
@@ -56,8 +59,14 @@ class TaskHandover:
         if not services.tracker.accepting:
             raise Refused(NOT_NOW)
         claim = await services.claims.claim(handover.key)
-        if not claim.acquired:
-            return await self._started_already(services, client, handover)
+        if claim.outcome is not ClaimOutcome.NEW:  # the call was made before
+            found = await self._started_already(services, client, handover, claim.acquired)
+            if found is not None:  # (its task resumes with its own durable run, if any)
+                if claim.acquired:
+                    await services.claims.finish(claim)
+                return found
+            if not claim.acquired:
+                raise Refused(STARTED_ALREADY)
         card: asyncio.Future[Task] = asyncio.get_running_loop().create_future()
         # A context of its own: the answer's (a durable step's, when answers are durable) would
         # make the task's own durable run a child of that step, which DBOS refuses.
@@ -107,15 +116,19 @@ class TaskHandover:
                 return COULD_NOT_START
 
     async def _started_already(
-        self, services: Services, client: AsyncWebClient, handover: Handover
-    ) -> HandedOver:
-        """The task this call started before: the requester's newest with the same goal here."""
+        self, services: Services, client: AsyncWebClient, handover: Handover, taken_over: bool
+    ) -> HandedOver | None:
+        """The task this call started before: the requester's newest with the same goal here
+        (when its claim was taken over from a dead process, one still unfinished: an older
+        task with the same goal that ended is not this call's)."""
         assert services.tasks is not None
         scope, goal = handover.scope, " ".join(handover.goal.split())
         for task in await services.tasks.store.listed(scope.channel_id, scope.user_id):
+            if taken_over and task.finished:
+                continue
             if task.goal == goal and task.requester == scope.user_id and task.card_ts:
                 return HandedOver(task.short_id, await _where(client, task), again=True)
-        raise Refused("This request was handed over as a task already; its card is in the channel.")
+        return None
 
 
 def _task_text(handover: Handover) -> str:

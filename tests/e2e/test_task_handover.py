@@ -4,12 +4,14 @@ A task's own run, and an answer in a DM, are not offered the tool."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 
 import pytest
 
 from bot.core.conversation import Scope
+from bot.core.store import ClaimStore
 from bot.core.tasks.handover import Handover, Refused
 from bot.slack.task_handover import TaskHandover
 from bot.testkit.fakes.script import Dynamic, Reply, Text, ToolCalls, ToolUse
@@ -133,3 +135,22 @@ async def test_a_budget_over_the_cap_is_refused_with_the_line_the_model_reads(st
     with pytest.raises(Refused, match="at most 2,000,000 tokens"):
         await starter(stack).start(handover(stack, "handover:event:Ev2:toolu_1", tokens=99999999))
     assert not [m for m in stack.sandbox.channel_messages("general") if "Task `" in m["text"]]
+
+
+async def test_a_call_taken_over_from_a_dead_process_finds_the_task_it_had_posted(stack) -> None:
+    services = stack.runtime.services
+    key = "handover:event:Ev3:toolu_1"
+    dead = ClaimStore(stack.runtime.db, "dead-process", lease_seconds=0.05)
+    await dead.claim(key)  # its owner died holding it: nothing renews the lease
+    channel = stack.sandbox.ws.find_channel("general").id
+    budget = services.tasks.limits.budget()
+    posted = await services.tasks.store.create(
+        stack.sandbox.team_id, channel, "U0ALICE", GOAL, budget
+    )
+    await services.tasks.store.save(posted, card_ts="1700000000.000100", state="running")
+    await asyncio.sleep(0.2)
+    found = await starter(stack).start(handover(stack, key))
+    assert found.again and found.short_id == posted.short_id
+    assert await services.claims.state(key) == "done"
+    assert not [m for m in stack.sandbox.channel_messages("general") if "Task `" in m["text"]]
+    assert not stack.model.requests
