@@ -132,11 +132,13 @@ def handover_tool(starter: TaskStarter, live: LiveTasks) -> ToolDef:
             summary=f"Task `{task.short_id}` started",
         )
 
-    async def offered(ctx: RunContext[AnswerDeps], tool: ToolDefinition) -> ToolDefinition | None:
-        scope = ctx.deps.scope
-        if not ctx.deps.answer.serving.tools or scope.channel_kind in NO_TASKS_IN:
+    async def not_in_tasks(
+        ctx: RunContext[AnswerDeps], tool: ToolDefinition
+    ) -> ToolDefinition | None:
+        """Not to a task's own run, nor on a model (the fallback's) that cannot call tools."""
+        if not ctx.deps.answer.serving.tools or live.of(ctx.deps.scope) is not None:
             return None
-        return None if live.of(scope) is not None else tool
+        return tool
 
     return ToolDef(
         start_task,
@@ -144,5 +146,5 @@ def handover_tool(starter: TaskStarter, live: LiveTasks) -> ToolDef:
         name=HANDOVER_TOOL,
         title=lambda args: "Handing over a task",
         offered=lambda scope: scope.channel_kind not in NO_TASKS_IN,
-        prepare=offered,
+        prepare=not_in_tasks,
     )
