@@ -13,6 +13,7 @@ from bench import (
     ack_latency,
     compaction,
     concurrent_streams,
+    durable_answers,
     durable_resume,
     durable_step,
     embedded_model,
@@ -45,7 +46,8 @@ embedded model included):
 .venv/bin/python -m bench.stream_calls
 .venv/bin/python -m bench.concurrent_streams
 .venv/bin/python -m bench.tool_step          # the time a tool step adds beyond the tool
-.venv/bin/python -m bench.durable_step       # what recording a step in DBOS costs
+.venv/bin/python -m bench.durable_step       # what recording a model request in DBOS costs
+.venv/bin/python -m bench.durable_answers    # durable answers off against on, same run
 .venv/bin/python -m bench.durable_resume     # a restart taking up a killed answer
 .venv/bin/python -m bench.embedded_model   # needs the embedded model (`make local`)
 .venv/bin/python -m bench.embedded_quality # the embedded model's answers (30 + 30 held out)
@@ -81,6 +83,7 @@ def main() -> None:
         concurrent_streams,
         tool_step,
         durable_step,
+        durable_answers,
         durable_resume,
         embedded_model,
         embedded_quality,

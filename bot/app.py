@@ -199,11 +199,10 @@ class Runtime:
             tasks=live,
         )
         claims = ClaimStore(db, _owner_id(), settings.claim_lease_seconds)
-        await claims.purge()
         threads = ThreadStore(db)
         channel_settings = ChannelSettings(db)
         reasoning = ReasoningStore(db, keep_days=settings.reasoning_days)
-        retention = Retention({"reasoning": reasoning.purge})
+        retention = Retention({"reasoning": reasoning.purge, "claims": claims.purge})
         responder = Responder(
             agent,
             claims,
@@ -231,6 +230,8 @@ class Runtime:
         )
         services.tasks = _task_desk(settings, db, agent, admins)
         handover.install(services, client)
+        desk.tasks = services.tasks.runs
+        await services.tasks.runs.restore(client)
         signing_secret = (
             settings.slack_signing_secret.get_secret_value()
             if settings.slack_signing_secret
@@ -330,6 +331,11 @@ def _durable_answers(
         services.responder, services.claims, client, services.tracker, tell_something_went_wrong
     )
     services.durable.install()
+    if services.tasks is not None:
+        from bot.slack.durable_tasks import DurableTasks
+
+        services.tasks.durable = DurableTasks(services.tasks.runs, client, services.tracker)
+        services.tasks.durable.install()
     engine.launch()
     return engine
 

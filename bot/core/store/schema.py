@@ -15,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -261,9 +262,12 @@ class TaskRow(Base):
     """A goal handed over with ``/task``: worked in the thread of its card (``card_ts``) within
     its budgets. ``state`` is queued, running, done, stopped or failed; ``plan`` is the
     checklist the agent keeps (JSON: ``[{title, status}]``); ``stop_reason`` names the limit or
-    the cancel that stopped it; ``error_reference`` matches the log line of a failure."""
+    the cancel that stopped it; ``error_reference`` matches the log line of a failure.
+    ``stop_requested`` is a Stop or cancel from any process, read before each model request;
+    ``started_at`` is when the work began (the time budget counts from it, across restarts)."""
 
     __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_channel_card_ts", "channel", "card_ts"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     short_id: Mapped[str] = mapped_column(String(12), index=True, unique=True)
@@ -283,6 +287,24 @@ class TaskRow(Base):
     error_reference: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
+    stop_requested: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class TaskSteeringRow(Base):
+    """A reply in a running task's thread, for its next model request (``taken_at`` once the
+    run has it). One row per message: a Slack retry of the same reply adds nothing."""
+
+    __tablename__ = "task_steering"
+    __table_args__ = (UniqueConstraint("task_id", "message_ts", name="uq_task_steering_task_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_id: Mapped[str] = mapped_column(String(40), index=True)
+    user_id: Mapped[str] = mapped_column(String(40))
+    message_ts: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    taken_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
 
 
 class ScheduleRow(Base):

@@ -1,14 +1,14 @@
 """Schedules: recurring tasks (``/task every ...``) and the slots they ran, one row a slot.
 
 Revision ID: 0012
-Revises: 0010 (re-pointed to 0011 once the migration before it lands: ``down_revision``)
+Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
