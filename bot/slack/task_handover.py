@@ -1,11 +1,11 @@
 """Starts the task an answer's model handed over with ``start_task`` (bot.core.tasks.handover).
 
 The task starts as ``/task <goal>`` starts one (bot.slack.task_desk): its card in the channel,
-the work and the report in the card's thread, the asker as its requester. It runs as a job of
-its own, beside the answer that handed it over and outside its context (a durable answer's
+the work and the report in the card's thread, the asker as its requester. Starting it is a job
+of its own, beside the answer that handed it over and outside its context (a durable answer's
 step cannot start another durable run), counted as work in flight (so a graceful stop waits
 for it as for any answer): the tool returns once the card is posted, and the answer goes on
-to say so without waiting for the task.
+to say so; the task works apart, as every task does.
 
 The job holds a claim keyed ``handover:<answer's claim key>:<tool call id>``, as a scheduled run
 holds ``schedule:<id>:<slot>``: the same call made again (the answer run again) finds the claim
@@ -89,7 +89,7 @@ class TaskHandover:
         handover: Handover,
         card: asyncio.Future[Task],
     ) -> str | None:
-        """The task's whole life, under its claim; the refusal line when it could not start."""
+        """Start the task under the call's claim; the refusal line when it could not start."""
         assert services.tasks is not None
         scope = handover.scope
 
