@@ -42,6 +42,8 @@ from bot.core.store import (
 )
 from bot.core.store.schedules import ScheduleStore
 from bot.core.store.tasks import TaskStore
+from bot.core.tasks.handover import handover_tool
+from bot.core.tasks.live import LiveTasks
 from bot.core.tasks.model import BudgetLimits
 from bot.core.tools.mcp import McpServers
 from bot.core.tools.mcp_config import McpConfigError, load_mcp_config
@@ -60,6 +62,7 @@ from bot.slack.schedule_desk import ScheduleDesk
 from bot.slack.scheduler import Scheduler
 from bot.slack.services import Services, tell_something_went_wrong
 from bot.slack.task_desk import TaskDesk
+from bot.slack.task_handover import TaskHandover
 from bot.slack.work import WorkTracker
 from bot.slack.workspace import SlackWorkspace
 
@@ -100,6 +103,7 @@ async def start_agent(
     approvals: Approvals | None = None,
     tools: Sequence[ToolDef] = (),
     mcp: McpServers | None = None,
+    tasks: LiveTasks | None = None,
 ) -> tuple[AgentService, LocalModelServer | None]:
     """The agent service, and the embedded model's server when the chosen model is the
     embedded one and no running server was named with TEAMMATE_LOCAL_MODEL_URL. ``tools``
@@ -136,6 +140,7 @@ async def start_agent(
         memory=memory,
         approvals=approvals,
         grounders=grounders,
+        tasks=tasks,
     )
     return agent, local
 
@@ -184,8 +189,14 @@ class Runtime:
         reader = ThreadReader(identity, Directory())
         workspace = workspace_tools(SlackWorkspace(client, reader))
         approvals = Approvals(ApprovalStore(db), settings.approval_timeout)
+        live, handover = LiveTasks(), TaskHandover()
         agent, local_model = await start_agent(
-            settings, db, approvals=approvals, tools=[*workspace, *tools], mcp=mcp
+            settings,
+            db,
+            approvals=approvals,
+            tools=[*workspace, handover_tool(handover, live), *tools],
+            mcp=mcp,
+            tasks=live,
         )
         claims = ClaimStore(db, _owner_id(), settings.claim_lease_seconds)
         threads = ThreadStore(db)
@@ -218,6 +229,7 @@ class Runtime:
             approvals=desk,
         )
         services.tasks = _task_desk(settings, db, agent, admins)
+        handover.install(services, client)
         desk.tasks = services.tasks.runs
         await services.tasks.runs.restore(client)
         signing_secret = (

@@ -142,6 +142,7 @@ class AgentService:
     ``approvals`` pauses and resumes answers whose tools need a decision (without it, such
     tools are refused and the model answers without them).
     ``grounders`` give a model that cannot call tools what it would have looked up.
+    ``tasks``: the live tasks, when tools made beside the service must know them too.
     """
 
     def __init__(
@@ -156,6 +157,7 @@ class AgentService:
         memory: ChannelMemory | None = None,
         approvals: Approvals | None = None,
         grounders: Sequence[Grounder] = (),
+        tasks: LiveTasks | None = None,
     ) -> None:
         self._config = config
         self._catalog = catalog
@@ -166,7 +168,7 @@ class AgentService:
         self._grounders = tuple(grounders)
         self.memory = memory
         self._approvals = approvals
-        self.tasks = LiveTasks()
+        self.tasks = tasks if tasks is not None else LiveTasks()
         self.steps: StepRecorder | None = None
         """Set when answers run as durable workflows (imported only then: DBOS costs nothing
         otherwise)."""
@@ -345,7 +347,7 @@ class AgentService:
             start = _Start(None, resume.messages, resume.instructions, resume)
         mapper = EventMapper(title=self._toolbox.title)
         idle = self._config.stream_idle_timeout
-        deps = AnswerDeps(scope=conversation.scope, answer=answer)
+        deps = AnswerDeps(scope=conversation.scope, answer=answer, key=conversation.key)
         offered = self._toolbox.toolsets(conversation.scope) if spec.tools else ()
         toolsets = gated(offered, self._toolbox.risk, self._approvals)
         extra: list[AbstractCapability[AnswerDeps]] = []

@@ -201,6 +201,7 @@ class Responder:
             yield Failed(wording.THREAD_UNREADABLE, reference)
             return
         conversation.deep = await channel_deep if channel_deep is not None else bool(question.deep)
+        conversation.key = question.claim.key
         async for event in self.agent.stream(conversation):
             yield event
 

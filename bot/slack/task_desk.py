@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -80,6 +81,7 @@ class TaskDesk:
         channel: str,
         user: str,
         text: str,
+        on_card: Callable[[Task], None] | None = None,
     ) -> str | None:
         """Post the card, record the task and set it working (apart from this request);
         returns the line for the asker alone when it could not start."""
@@ -99,6 +101,8 @@ class TaskDesk:
             await self.store.save(task, state="failed")
             return NOT_IN_CHANNEL
         await self.store.save(task, card_ts=posted["ts"])
+        if on_card is not None:  # the card is up: whoever handed the task over may say so
+            on_card(task)
         if self.durable is not None:
             await self.durable.start(task.id)
         else:
