@@ -11,7 +11,9 @@ from pathlib import Path
 
 from bench import (
     ack_latency,
+    compaction,
     concurrent_streams,
+    durable_answers,
     durable_resume,
     durable_step,
     embedded_model,
@@ -44,12 +46,14 @@ embedded model included):
 .venv/bin/python -m bench.stream_calls
 .venv/bin/python -m bench.concurrent_streams
 .venv/bin/python -m bench.tool_step          # the time a tool step adds beyond the tool
-.venv/bin/python -m bench.durable_step       # what recording a step in DBOS costs
+.venv/bin/python -m bench.durable_step       # what recording a model request in DBOS costs
+.venv/bin/python -m bench.durable_answers    # durable answers off against on, same run
 .venv/bin/python -m bench.durable_resume     # a restart taking up a killed answer
 .venv/bin/python -m bench.embedded_model   # needs the embedded model (`make local`)
 .venv/bin/python -m bench.embedded_quality # the embedded model's answers (30 + 30 held out)
 .venv/bin/python -m bench.knowledge_search # knowledge search over 10,000 sections
 .venv/bin/python -m bench.memory_reads     # what reading a channel's memory costs an answer
+.venv/bin/python -m bench.compaction       # keeping a long run's history inside the window
 ```
 
 This page was written by `python -m bench` on {date}. Machine: {machine}. While it ran,
@@ -79,11 +83,13 @@ def main() -> None:
         concurrent_streams,
         tool_step,
         durable_step,
+        durable_answers,
         durable_resume,
         embedded_model,
         embedded_quality,
         knowledge_search,
         memory_reads,
+        compaction,
     )
     for module in modules:
         result = asyncio.run(module.run())

@@ -214,20 +214,31 @@ def _stops(call: dict[str, Any], ts: str) -> bool:
 
 
 def bot_main(
-    conn: Connection, world: dict[str, Any], workdir: str, answers: int, profile: str | None
+    conn: Connection,
+    world: dict[str, Any],
+    workdir: str,
+    answers: int,
+    profile: str | None,
+    options: dict[str, Any],
 ) -> None:
-    asyncio.run(_bot(conn, world, Path(workdir), answers, profile))
+    asyncio.run(_bot(conn, world, Path(workdir), answers, profile, options))
 
 
 async def _bot(
-    conn: Connection, world: dict[str, Any], workdir: Path, answers: int, profile: str | None
+    conn: Connection,
+    world: dict[str, Any],
+    workdir: Path,
+    answers: int,
+    profile: str | None,
+    options: dict[str, Any],
 ) -> None:
     with (workdir / "bot.log").open("w", encoding="utf-8") as log_file:
         sys.stderr = log_file
         logs.configure("INFO")
         try:
             install(SlackLimiter(scale=SCALE))
-            runtime = await Runtime.start(teammate_settings(world, workdir, max_answers=answers))
+            settings = teammate_settings(world, workdir, max_answers=answers, **options)
+            runtime = await Runtime.start(settings)
             runner = web.AppRunner(build_web_app(runtime), access_log=None)
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -313,15 +324,19 @@ def profile_table(session_path: str, rows: int = 16) -> str:
 
 
 async def measure(
-    runs: tuple[tuple[int, int], ...] = RUNS, profile: str | None = None
+    runs: tuple[tuple[int, int], ...] = RUNS,
+    profile: str | None = None,
+    bot_options: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
+    """One result per run; ``bot_options`` are settings of the bot's (``durable_answers``)."""
     world = Child(world_main, name="world")
     info = await world.start(within=60)
     results = []
     try:
         for answers, tokens in runs:
             with tempfile.TemporaryDirectory(prefix="bench-concurrent-") as workdir:
-                bot = Child(bot_main, info, workdir, answers, profile, name="bot")
+                options = bot_options or {}
+                bot = Child(bot_main, info, workdir, answers, profile, options, name="bot")
                 ready = await bot.start(within=60)
                 try:
                     await world.ask({"bot_url": ready["url"], "tokens": 5, "warm_up": True})

@@ -40,7 +40,10 @@ from bot.core.store import (
     ThreadStore,
     UsageLog,
 )
+from bot.core.store.schedules import ScheduleStore
 from bot.core.store.tasks import TaskStore
+from bot.core.tasks.handover import handover_tool
+from bot.core.tasks.live import LiveTasks
 from bot.core.tasks.model import BudgetLimits
 from bot.core.tools.mcp import McpServers
 from bot.core.tools.mcp_config import McpConfigError, load_mcp_config
@@ -55,8 +58,11 @@ from bot.slack.dedupe import claim_middleware
 from bot.slack.directory import Directory
 from bot.slack.memory_desk import MemoryDesk
 from bot.slack.responder import Responder
+from bot.slack.schedule_desk import ScheduleDesk
+from bot.slack.scheduler import Scheduler
 from bot.slack.services import Services, tell_something_went_wrong
 from bot.slack.task_desk import TaskDesk
+from bot.slack.task_handover import TaskHandover
 from bot.slack.work import WorkTracker
 from bot.slack.workspace import SlackWorkspace
 
@@ -108,6 +114,7 @@ async def start_agent(
     approvals: Approvals | None = None,
     tools: Sequence[ToolDef] = (),
     mcp: McpServers | None = None,
+    tasks: LiveTasks | None = None,
 ) -> tuple[AgentService, LocalModelServer | None]:
     """The agent service, and the embedded model's server when the chosen model is the
     embedded one and no running server was named with TEAMMATE_LOCAL_MODEL_URL. ``tools``
@@ -144,6 +151,7 @@ async def start_agent(
         memory=memory,
         approvals=approvals,
         grounders=grounders,
+        tasks=tasks,
     )
     return agent, local
 
@@ -172,6 +180,7 @@ class Runtime:
     retention: Retention = field(default_factory=lambda: Retention({}))
     durable: DurableEngine | None = None
     sessions: SessionQueue | None = None
+    scheduler: Scheduler | None = None
 
     @property
     def tracker(self) -> WorkTracker:
@@ -195,15 +204,20 @@ class Runtime:
         reader = ThreadReader(identity, Directory())
         workspace = workspace_tools(SlackWorkspace(client, reader))
         approvals = Approvals(ApprovalStore(db), settings.approval_timeout)
+        live, handover = LiveTasks(), TaskHandover()
         agent, local_model = await start_agent(
-            settings, db, approvals=approvals, tools=[*workspace, *tools], mcp=mcp
+            settings,
+            db,
+            approvals=approvals,
+            tools=[*workspace, handover_tool(handover, live), *tools],
+            mcp=mcp,
+            tasks=live,
         )
         claims = ClaimStore(db, _owner_id(), settings.claim_lease_seconds)
-        await claims.purge()
         threads = ThreadStore(db)
         channel_settings = ChannelSettings(db)
         reasoning = ReasoningStore(db, keep_days=settings.reasoning_days)
-        retention = Retention({"reasoning": reasoning.purge})
+        retention = Retention({"reasoning": reasoning.purge, "claims": claims.purge})
         responder = Responder(
             agent,
             claims,
@@ -230,6 +244,9 @@ class Runtime:
             approvals=desk,
         )
         services.tasks = _task_desk(settings, db, agent, admins)
+        handover.install(services, client)
+        desk.tasks = services.tasks.runs
+        await services.tasks.runs.restore(client)
         signing_secret = (
             settings.slack_signing_secret.get_secret_value()
             if settings.slack_signing_secret
@@ -251,7 +268,7 @@ class Runtime:
         durable, sessions = await _durable_answers(settings, services, client, role)
         _tune_garbage_collector()
         log.info("ready as %s in %s", auth.get("user"), identity.team_name)
-        return cls(
+        runtime = cls(
             app,
             services,
             db,
@@ -264,8 +281,12 @@ class Runtime:
             durable,
             sessions,
         )
+        runtime.scheduler = _schedules(settings, db, services, admins, client)
+        return runtime
 
     async def close(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         if not await self.tracker.drain(DRAIN_SECONDS):
             log.warning("stopped with %d answers still running", self.tracker.active)
         if self.durable is not None:
@@ -307,6 +328,20 @@ def _task_desk(settings: Settings, db: Database, agent: AgentService, admins: Ad
     )
 
 
+def _schedules(
+    settings: Settings, db: Database, services: Services, admins: Admins, client: AsyncWebClient
+) -> Scheduler | None:
+    """`/task every ...`: the desk for the commands, and the loop that runs the slots that
+    come (started once durable answers have resumed what they left)."""
+    if services.tasks is None:
+        return None
+    store = ScheduleStore(db, _owner_id())
+    services.schedules = ScheduleDesk(store, services.tasks, admins, settings.timezone)
+    scheduler = Scheduler(store, services.tasks, services, client, settings.schedule_tick)
+    scheduler.start()
+    return scheduler
+
+
 async def _durable_answers(
     settings: Settings, services: Services, client: AsyncWebClient, role: Role
 ) -> tuple[DurableEngine | None, SessionQueue | None]:
@@ -339,6 +374,21 @@ async def _durable_answers(
         services.responder, services.claims, client, services.tracker, tell_something_went_wrong
     )
     services.durable.install()
+    if services.tasks is not None:
+        from bot.slack.durable_tasks import DurableTasks
+
+        services.tasks.durable = DurableTasks(services.tasks.runs, client, services.tracker)
+        services.tasks.durable.install()
+    if services.approvals is not None:
+        from bot.slack.durable_resumes import DurableResumes
+
+        desk = services.approvals
+        runs = services.tasks.runs if services.tasks is not None else None
+        desk.durable = DurableResumes(
+            desk.approvals, services.responder, services.claims, client, services.tracker, runs
+        )
+        desk.durable.install()
+    await engine.migrate()
     engine.launch()
     running = queues.RunningQueue(limit)
     if role == "worker":

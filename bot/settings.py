@@ -16,6 +16,7 @@ import contextlib
 import os
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -107,6 +108,10 @@ class Settings(BaseSettings):
     task_max_tokens: int = Field(2_000_000, gt=0, validation_alias=_env("TEAMMATE_TASK_MAX_TOKENS"))
     task_max_cost: float = Field(20.0, gt=0, validation_alias=_env("TEAMMATE_TASK_MAX_COST"))
     max_tasks: int = Field(4, ge=1, validation_alias=_env("TEAMMATE_MAX_TASKS"))
+    # Schedules (`/task every ...`): the time zone of their wall-clock times (an IANA name; unset,
+    # each creator's own in Slack), and how often a process looks for slots that have come.
+    timezone: str | None = Field(None, validation_alias=_env("TEAMMATE_TIMEZONE"))
+    schedule_tick: float = Field(15.0, gt=0, validation_alias=_env("TEAMMATE_SCHEDULE_TICK"))
     # Who this process is to DBOS: a restart with the same id resumes what it left running.
     executor_id: str = Field("local", min_length=1, validation_alias=_env("TEAMMATE_EXECUTOR_ID"))
     # Who runs the sessions a `teammate serve` or `run` acknowledges: "here" (the process
@@ -136,6 +141,19 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str | None) -> str | None:
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _time_zone(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not a time zone: use an IANA name such as Europe/Berlin"
+            ) from None
         return value
 
     @field_validator("admins", mode="before")

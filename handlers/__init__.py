@@ -27,6 +27,7 @@ from handlers import (
     memory,
     mention,
     reasoning,
+    schedule,
     task,
     thread_reply,
 )
@@ -37,6 +38,7 @@ MODULES = (
     mention,
     thread_reply,
     ask,
+    schedule,  # its /task subcommands before task's catch-all
     task,
     feedback,
     reasoning,

@@ -12,7 +12,9 @@ and follow-ups there need no new mention.
 for harder problems; *Show reasoning* under such an answer shows you how it got there.
 • `/task <goal>` — I work on it in a thread, ticking off a checklist, and report to you at the \
 end; `--minutes N`, `--tokens N` or `--cost USD` before the goal set its budget. \
-`/task list`, `/task show ID`, `/task cancel ID`; "@Teammate task: …" works too.
+`/task list`, `/task show ID`, `/task cancel ID`; "@Teammate task: …" works too. \
+`/task every 1d <goal>` or `/task every monday 09:00 <goal>` repeats it here; `/task schedules` \
+lists them and `/task cancel ID` stops one.
 • `/teammate deep on` — every answer in this channel thinks longer (`off` to stop); \
 `/ask --no-deep <question>` answers one question quickly all the same.
 • `/teammate memory` — the notes I keep for this channel (or for you, in a DM), to edit or clear; \

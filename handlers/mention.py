@@ -1,5 +1,6 @@
 """`@Teammate question` in a channel: answer in the thread (a new one under the mention);
-`@Teammate task: <goal>` hands over a task, as `/task <goal>` does."""
+`@Teammate task: <goal>` hands over a task, as `/task <goal>` does. A mention in a running
+task's thread steers that task instead of starting a second run there."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from bot.slack.task_options import task_in_mention
 async def on_mention(
     work: Work, services: Services, body: dict, event: dict, client: AsyncWebClient
 ) -> None:
+    if services.tasks is not None and await services.tasks.steer(event):
+        return
     goal = task_in_mention(event.get("text", ""))
     if goal is not None and services.tasks is not None:
         refused = services.tasks.refusal(goal) or await services.tasks.start(

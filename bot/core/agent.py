@@ -13,6 +13,10 @@ A tool that writes or reaches outside pauses the answer (:mod:`bot.core.approval
 ends with the pending calls instead of a text, the stream with ``ApprovalNeeded`` events and
 ``Paused``; :meth:`AgentService.resume` goes on with it once the calls are decided.
 
+When answers run as durable workflows, :attr:`AgentService.steps` makes each model request and
+each risky tool call of a run inside a workflow a recorded step (:mod:`bot.core.durable.steps`),
+so a resumed answer neither asks the model again nor runs a tool twice for what it had done.
+
 Consume :meth:`AgentService.stream` to the end, or close it with ``contextlib.aclosing`` when
 stopping early, so the model request is torn down in the caller's task.
 
@@ -30,16 +34,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from pydantic_ai import Agent, DeferredToolRequests
+from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.direct import model_request
 from pydantic_ai.exceptions import UnexpectedModelBehavior
 from pydantic_ai.messages import ModelMessage, ModelRequest
 from pydantic_ai.run import AgentRunResult
+from pydantic_ai.toolsets import AbstractToolset
 
 from bot.core import wording
 from bot.core.approvals import Approvals, PausedRun, gated
@@ -54,6 +60,7 @@ from bot.core.events import (
     Failed,
     Notice,
     Paused,
+    Risk,
     TextDelta,
     ToolFinished,
     ToolStarted,
@@ -63,6 +70,7 @@ from bot.core.failures import StreamStalled, classify, log_failure
 from bot.core.grounding import Grounder
 from bot.core.history import example_messages, to_messages
 from bot.core.local_tokens import counted_usage
+from bot.core.long_runs import long_run_capabilities
 from bot.core.memory import ChannelMemory
 from bot.core.model_settings import probe_settings
 from bot.core.prompts import Prompts
@@ -81,6 +89,17 @@ log = logging.getLogger("teammate.core")
 
 class ModelCheckError(Exception):
     """The model check failed; the message is one line: the cause and the fix."""
+
+
+class StepRecorder(Protocol):
+    """Makes a run's model requests and risky tool calls recorded steps when the run is a
+    durable workflow's (:mod:`bot.core.durable.steps`); leaves other runs as they are."""
+
+    def steps_of_run(
+        self, toolsets: Sequence[AbstractToolset[AnswerDeps]], risk: Callable[[str], Risk]
+    ) -> tuple[list[AbstractToolset[AnswerDeps]], list[AbstractCapability[AnswerDeps]]]:
+        """The run's toolsets and the capabilities to add to it."""
+        ...
 
 
 class UsageRecorder(Protocol):
@@ -123,6 +142,7 @@ class AgentService:
     ``approvals`` pauses and resumes answers whose tools need a decision (without it, such
     tools are refused and the model answers without them).
     ``grounders`` give a model that cannot call tools what it would have looked up.
+    ``tasks``: the live tasks, when tools made beside the service must know them too.
     """
 
     def __init__(
@@ -137,6 +157,7 @@ class AgentService:
         memory: ChannelMemory | None = None,
         approvals: Approvals | None = None,
         grounders: Sequence[Grounder] = (),
+        tasks: LiveTasks | None = None,
     ) -> None:
         self._config = config
         self._catalog = catalog
@@ -147,7 +168,10 @@ class AgentService:
         self._grounders = tuple(grounders)
         self.memory = memory
         self._approvals = approvals
-        self.tasks = LiveTasks()
+        self.tasks = tasks if tasks is not None else LiveTasks()
+        self.steps: StepRecorder | None = None
+        """Set when answers run as durable workflows (imported only then: DBOS costs nothing
+        otherwise)."""
         self._agent: Agent[AnswerDeps, str | DeferredToolRequests] = Agent(
             output_type=[str, DeferredToolRequests],
             deps_type=AnswerDeps,
@@ -157,6 +181,7 @@ class AgentService:
                 TaskCapability(self.tasks),
                 *([memory.capability()] if memory else []),
                 *web_capabilities(config.web_tools),
+                *long_run_capabilities(self.tasks, memory),
             ],
         )
 
@@ -322,8 +347,12 @@ class AgentService:
             start = _Start(None, resume.messages, resume.instructions, resume)
         mapper = EventMapper(title=self._toolbox.title)
         idle = self._config.stream_idle_timeout
-        deps = AnswerDeps(scope=conversation.scope, answer=answer)
-        toolsets = self._toolbox.toolsets(conversation.scope) if spec.tools else ()
+        deps = AnswerDeps(scope=conversation.scope, answer=answer, key=conversation.key)
+        offered = self._toolbox.toolsets(conversation.scope) if spec.tools else ()
+        toolsets = gated(offered, self._toolbox.risk, self._approvals)
+        extra: list[AbstractCapability[AnswerDeps]] = []
+        if self.steps is not None:
+            toolsets, extra = self.steps.steps_of_run(toolsets, self._toolbox.risk)
         # The run is driven here, in the caller's task (``agent.iter``, then each node's own
         # stream): no task hand-off per event. One deadline, moved forward as events arrive,
         # ends a stream that goes quiet; it is off while an event is with the caller, before
@@ -340,7 +369,8 @@ class AgentService:
                     model=answer.primary_model,
                     deps=deps,
                     instructions=start.instructions,
-                    toolsets=gated(toolsets, self._toolbox.risk, self._approvals),
+                    toolsets=toolsets,
+                    capabilities=extra or None,
                     deferred_tool_results=Approvals.results(resume) if resume else None,
                 ) as run,
             ):

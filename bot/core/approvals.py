@@ -239,6 +239,11 @@ class Approvals:
     async def _take(self, run_id: str) -> PausedRun | None:
         if not await self.store.take_for_resume(run_id):
             return None
+        return await self.taken(run_id)
+
+    async def taken(self, run_id: str) -> PausedRun | None:
+        """The run as it was taken for resuming, with its decisions: what a durable resume
+        started again after a crash goes on from (it was taken once, before the crash)."""
         row = await self.store.run(run_id)
         if row is None:
             return None

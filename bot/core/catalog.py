@@ -49,7 +49,9 @@ class ModelSpec:
 
     Capabilities: ``tools`` (it can call tools), ``thinking`` (its style), ``native_memory``
     (Anthropic's memory tool, ``memory_20250818``) and ``web_tools`` (Anthropic's web search and
-    fetch server tools). A model the catalog does not list gets neither of the last two.
+    fetch server tools) and ``context_editing`` (Anthropic clears old tool results on the
+    server, ``clear_tool_uses_20250919``, so a long run stays inside the window). A model the
+    catalog does not list gets none of the last three.
     ``examples`` are question-and-answer pairs sent before the conversation as earlier turns of
     the chat: a tiny model follows a shown answer better than a described one.
     """
@@ -73,6 +75,7 @@ class ModelSpec:
     prompt: str = "system.md"
     native_memory: bool = False
     web_tools: bool = False
+    context_editing: bool = False
     examples: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -227,9 +230,10 @@ def _parse_model(key: str, entry: Any) -> ModelSpec:
         prompt=field("prompt", str, "system.md"),
         native_memory=field("native_memory", bool, False),
         web_tools=field("web_tools", bool, False),
+        context_editing=field("context_editing", bool, False),
         examples=_examples(key, entry.get("examples")),
     )
-    for capability in ("native_memory", "web_tools"):
+    for capability in ("native_memory", "web_tools", "context_editing"):
         if getattr(spec, capability) and spec.provider != "anthropic":
             raise CatalogError(
                 f"model `{key}`: `{capability}` is an Anthropic server capability; "

@@ -46,6 +46,8 @@ class Conversation:
     scope: Scope = field(default_factory=lambda: Scope("", "", "dm", "", ""))
     model: str | None = None
     deep: bool = False
+    key: str = ""
+    """The answer's key (its request's claim), given to its run (``AnswerDeps.key``)."""
 
     @property
     def workspace(self) -> str:

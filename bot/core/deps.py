@@ -50,3 +50,6 @@ class AnswerDeps:
 
     scope: Scope
     answer: AnswerState
+    key: str = ""
+    """The answer's own key (its claim's; "" when it has none): what keys a side effect the
+    run starts, so a run of the same answer again does not start it twice."""

@@ -40,10 +40,13 @@ class ThinkingDelta:
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where a tool's result came from: a document, a message, a web page."""
+    """Where a tool's result came from: a document, a message, a web page. ``cited`` is False
+    for what the step links but the Sources line under the answer leaves out: the thread the
+    answer is in (the person is reading it; citing it says nothing)."""
 
     title: str
     url: str | None = None
+    cited: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,9 @@ A click is checked first (only the person who asked, or a workspace admin, may d
 else is told so privately and nothing happens), then decided in the core with one conditional
 update, so a double click or a second replica finds the call decided and does nothing more.
 The prompt's buttons are replaced by the decision, and the one decision that completes a paused
-answer resumes it in its thread, in a new message drawn by the same renderer.
+answer resumes it in its thread, in a new message drawn by the same renderer. A paused task's
+answer goes on as that task (:meth:`TaskRuns.resumed`): its budgets and plan, then its end.
+With durable answers, that resumed part is a workflow of its own (bot.slack.durable_resumes).
 
 A sweeper in the process counts calls nobody decided in time as denied — also, at start, the
 ones that expired while the process was down.
@@ -16,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -27,6 +30,10 @@ from bot.slack.render import approval_view
 from bot.slack.responder import Responder
 from bot.slack.services import tell_something_went_wrong
 from bot.slack.work import WorkTracker
+
+if TYPE_CHECKING:
+    from bot.slack.durable_resumes import DurableResumes
+    from bot.slack.task_runs import TaskRuns
 
 log = logging.getLogger("teammate.slack.approvals")
 
@@ -43,6 +50,10 @@ class ApprovalDesk:
         self.responder = responder
         self.tracker = tracker
         self.admins = admins
+        self.tasks: TaskRuns | None = None
+        """Set when tasks run here: a paused task's answer resumes as the task."""
+        self.durable: DurableResumes | None = None
+        """Set with durable answers: the resumed part runs as a workflow of its own."""
         self._sweeper: asyncio.Task[None] | None = None
 
     async def click(self, client: AsyncWebClient, body: dict) -> None:
@@ -117,7 +128,14 @@ class ApprovalDesk:
         scope = run.scope
         try:
             async with self.tracker.slot():
-                await self.responder.resume(client, run)
+                if self.durable is not None:
+                    await self.durable.resume(run)
+                elif self.tasks is None:
+                    await self.responder.resume(client, run)
+                else:
+                    await self.tasks.resumed(
+                        client, scope, lambda: self.responder.resume(client, run)
+                    )
         except Exception:
             reference = new_reference()
             log.exception("resuming %s failed ref=%s", run.id, reference)

@@ -3,12 +3,16 @@
 The handler, under the claim, starts the workflow and waits for it (or, when workers run the
 sessions, queues it for them and is done); a second start with the
 same key (a Slack retry that took the claim over, another replica) attaches to the workflow
-that exists instead of answering again. For now the answer itself (read the thread, stream
-the model's text into Slack, finish with the footer) is one step. When the process dies
-mid-answer, the next start of the same executor resumes the workflow with no Slack retry,
-and a Slack retry that reaches another replica once the dead one's lease ran out resumes it
-there: the step runs again, adopts the claim and, as in every take-over, the responder first
-deletes the half-written message, so the thread ends with one complete answer.
+that exists instead of answering again. The workflow's body is the answer itself (read the
+thread, run the agent, draw its events into Slack); inside it each model request and each call
+of a tool that writes or reaches outside is a recorded step (:mod:`bot.core.durable.steps`).
+When the process dies mid-answer, the next start of the same executor resumes the workflow with
+no Slack retry, and a Slack retry that reaches another replica once the dead one's lease ran out
+resumes it there: the body runs again, adopts the claim and, as in every take-over, the
+responder first deletes the half-written message; the requests and tool calls that completed
+return what they recorded (the model is not asked again, the tool does not run again), their
+text is drawn again at once, and the answer goes on live from the step the crash cut. The
+thread ends with one complete answer.
 
 DBOS finds workflows and steps by name in a registry global to the process, and a resumed
 workflow receives only its stored inputs (plain data), so what an answer needs (the Slack
@@ -24,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from dbos import DBOS, SetWorkflowID, WorkflowHandleAsync
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.durable.steps import DurableSteps
 from bot.core.references import new_reference
 from bot.core.store import ClaimOutcome, ClaimStore
 from bot.slack.reply import ReplyOutcome, ReplyTarget
@@ -64,9 +69,11 @@ class DurableAnswers:
         """Keys whose answer a handler in this process is waiting for (it holds the claim)."""
 
     def install(self) -> None:
-        """Make this the process's answerer for the workflows DBOS runs or resumes."""
+        """Make this the process's answerer for the workflows DBOS runs or resumes, its runs'
+        model requests and risky tool calls recorded steps."""
         global _installed
         _installed = self
+        self.responder.agent.steps = DurableSteps()
 
     async def answer(self, question: Question) -> ReplyOutcome | None:
         """Answer ``question`` in its workflow (the claim's key): started, or joined when it
@@ -100,9 +107,9 @@ class DurableAnswers:
         return await DBOS.retrieve_workflow_async(key)
 
     async def run(self, request: dict[str, Any]) -> ReplyOutcome | None:
-        """The answer's step. Awaited by a handler here, the claim is held by it; resumed after
-        a crash, it is adopted and held here, and the answer counts as work in flight for a
-        graceful stop. Either way a dead owner's half answer is replaced."""
+        """The answer, as the workflow's body. Awaited by a handler here, the claim is held by
+        it; resumed after a crash, it is adopted and held here, and the answer counts as work
+        in flight for a graceful stop. Either way a dead owner's half answer is replaced."""
         key = request["key"]
         claim = await self.claims.adopt(key)
         question = Question(
@@ -155,14 +162,10 @@ def _request(question: Question) -> dict[str, Any]:
     }
 
 
-@DBOS.step(name="teammate.answer.reply")
-async def _reply(request: dict[str, Any]) -> ReplyOutcome | None:
+@DBOS.workflow(name="teammate.answer")
+async def answer_workflow(request: dict[str, Any]) -> ReplyOutcome | None:
+    """One answer, recorded: its id is the claim's key; its steps are its model requests and
+    risky tool calls."""
     if _installed is None:
         raise RuntimeError("no answerer installed: DurableAnswers.install() runs at start")
     return await _installed.run(request)
-
-
-@DBOS.workflow(name="teammate.answer")
-async def answer_workflow(request: dict[str, Any]) -> ReplyOutcome | None:
-    """One answer, recorded: its id is the claim's key."""
-    return await _reply(request)

@@ -18,7 +18,10 @@ HOW_TO_ASK = (
     "thread, and follow-ups there need no new mention.\n"
     "• *Message me* here in Messages, or open me in the assistant panel.\n"
     '• `/ask <question>` from any channel I\'m in; add `--deep` (or say "think hard") for '
-    "harder problems, or `/teammate deep on` in a channel for every answer there.\n"
+    "harder problems (`--no-deep` for a quick one), or `/teammate deep on` in a channel for "
+    "every answer there.\n"
+    "• `/task <goal>` hands me a longer job: I post a card in the channel, work in its thread "
+    "with a checklist, and report when done (`/task list` shows yours).\n"
     "• `/teammate help` shows what I can do, in any channel."
 )
 

@@ -37,6 +37,8 @@ class ReplyOutcome:
     model_label: str = ""
     usage: Usage | None = None
     error_ref: str | None = None
+    error: str | None = None
+    """A failed answer's short message (what the person was told)."""
     approvals: list[ApprovalNeeded] = field(default_factory=list)
     """The calls a paused answer waits on (its status is "paused")."""
 
@@ -86,6 +88,7 @@ class SlackReply:
             model_label=view.model_label,
             usage=view.usage,
             error_ref=view.failure.reference if view.failure else None,
+            error=view.failure.message if view.failure else None,
             approvals=list(view.approvals) if view.paused else [],
         )
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
@@ -112,14 +113,7 @@ class Responder:
             )
 
         keeper = ReasoningKeeper(self.reasoning, target) if self.reasoning else None
-        reply = SlackReply(
-            client,
-            target,
-            interval=self.stream_interval,
-            streaming=self.streaming,
-            on_message=remember,
-            reasoning_id=keeper.id if keeper else None,
-        )
+        reply = self._reply(client, target, remember, keeper.id if keeper else None)
         events = self._events(question)
         try:
             outcome = await reply.draw(keeper.watch(events, reply.view) if keeper else events)
@@ -132,15 +126,42 @@ class Responder:
         await self._ask_for_approvals(client, target, outcome)
         return outcome
 
-    async def resume(self, client: AsyncWebClient, run: PausedRun) -> ReplyOutcome:
-        """Go on with an answer that paused for approvals, in a new message of its thread."""
+    async def resume(
+        self, client: AsyncWebClient, run: PausedRun, claim: Claim | None = None
+    ) -> ReplyOutcome:
+        """Go on with an answer that paused for approvals, in a new message of its thread.
+        Under a ``claim`` (a durable resume) the messages it posts are recorded, and a claim
+        taken over from a dead run first deletes the ones that run had posted."""
         scope = run.scope
         target = ReplyTarget(scope.channel_id, scope.thread_ts, scope.team_id, scope.user_id)
-        reply = SlackReply(client, target, interval=self.stream_interval, streaming=self.streaming)
+        remember = None
+        if claim is not None:
+            if claim.outcome is ClaimOutcome.TAKEN_OVER:
+                for ts in claim.previous_replies:
+                    with contextlib.suppress(SlackApiError):
+                        await client.chat_delete(channel=target.channel, ts=ts)
+            remember = functools.partial(self.claims.record_replies, claim, target.channel)
+        reply = self._reply(client, target, remember)
         outcome = await reply.draw(self.agent.resume(run))
         self.streaming = reply.streaming
         await self._ask_for_approvals(client, target, outcome)
         return outcome
+
+    def _reply(
+        self,
+        client: AsyncWebClient,
+        target: ReplyTarget,
+        on_message: Callable[[list[str]], Awaitable[None]] | None,
+        reasoning_id: str | None = None,
+    ) -> SlackReply:
+        return SlackReply(
+            client,
+            target,
+            interval=self.stream_interval,
+            streaming=self.streaming,
+            on_message=on_message,
+            reasoning_id=reasoning_id,
+        )
 
     async def _ask_for_approvals(
         self, client: AsyncWebClient, target: ReplyTarget, outcome: ReplyOutcome
@@ -180,6 +201,7 @@ class Responder:
             yield Failed(wording.THREAD_UNREADABLE, reference)
             return
         conversation.deep = await channel_deep if channel_deep is not None else bool(question.deep)
+        conversation.key = question.claim.key
         async for event in self.agent.stream(conversation):
             yield event
 

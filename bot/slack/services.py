@@ -30,6 +30,7 @@ from bot.slack.work import WorkTracker
 if TYPE_CHECKING:
     from bot.slack.approvals import ApprovalDesk
     from bot.slack.durable_answers import DurableAnswers
+    from bot.slack.schedule_desk import ScheduleDesk
     from bot.slack.task_desk import TaskDesk
 
 log = logging.getLogger("teammate.slack")
@@ -50,6 +51,7 @@ class Services:
     durable: DurableAnswers | None = None
     """Set when answers run as durable workflows (TEAMMATE_DURABLE_ANSWERS)."""
     tasks: TaskDesk | None = None
+    schedules: ScheduleDesk | None = None
 
     async def answer(
         self,

@@ -3,7 +3,9 @@
 A task changes often (each step, each model request); its card is redrawn with the latest
 state at most once per ``interval`` and only when its turn comes in the workspace's
 ``chat.update`` lane, which every answer shares, so however many tasks run the updates stay
-within Slack's tier. ``finish`` draws the final state once and stops.
+within Slack's tier. Before each redraw the task's progress (plan, tokens, cost) is stored, so
+a task picked up after a restart goes on from what its card showed. ``finish`` draws the final
+state once and stops.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -23,10 +26,17 @@ log = logging.getLogger("teammate.slack.tasks")
 
 
 class CardPainter:
-    def __init__(self, client: AsyncWebClient, live: LiveTask, interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        live: LiveTask,
+        interval: float = 1.0,
+        keep: Callable[[LiveTask], Awaitable[None]] | None = None,
+    ) -> None:
         self.client = client
         self.live = live
         self.interval = interval
+        self.keep = keep
         self._dirty = asyncio.Event()
         self._drawing: asyncio.Task[None] | None = None
 
@@ -48,7 +58,7 @@ class CardPainter:
         task = self.live.task
         if task.card_ts is None:
             return
-        text, blocks = task_card.card(task, self.live.elapsed)
+        text, blocks = task_card.card(task, self.live.elapsed, self.live.taken_in)
         lane = shared_limiter().lane(workspace_key(self.client.token), "chat.update")
         try:
             async with lane.call():
@@ -61,5 +71,10 @@ class CardPainter:
     async def _keep_drawing(self) -> None:
         while self._dirty.is_set():
             self._dirty.clear()
+            if self.keep is not None:
+                try:
+                    await self.keep(self.live)
+                except Exception:  # noqa: BLE001 - the card still shows it; the next change stores it
+                    log.warning("could not store task %s", self.live.task.short_id, exc_info=True)
             await self.draw()
             await asyncio.sleep(self.interval)

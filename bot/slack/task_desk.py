@@ -1,18 +1,22 @@
-"""Tasks as people hand them over: ``/task <goal>`` (or "task: …" in a mention), and
-``/task list | show ID | cancel ID``.
+"""Tasks as people hand them over: ``/task <goal>`` (or "task: …" in a mention),
+``/task list | show ID | cancel ID``, the card's Stop button, Slack's Stop of the streaming
+answer (``agent_session_stopped``) and replies in a running task's thread.
 
-A task is posted as its card in the channel first, then waits for one of ``max_tasks`` slots
-and works in the card's thread through the same answer path as a mention (tools, memory,
-approvals; a durable workflow when answers are). The task capability of the core
-(:mod:`bot.core.tasks.capability`) gives the run its instructions, ``update_plan`` and budget
-checks, and reports each change here, where the card is redrawn. At the end the thread gets a
-closing line that mentions the requester and says what was done and what was not.
+A task is posted as its card in the channel and recorded; the request that asked returns then,
+and the work runs apart from it (:mod:`bot.slack.task_runs`): in the background of this
+process, or as the task's own durable workflow when answers are durable
+(:mod:`bot.slack.durable_tasks`). A Stop, a cancel and a steering reply are stored on the task
+(its row, its steering table), so they reach the run at its next model request whichever
+process took them in.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,16 +24,17 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.store.tasks import TaskStore
-from bot.core.tasks.live import LiveTask, LiveTasks
+from bot.core.tasks.live import LiveTasks
 from bot.core.tasks.model import Budget, BudgetLimits, Task
 from bot.slack.admins import Admins
 from bot.slack.exactly_once import Work
 from bot.slack.render import task_card
 from bot.slack.reply import ReplyOutcome, ReplyTarget
-from bot.slack.task_card_painter import CardPainter
 from bot.slack.task_options import TaskAsk, parse_task
+from bot.slack.task_runs import TaskRuns
 
 if TYPE_CHECKING:
+    from bot.slack.durable_tasks import DurableTasks
     from bot.slack.services import Services
 
 log = logging.getLogger("teammate.slack.tasks")
@@ -50,10 +55,13 @@ class TaskDesk:
     """Whether the catalog has prices for the model tasks run on (``--cost`` needs them)."""
     max_tasks: int = 4
     interval: float = 1.0
-    _slots: asyncio.Semaphore = field(init=False)
+    durable: DurableTasks | None = None
+    """Set when tasks run as durable workflows (with TEAMMATE_DURABLE_ANSWERS)."""
+    runs: TaskRuns = field(init=False)
+    _background: set[asyncio.Task[None]] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
-        self._slots = asyncio.Semaphore(self.max_tasks)
+        self.runs = TaskRuns(self.store, self.live, self.max_tasks, self.interval)
 
     def refusal(self, text: str) -> str | None:
         """The line that refuses ``text`` at once (bad options, over a cap), or None."""
@@ -73,9 +81,10 @@ class TaskDesk:
         channel: str,
         user: str,
         text: str,
+        on_card: Callable[[Task], None] | None = None,
     ) -> str | None:
-        """Post the card, then work on the task; returns the line for the asker alone when it
-        could not start."""
+        """Post the card, record the task and set it working (apart from this request);
+        returns the line for the asker alone when it could not start."""
         ask = parse_task(text)
         if isinstance(ask, str):
             return ask
@@ -92,26 +101,56 @@ class TaskDesk:
             await self.store.save(task, state="failed")
             return NOT_IN_CHANNEL
         await self.store.save(task, card_ts=posted["ts"])
-        async with self._slots:
-            await self._work(work, services, client, task)
+        if on_card is not None:  # the card is up: whoever handed the task over may say so
+            on_card(task)
+        if self.durable is not None:
+            await self.durable.start(task.id)
+        else:
+            self._in_background(services, client, task)
         return None
 
     async def cancel(self, client: AsyncWebClient, short_id: str, user: str) -> str:
-        """Stop a task at its next step (the requester or an admin only)."""
+        """``/task cancel``: stop a task at its next step (the requester or an admin only)."""
         task = await self.store.get(short_id)
         if task is None:
             return f"There is no task `{short_id}`."
-        if user != task.requester and not await self.admins.is_admin(client, user):
-            return f"Only <@{task.requester}> or an admin can cancel task `{task.short_id}`."
-        if task.finished:
-            return f"Task `{task.short_id}` has already ended ({task.state})."
-        live = self.live.by_short_id(task.short_id)
-        reason = f"cancelled by <@{user}>"
-        if live is None:  # still queued, or its process is gone: nothing runs it here
-            await self.store.save(task, state="stopped", stop_reason=reason)
-            return f"Task `{task.short_id}` is cancelled."
-        live.stop_reason = reason
-        return f"Task `{task.short_id}` stops at its next step."
+        return await self._stop(client, task, user, f"cancelled by <@{user}>", "cancel")
+
+    async def stop_clicked(self, client: AsyncWebClient, body: dict) -> None:
+        """The card's Stop button; the one who clicked is told what happens, privately."""
+        action = body["actions"][0]
+        user = (body.get("user") or {}).get("id", "")
+        channel = (body.get("channel") or {}).get("id", "")
+        task = await self.store.get(action.get("value") or "")
+        if task is None:
+            return
+        said = await self._stop(client, task, user, f"stopped by <@{user}>", "stop")
+        with contextlib.suppress(SlackApiError):
+            await client.chat_postEphemeral(channel=channel or task.channel, user=user, text=said)
+
+    async def session_stopped(
+        self, client: AsyncWebClient, channel: str, thread_ts: str, user: str
+    ) -> None:
+        """Slack's Stop on the streaming answer of a task's thread (``agent_session_stopped``)."""
+        task = await self.store.in_thread(channel, thread_ts)
+        if task is None:
+            return
+        reason = f"stopped by <@{user}>" if user else "stopped in Slack"
+        said = await self._stop(client, task, user, reason, "stop", check=bool(user))
+        log.info("task %s: %s", task.short_id, said)
+
+    async def steer(self, event: dict) -> bool:
+        """A message in a running task's thread (a reply or a mention): kept for the task's
+        next model request (True), instead of being answered on its own, so the thread has
+        one run of the agent at a time."""
+        thread_ts, text = event.get("thread_ts"), event.get("text") or ""
+        if not thread_ts or thread_ts == event.get("ts") or not text:
+            return False
+        task = await self.store.in_thread(event["channel"], thread_ts)
+        if task is None:
+            return False
+        await self.store.steer(task.id, event.get("user", ""), event["ts"], text)
+        return True
 
     async def show(self, short_id: str) -> str:
         task = await self.store.get(short_id)
@@ -119,11 +158,10 @@ class TaskDesk:
             return f"There is no task `{short_id}`."
         live = self.live.by_short_id(task.short_id)
         shown = live.task if live is not None else task
-        elapsed = live.elapsed if live is not None else None
         lines = [f"*Task* `{shown.short_id}` · {task_card.STATE_LABELS[shown.state]}: {shown.goal}"]
         if shown.plan:
             lines.append(task_card.checklist(shown))
-        lines.append(task_card.status(shown, elapsed))
+        lines.append(task_card.status(shown, _elapsed(shown)))
         return "\n".join(lines)
 
     async def listed(self, channel: str, user: str) -> str:
@@ -134,71 +172,67 @@ class TaskDesk:
     def _budget(self, ask: TaskAsk) -> Budget | str:
         return self.limits.budget(ask.minutes, ask.tokens, ask.cost_usd, priced=self.priced)
 
-    async def _work(
-        self, work: Work, services: Services, client: AsyncWebClient, task: Task
-    ) -> None:
-        fresh = await self.store.get(task.short_id)
-        if fresh is not None and fresh.finished:  # cancelled while it waited
-            return
-        live = LiveTask(task)
-        painter = CardPainter(client, live, self.interval)
-        live.on_change = painter.changed
-        self.live.add(live)
-        await self.store.save(task, state="running")
-        await painter.changed(live)
-        target = ReplyTarget(task.channel, task.card_ts or "", task.team_id, task.requester)
-        outcome: ReplyOutcome | None = None
-        try:
-            outcome = await services.answer(work, client, target, text=task.goal)
-        finally:
-            if outcome is None or outcome.status != "paused":
-                self.live.remove(live)
-            await self._end(task, live, outcome)
-            await painter.finish()
-        await self._report(client, live, outcome)
+    async def _stop(
+        self,
+        client: AsyncWebClient,
+        task: Task,
+        user: str,
+        reason: str,
+        verb: str,
+        *,
+        check: bool = True,
+    ) -> str:
+        """Ask ``task`` to stop, stored on its row for whichever process runs it; a queued
+        task stops at once. Only its requester or an admin may."""
+        if check and user != task.requester and not await self.admins.is_admin(client, user):
+            return f"Only <@{task.requester}> or an admin can {verb} task `{task.short_id}`."
+        if task.finished:
+            return f"Task `{task.short_id}` has already ended ({task.state})."
+        state = await self.store.request_stop(task.id, reason)
+        if state is None:
+            return f"Task `{task.short_id}` has already ended."
+        if state == "stopped":  # it had not started: nothing runs it
+            await self._redraw(client, task.short_id)
+            return f"Task `{task.short_id}` is cancelled."
+        live = self.live.by_short_id(task.short_id)
+        if live is not None:
+            live.task.stop_requested = live.task.stop_requested or reason
+            await live.changed()
+        return f"Task `{task.short_id}` stops at its next step."
 
-    async def _end(self, task: Task, live: LiveTask, outcome: ReplyOutcome | None) -> None:
-        usage = outcome.usage if outcome is not None else None
-        tokens = usage.input_tokens + usage.output_tokens if usage else task.tokens_used
-        if outcome is not None and outcome.status == "paused":
-            state, reference = "running", None
-        elif live.stop_reason is not None:
-            state, reference = "stopped", None
-        elif outcome is None or outcome.status == "failed":
-            state, reference = "failed", outcome.error_ref if outcome else None
-        else:
-            state, reference = "done", None
-        await self.store.save(
-            task,
-            state=state,
-            tokens_used=max(tokens, task.tokens_used),
-            cost_usd=(usage.cost_usd if usage and usage.cost_usd is not None else task.cost_usd),
-            stop_reason=live.stop_reason,
-            error_reference=reference,
-            plan=task.plan,
-        )
-
-    async def _report(
-        self, client: AsyncWebClient, live: LiveTask, outcome: ReplyOutcome | None
-    ) -> None:
-        """The closing line in the thread, for the requester."""
-        task = live.task
-        if task.state == "running":  # waiting for an approval: it goes on after the click
+    async def _redraw(self, client: AsyncWebClient, short_id: str) -> None:
+        task = await self.store.get(short_id)
+        if task is None or task.card_ts is None:
             return
-        if task.state == "done":
-            head = f"<@{task.requester}> task `{task.short_id}` is done."
-        elif task.state == "stopped":
-            head = f"<@{task.requester}> task `{task.short_id}` stopped: {task.stop_reason}."
-        else:
-            ref = f" (ref `{task.error_reference}`)" if task.error_reference else ""
-            head = f"<@{task.requester}> task `{task.short_id}` failed{ref}."
-        done = [s.title for s in task.plan if s.status == "done"]
-        left = [s.title for s in task.plan if s.status not in {"done", "skipped"}]
-        lines = [head]
-        if done:
-            lines.append("Done: " + "; ".join(done) + ".")
-        if left:
-            lines.append("Not done: " + "; ".join(left) + ".")
-        await client.chat_postMessage(
-            channel=task.channel, thread_ts=task.card_ts, text="\n".join(lines)
-        )
+        text, blocks = task_card.card(task)
+        with contextlib.suppress(SlackApiError):
+            await client.chat_update(
+                channel=task.channel, ts=task.card_ts, text=text, blocks=blocks
+            )
+
+    def _in_background(self, services: Services, client: AsyncWebClient, task: Task) -> None:
+        """Work on ``task`` in this process, counted as work in flight for a graceful stop."""
+
+        async def answer(task: Task, target: ReplyTarget) -> ReplyOutcome | None:
+            claim = await services.claims.adopt(f"task:{task.id}")
+            async with services.claims.held(claim):
+                return await services.answer(Work(claim), client, target, text=task.goal)
+
+        async def run() -> None:
+            async with services.tracker.busy():
+                try:
+                    await self.runs.work(client, task.id, answer)
+                except Exception:
+                    log.exception("task %s broke", task.short_id)
+
+        job = asyncio.create_task(run())
+        self._background.add(job)
+        job.add_done_callback(self._background.discard)
+
+
+def _elapsed(task: Task) -> float | None:
+    """Seconds of work so far, for a task that has started."""
+    if task.started_at is None:
+        return None
+    end = task.updated_at if task.finished else time.time()
+    return end - task.started_at

@@ -59,6 +59,8 @@ def test_each_entry_says_what_it_can_do_and_the_embedded_model_can_do_none_of_it
         ({"provider": "openai", "web_tools": True}, "`web_tools` is an Anthropic server"),
         ({"provider": "local", "native_memory": True}, "`native_memory` is an Anthropic"),
         ({"provider": "anthropic", "tools": False, "web_tools": True}, "needs `tools: true`"),
+        ({"provider": "openai", "context_editing": True}, "`context_editing` is an Anthropic"),
+        ({"provider": "anthropic", "tools": False, "context_editing": True}, "needs `tools: t"),
     ],
 )
 def test_server_capabilities_are_for_claude_models_that_call_tools(fields, words) -> None:

@@ -1,5 +1,5 @@
-"""Reasoning summaries past their retention are purged at start and then periodically, on
-SQLite and PostgreSQL; a purge that fails is logged and never stops anything."""
+"""Reasoning summaries and claims past their retention are purged at start and then
+periodically, on SQLite and PostgreSQL; a purge that fails is logged and never stops anything."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import time
 from sqlalchemy import update
 
 from bot.core.retention import Retention
-from bot.core.store import ReasoningStore
-from bot.core.store.schema import ReasoningRow
+from bot.core.store import ClaimStore, ReasoningStore
+from bot.core.store.schema import ClaimRow, ReasoningRow
 
 DAY = 86400
 
@@ -55,6 +55,31 @@ async def test_retention_purges_at_start_then_keeps_purging(db) -> None:
             raise AssertionError("the periodic purge never ran")
     finally:
         await retention.stop()
+
+
+async def test_claims_past_a_day_go_on_a_purge_and_fresh_ones_stay(db) -> None:
+    claims = ClaimStore(db, "replica-a")
+    for key in ("event:old", "event:almost", "event:fresh"):
+        await claims.finish(await claims.claim(key))
+    await claims.claim("event:dead")  # its owner died long ago: the lease ran out
+    await claims.claim("event:long-task")  # still held, its lease renewed
+    ages = {"event:old": 25, "event:almost": 23, "event:dead": 48, "event:long-task": 48}
+    for key, hours in ages.items():
+        lease = {"lease_until": time.time() - 3600} if key == "event:dead" else {}
+        async with db.sessions.begin() as session:
+            await session.execute(
+                update(ClaimRow)
+                .where(ClaimRow.key == key)
+                .values(created_at=time.time() - hours * 3600, **lease)
+            )
+    retention = Retention({"claims": claims.purge})
+    assert await retention.purge() == {"claims": 2}
+    assert await claims.state("event:old") is None
+    assert await claims.state("event:dead") is None
+    assert await claims.state("event:long-task") == "running"
+    assert await claims.state("event:almost") == "done"
+    assert await claims.state("event:fresh") == "done"
+    assert await retention.purge() == {"claims": 0}
 
 
 async def test_a_failing_purge_is_logged_and_the_others_still_run(caplog) -> None:

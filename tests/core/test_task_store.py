@@ -29,3 +29,38 @@ async def test_the_list_has_the_channel_s_tasks_and_the_person_s_own(db) -> None
     await store.create("T1", "C2", "U2", "not mine, not here", Budget(1, 1))
     listed = [t.goal for t in await store.listed("C1", "U1")]
     assert sorted(listed) == sorted([mine_here.goal, theirs_here.goal, mine_elsewhere.goal])
+
+
+async def test_a_stop_stops_a_queued_task_at_once_and_asks_a_working_one(db) -> None:
+    store = TaskStore(db)
+    queued = await store.create("T1", "C1", "U1", "wait", Budget(10, 5000))
+    assert await store.request_stop(queued.id, "cancelled by <@U1>") == "stopped"
+    assert await store.begin(queued.id) is None  # it never starts
+    working = await store.create("T1", "C1", "U1", "work", Budget(10, 5000))
+    started = await store.begin(working.id)
+    assert started is not None and started.state == "running" and started.started_at
+    assert await store.request_stop(working.id, "stopped by <@U2>") == "stopping"
+    assert await store.request_stop(working.id, "cancelled by <@U1>") == "stopping"
+    assert await store.stop_requested(working.id) == "stopped by <@U2>"  # the first one asked
+    again = await store.begin(working.id)  # a restart takes it up: its start is kept
+    assert again is not None and again.started_at == started.started_at
+    await store.save(again, state="stopped")
+    assert await store.request_stop(working.id, "late") is None
+
+
+async def test_replies_are_kept_once_each_and_marked_taken(db) -> None:
+    store = TaskStore(db)
+    task = await store.create("T1", "C1", "U1", "work", Budget(10, 5000))
+    await store.save(task, card_ts="100.1", state="running")
+    assert (await store.in_thread("C1", "100.1")).id == task.id
+    assert await store.in_thread("C1", "999.9") is None
+    assert await store.steer(task.id, "U2", "100.2", "look at the DB")
+    assert not await store.steer(task.id, "U2", "100.2", "look at the DB")  # a Slack retry
+    assert await store.steer(task.id, "U3", "100.3", "and the cache")
+    replies = await store.steering(task.id)
+    assert [(r.user, r.text, r.taken) for r in replies] == [
+        ("U2", "look at the DB", False),
+        ("U3", "and the cache", False),
+    ]
+    await store.taken([replies[0].id])
+    assert [r.taken for r in await store.steering(task.id)] == [True, False]

@@ -14,9 +14,11 @@ from typing import Any
 
 import pytest
 from pydantic_ai import RunContext
+from sqlalchemy import select
 
 from bot.core.deps import AnswerDeps
 from bot.core.store import UsageLog
+from bot.core.store.schema import ClaimRow
 from bot.core.tools.registry import ToolDef
 from bot.sandbox import Sandbox
 from bot.slack.blocks import FEEDBACK_BAD, FEEDBACK_GOOD, SHOW_REASONING
@@ -130,6 +132,11 @@ def result_text(block: dict[str, Any]) -> str:
     return str(content)
 
 
+@pytest.mark.parametrize(
+    "bot_options",
+    [{"admins": ("U0BOB",)}, {"admins": ("U0BOB",), "durable_answers": True}],
+    ids=["in-process", "durable"],
+)
 async def test_a_write_tool_waits_and_approve_runs_it_exactly_once(stack: Stack, board) -> None:
     pin_then_answer(stack.model)
     asked = stack.mention("pin a note: deploy freeze from 5pm")
@@ -169,6 +176,10 @@ async def test_a_write_tool_waits_and_approve_runs_it_exactly_once(stack: Stack,
         "U0ALICE",
     )
     assert decision.channel == "C0GENERAL" and json.loads(decision.args) == NOTE
+    async with stack.runtime.db.sessions() as session:
+        keys = (await session.execute(select(ClaimRow.key))).scalars().all()
+    resumes = [key for key in keys if key.startswith("resume:")]
+    assert len(resumes) == (1 if stack.runtime.durable is not None else 0)
 
 
 def _footer_tokens(message: dict) -> tuple[str, int, int]:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 
+from sqlalchemy import update
+
+from bot.core.store.schema import ClaimRow
 from bot.testkit.fakes import Text
 from bot.testkit.processes import (
     COMPLETE_ANSWER,
@@ -38,6 +42,30 @@ async def test_same_event_three_times_gives_one_answer(stack) -> None:
     replies = stack.sandbox.replies("general", posted["ts"], from_bot=True)
     assert len(replies) == 1 and replies[0]["text"].strip() == SLOW_ANSWER
     assert len(stack.model.requests) == 1
+
+
+async def test_the_running_bot_forgets_claims_a_day_old_on_its_retention_purge(stack) -> None:
+    stack.model.script(Text("First."), Text("Second."))
+    old, fresh = stack.mention("first question"), stack.mention("second question")
+    await stack.answer("general", old["ts"])
+    await stack.answer("general", fresh["ts"])
+    claims = stack.runtime.services.claims
+    old_key, fresh_key = (f"event:{mention_event_id(stack, p)}" for p in (old, fresh))
+    for _ in range(500):  # each claim is marked done just after its answer; 10 s at most
+        if await claims.state(old_key) == await claims.state(fresh_key) == "done":
+            break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError("the answers' claims were never marked done")
+    async with stack.runtime.db.sessions.begin() as session:
+        await session.execute(
+            update(ClaimRow)
+            .where(ClaimRow.key == old_key)
+            .values(created_at=time.time() - 25 * 3600)
+        )
+    assert (await stack.runtime.retention.purge())["claims"] == 1
+    assert await claims.state(old_key) is None
+    assert await claims.state(fresh_key) == "done"
 
 
 async def test_process_killed_mid_answer_then_slack_retry_gives_one_complete_answer(

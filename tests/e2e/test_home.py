@@ -25,7 +25,7 @@ async def open_home(sandbox, user: str) -> str:
 async def test_opening_app_home_shows_how_to_ask_the_model_and_recent_threads(stack) -> None:
     box = stack.sandbox
     shown = await open_home(box, "alice")
-    assert "Mention me" in shown and "/ask" in shown
+    assert "Mention me" in shown and "/ask" in shown and "/task <goal>" in shown
     assert "Claude Haiku 4.5" in shown  # the catalog's label of the model that answers
     assert "None yet" in shown
 

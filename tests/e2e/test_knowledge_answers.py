@@ -1,6 +1,7 @@
 """A scripted model searches the team's knowledge with `search_knowledge`: the step shows while
 it runs, the model gets each hit's title, section, excerpt and source, and the answer ends with
-a sources line linking the document — streamed, and where chat.update draws instead."""
+a sources line linking the document — streamed, and where chat.update draws instead; sections
+of one document that share its address are linked once."""
 
 from __future__ import annotations
 
@@ -27,6 +28,17 @@ async def knowing_stack(stack):
         Text(ANSWER),
     )
     return stack
+
+
+def sources_lines(reply: dict) -> list[str]:
+    """The "Sources: …" lines under an answer, as Slack shows them."""
+    return [
+        element["text"]
+        for block in reply["blocks"]
+        if block["type"] == "context"
+        for element in block["elements"]
+        if element.get("text", "").startswith("Sources:")
+    ]
 
 
 def tool_result_sent(stack) -> str:
@@ -80,3 +92,31 @@ async def test_a_search_that_finds_nothing_says_so_and_cites_nothing(stack) -> N
     [reply] = await stack.answer("general", posted["ts"])
     assert "Sources:" not in str(reply["blocks"])
     assert "No section of the team's documents matches" in tool_result_sent(stack)
+
+
+async def test_sections_of_one_document_are_one_source(stack) -> None:
+    await add_paths(KnowledgeStore(stack.runtime.db), [DOCUMENTS])
+    stack.model.script(
+        ToolCalls([ToolUse("search_knowledge", {"query": "promote replica"}, id="toolu_1")]),
+        ToolCalls([ToolUse("search_knowledge", {"query": "primary replica"}, id="toolu_2")]),
+        Text(ANSWER),
+    )
+    posted = stack.mention("the primary is down: how do I promote the replica, and then what?")
+    [reply] = await stack.answer("general", posted["ts"])
+    last = [r for r in stack.model.requests if r.path.endswith("/messages")][-1]
+    results = [
+        block["content"]
+        for message in last.json["messages"]
+        if isinstance(message["content"], list)
+        for block in message["content"]
+        if block.get("type") == "tool_result"
+    ]
+    second = str(results[-1])
+    assert "Database failover runbook › Promoting the replica" in second
+    assert "Database failover runbook › After the failover" in second  # two sections, one page
+    link = "https://wiki.example.com/runbooks/db-failover"
+    [line] = sources_lines(reply)
+    assert line.startswith(f"Sources: {CITED}") and line.count(link) == 1
+    steps = {c["id"]: c for c in reply["chunks"] if c["type"] == "task_update"}
+    for call_id in ("toolu_1", "toolu_2"):
+        assert [source["url"] for source in steps[call_id]["sources"]] == [link]

@@ -188,6 +188,9 @@ async def test_a_task_that_fails_says_so_on_its_card_with_a_reference(stack) -> 
     ref = re.search(r"ref `(\w+)`", str(card["blocks"]))
     assert "⚠️ Failed" in card["text"] and ref is not None
     assert closing["text"].startswith(f"<@U0ALICE> task `{short_id}` failed (ref `{ref.group(1)}`)")
+    # It says why: the failure's short message, as the answer's note in the thread has it.
+    why = re.match(r".* failed \(ref `\w+`\): (.+?)\.?$", closing["text"].splitlines()[0])
+    assert why is not None and why.group(1) in end["replies"][0]["text"], closing["text"]
     assert "secret detail" not in str(end)
 
 

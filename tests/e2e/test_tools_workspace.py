@@ -62,6 +62,16 @@ async def test_three_reads_show_as_steps_and_the_model_gets_what_they_read(stack
     assert steps["toolu_chan"]["title"] == "Reading another channel"
     assert steps["toolu_chan"]["output"] == "2 messages in #random"
     assert steps["toolu_chan"]["sources"][0]["url"].endswith("/archives/C0RANDOM")
+    [cited] = [
+        element["text"]
+        for block in reply["blocks"]
+        if block["type"] == "context"
+        for element in block["elements"]
+        if element.get("text", "").startswith("Sources:")
+    ]
+    # the channel read is cited; the thread the person is reading is not
+    assert cited.startswith("Sources: <http") and cited.endswith("/archives/C0RANDOM|#random>")
+    assert cited.count("<") == 1 and "Thread in" not in cited
     assert steps["toolu_user"] == {
         "type": "task_update",
         "id": "toolu_user",

@@ -126,3 +126,13 @@ def test_reasoning_is_kept_thirty_days_unless_set(monkeypatch) -> None:
     monkeypatch.setenv("TEAMMATE_REASONING_DAYS", "0")
     with pytest.raises(SettingsProblem, match="TEAMMATE_REASONING_DAYS is malformed"):
         load_settings(_env_file=None)
+
+
+def test_the_time_zone_of_schedules_is_checked_at_start(monkeypatch) -> None:
+    monkeypatch.setenv("TEAMMATE_TIMEZONE", "Mars/Olympus_Mons")
+    with pytest.raises(SettingsProblem) as problem:
+        load_settings(_env_file=None)
+    assert str(problem.value).startswith("TEAMMATE_TIMEZONE is malformed")
+    assert "use an IANA name such as Europe/Berlin" in str(problem.value)
+    monkeypatch.setenv("TEAMMATE_TIMEZONE", "Europe/Berlin")
+    assert load_settings(_env_file=None).timezone == "Europe/Berlin"

@@ -68,9 +68,10 @@ class DurableEngine:
     ) -> None:
         self.executor_id = executor_id
         self.application_version = application_version or release()
+        self._system_database_url = system_database_url(database_url)
         self._config = DBOSConfig(
             name=APP_NAME,
-            system_database_url=system_database_url(database_url),
+            system_database_url=self._system_database_url,
             dbos_system_schema=SCHEMA,
             executor_id=executor_id,
             application_version=self.application_version,
@@ -78,9 +79,16 @@ class DurableEngine:
         )
         self._launched = False
 
+    async def migrate(self) -> None:
+        """Create or migrate DBOS's tables, in a thread. On PostgreSQL a migration may build an
+        index CONCURRENTLY, which waits for every open transaction in the database: run on the
+        event loop (as ``DBOS.launch`` would), it would wait for this process's own transactions
+        that the blocked loop can no longer finish."""
+        await asyncio.to_thread(DBOS.migrate, self._system_database_url, schema=SCHEMA)
+
     def launch(self) -> None:
-        """Create or migrate DBOS's tables and resume this executor's pending workflows (they
-        start in the background, on the running event loop)."""
+        """Resume this executor's pending workflows (they start in the background, on the
+        running event loop). Call :meth:`migrate` first: DBOS then finds its tables current."""
         DBOS(config=self._config)
         DBOS.launch()
         self._launched = True

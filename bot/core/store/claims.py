@@ -255,10 +255,15 @@ class ClaimStore:
             return await session.scalar(select(ClaimRow.state).where(ClaimRow.key == key))
 
     async def purge(self, older_than_seconds: float = 86400.0) -> int:
-        """Forget claims older than Slack's retry window (a day by default)."""
-        cutoff = time.time() - older_than_seconds
+        """Forget claims older than Slack's retry window (a day by default), but not one still
+        held with a live lease (a long task): it runs hourly, beside the answers."""
+        now = time.time()
+        cutoff = now - older_than_seconds
+        held = (ClaimRow.state == RUNNING) & (ClaimRow.lease_until >= now)
         async with self.db.write() as session:
-            result = await session.execute(delete(ClaimRow).where(ClaimRow.created_at < cutoff))
+            result = await session.execute(
+                delete(ClaimRow).where(ClaimRow.created_at < cutoff, ~held)
+            )
             return _affected(result)
 
     @contextlib.asynccontextmanager

@@ -5,7 +5,18 @@ Changes to these tables go through a new migration in ``migrations/versions``.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 metadata = MetaData(
@@ -251,9 +262,12 @@ class TaskRow(Base):
     """A goal handed over with ``/task``: worked in the thread of its card (``card_ts``) within
     its budgets. ``state`` is queued, running, done, stopped or failed; ``plan`` is the
     checklist the agent keeps (JSON: ``[{title, status}]``); ``stop_reason`` names the limit or
-    the cancel that stopped it; ``error_reference`` matches the log line of a failure."""
+    the cancel that stopped it; ``error_reference`` matches the log line of a failure.
+    ``stop_requested`` is a Stop or cancel from any process, read before each model request;
+    ``started_at`` is when the work began (the time budget counts from it, across restarts)."""
 
     __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_channel_card_ts", "channel", "card_ts"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     short_id: Mapped[str] = mapped_column(String(12), index=True, unique=True)
@@ -273,6 +287,66 @@ class TaskRow(Base):
     error_reference: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
+    stop_requested: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class TaskSteeringRow(Base):
+    """A reply in a running task's thread, for its next model request (``taken_at`` once the
+    run has it). One row per message: a Slack retry of the same reply adds nothing."""
+
+    __tablename__ = "task_steering"
+    __table_args__ = (UniqueConstraint("task_id", "message_ts", name="uq_task_steering_task_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_id: Mapped[str] = mapped_column(String(40), index=True)
+    user_id: Mapped[str] = mapped_column(String(40))
+    message_ts: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    taken_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class ScheduleRow(Base):
+    """A recurring task (``/task every ...``): ``text`` is the task as asked (options and goal),
+    run in ``channel`` for ``creator`` at each slot of ``rule`` (bot.core.tasks.recurrence) in
+    the time zone ``tz``; spans count from ``anchor_at``. ``next_at`` is the slot to run next;
+    a cancelled schedule keeps its row (``cancelled_at``) and runs no more."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    short_id: Mapped[str] = mapped_column(String(12), index=True, unique=True)
+    team_id: Mapped[str] = mapped_column(String(40), default="")
+    channel: Mapped[str] = mapped_column(String(40), index=True)
+    creator: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    rule: Mapped[str] = mapped_column(String(40))
+    tz: Mapped[str] = mapped_column(String(64))
+    anchor_at: Mapped[float] = mapped_column(Float)
+    next_at: Mapped[float] = mapped_column(Float, index=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    cancelled_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cancelled_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+
+class ScheduleRunRow(Base):
+    """One slot of a schedule, claimed by the process that inserted it first (the primary key
+    is the slot: no second row, so no second run, from any replica). ``state`` is running,
+    done or refused (``note`` says why: not in the channel, a budget over the caps)."""
+
+    __tablename__ = "schedule_runs"
+
+    schedule_id: Mapped[str] = mapped_column(
+        String(40), ForeignKey("schedules.id", ondelete="CASCADE"), primary_key=True
+    )
+    slot: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    """The slot as UTC epoch seconds."""
+    owner: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    claimed_at: Mapped[float] = mapped_column(Float)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 SEARCH_INDEX_OBJECTS = {

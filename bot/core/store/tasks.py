@@ -14,16 +14,16 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.core.events import PlanStep
 from bot.core.store.db import Database
-from bot.core.store.schema import TaskRow
-from bot.core.tasks.model import Budget, Task
+from bot.core.store.schema import TaskRow, TaskSteeringRow
+from bot.core.tasks.model import FINISHED, Budget, Steering, Task
 
 SHORT_ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 SHORT_ID_LENGTH = 6
 
 
-def new_short_id() -> str:
-    """Six characters a person can type back (no 0/o, 1/l/i)."""
-    return "".join(secrets.choice(SHORT_ID_ALPHABET) for _ in range(SHORT_ID_LENGTH))
+def new_short_id(length: int = SHORT_ID_LENGTH) -> str:
+    """Six characters (or ``length``) a person can type back (no 0/o, 1/l/i)."""
+    return "".join(secrets.choice(SHORT_ID_ALPHABET) for _ in range(length))
 
 
 class TaskStore:
@@ -61,6 +61,106 @@ class TaskStore:
                 await session.execute(select(TaskRow).where(TaskRow.short_id == short_id.lower()))
             ).scalar_one_or_none()
         return _task(row) if row is not None else None
+
+    async def by_id(self, task_id: str) -> Task | None:
+        async with self.db.sessions() as session:
+            row = await session.get(TaskRow, task_id)
+        return _task(row) if row is not None else None
+
+    async def in_thread(self, channel: str, thread_ts: str) -> Task | None:
+        """The task working (or waiting, or queued) in the thread of its card ``thread_ts``."""
+        statement = select(TaskRow).where(
+            TaskRow.channel == channel,
+            TaskRow.card_ts == thread_ts,
+            TaskRow.state.not_in(FINISHED),
+        )
+        async with self.db.sessions() as session:
+            row = (await session.execute(statement)).scalars().first()
+        return _task(row) if row is not None else None
+
+    async def unfinished(self) -> list[Task]:
+        """Tasks that were working or waiting for an approval (to pick up after a restart)."""
+        statement = select(TaskRow).where(TaskRow.state.in_(("running", "waiting")))
+        async with self.db.sessions() as session:
+            rows = (await session.execute(statement)).scalars().all()
+        return [_task(row) for row in rows]
+
+    async def begin(self, task_id: str) -> Task | None:
+        """Mark the task working, its start stored once (a resumed task keeps its first);
+        None when it ended meanwhile (cancelled while it waited)."""
+        now = time.time()
+        async with self.db.sessions.begin() as session:
+            row = await session.get(TaskRow, task_id)
+            if row is None or row.state in FINISHED:
+                return None
+            row.state, row.updated_at = "running", now
+            row.started_at = row.started_at or now
+            return _task(row)
+
+    async def request_stop(self, task_id: str, reason: str) -> str | None:
+        """Ask a task to stop at its next step, from any process: a queued one stops at once.
+        Returns its state after (None: it had ended already)."""
+        now = time.time()
+        async with self.db.sessions.begin() as session:
+            queued = await session.execute(
+                update(TaskRow)
+                .where(TaskRow.id == task_id, TaskRow.state == "queued")
+                .values(state="stopped", stop_reason=reason, updated_at=now)
+            )
+            if queued.rowcount:  # type: ignore[attr-defined]
+                return "stopped"
+            await session.execute(  # the first to ask is the one the report names
+                update(TaskRow)
+                .where(
+                    TaskRow.id == task_id,
+                    TaskRow.state.not_in(FINISHED),
+                    TaskRow.stop_requested.is_(None),
+                )
+                .values(stop_requested=reason, updated_at=now)
+            )
+            state = await session.scalar(select(TaskRow.state).where(TaskRow.id == task_id))
+            return None if state is None or state in FINISHED else "stopping"
+
+    async def stop_requested(self, task_id: str) -> str | None:
+        async with self.db.sessions() as session:
+            return await session.scalar(select(TaskRow.stop_requested).where(TaskRow.id == task_id))
+
+    async def steer(self, task_id: str, user: str, message_ts: str, text: str) -> bool:
+        """Keep a reply for the task's next model request; False when it was kept already."""
+        row = TaskSteeringRow(
+            task_id=task_id, user_id=user, message_ts=message_ts, text=text, created_at=time.time()
+        )
+        try:
+            async with self.db.sessions.begin() as session:
+                session.add(row)
+        except IntegrityError:
+            return False
+        return True
+
+    async def steering(self, task_id: str) -> list[Steering]:
+        """Every reply kept for the task, oldest first."""
+        statement = (
+            select(TaskSteeringRow)
+            .where(TaskSteeringRow.task_id == task_id)
+            .order_by(TaskSteeringRow.id)
+        )
+        async with self.db.sessions() as session:
+            rows = (await session.execute(statement)).scalars().all()
+        return [
+            Steering(row.id, row.user_id, row.text, row.message_ts, row.taken_at is not None)
+            for row in rows
+        ]
+
+    async def taken(self, ids: list[int]) -> None:
+        """Note that the run has these replies."""
+        if not ids:
+            return
+        async with self.db.sessions.begin() as session:
+            await session.execute(
+                update(TaskSteeringRow)
+                .where(TaskSteeringRow.id.in_(ids), TaskSteeringRow.taken_at.is_(None))
+                .values(taken_at=time.time())
+            )
 
     async def save(self, task: Task, **changes: Any) -> None:
         """Write ``changes`` (Task field names) to the task and its row."""
@@ -107,6 +207,8 @@ def _values(task: Task, names: set[str] | None) -> dict[str, Any]:
         "error_reference": task.error_reference,
         "created_at": task.created_at,
         "updated_at": task.updated_at,
+        "stop_requested": task.stop_requested,
+        "started_at": task.started_at,
     }
     if names is None:
         return values
@@ -133,4 +235,6 @@ def _task(row: TaskRow) -> Task:
         error_reference=row.error_reference,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        stop_requested=row.stop_requested,
+        started_at=row.started_at,
     )

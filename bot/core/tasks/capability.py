@@ -2,10 +2,14 @@
 
 A pydantic-ai capability on the one agent, acting only on runs whose thread is a live task's
 (:class:`~bot.core.tasks.live.LiveTasks`); every other answer is left as it was. Before each
-model request it checks the task's budgets: a task whose time or tokens are used up, whose cost
-would pass its limit, or that someone cancelled, does not make the request. The run ends there,
+model request it checks the task's budgets and its inbox (the tasks table, so a Stop or a cancel
+from any process counts): a task whose time or tokens are used up, whose cost would pass its
+limit, or that someone stopped, does not make the request. The run ends there,
 at a step boundary, with a partial report that names the limit instead of the model's reply
 (``SkipModelRequest``), so nothing is spent past the budget and the answer ends as any other.
+
+Replies in the task's thread (steering) join the request as user messages the run keeps in its
+history (``RunContext.enqueue``), so the model reads them at its next step.
 
 The token check looks one request ahead: the next request sends all the last one sent, plus
 its response and the tool results since (counted roughly), and grows at least as the last
@@ -23,7 +27,13 @@ from pydantic import BaseModel
 from pydantic_ai import RunContext, Tool, ToolReturn
 from pydantic_ai.capabilities import AbstractCapability
 from pydantic_ai.exceptions import SkipModelRequest
-from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    TextPart,
+    UserPromptPart,
+)
 from pydantic_ai.models import ModelRequestContext
 from pydantic_ai.tools import ToolDefinition
 from pydantic_ai.toolsets import FunctionToolset
@@ -69,19 +79,36 @@ class TaskCapability(AbstractCapability[AnswerDeps]):
         live = self.live.of(ctx.deps.scope)
         if live is None:
             return request_context
-        used = ctx.usage.input_tokens + ctx.usage.output_tokens
-        live.task.tokens_used = used
-        live.task.cost_usd = ctx.deps.answer.serving.cost_usd(
-            ctx.usage.input_tokens, ctx.usage.output_tokens
-        )
-        await live.changed()
-        coming = live.next_request_tokens(ctx.usage.input_tokens, _added(request_context.messages))
+        usage, serving = ctx.usage, ctx.deps.answer.serving
+        cost = serving.cost_usd(usage.input_tokens, usage.output_tokens)
+        used = live.count(usage.input_tokens, usage.output_tokens, cost)
+        if live.inbox is not None and live.stop_reason is None:
+            live.stop_reason = await live.inbox.stop_requested(live.task.id)
+        coming = live.next_request_tokens(usage.input_tokens, _added(request_context.messages))
         reason = live.stop_reason or _limit_reached(live, used, coming)
         if reason is None:
+            await self._take_in(ctx, live)
+            await live.changed()
             return request_context
         live.stop_reason = reason
         await live.changed()
         raise SkipModelRequest(ModelResponse(parts=[TextPart(partial_report(live.task, reason))]))
+
+    async def _take_in(self, ctx: RunContext[AnswerDeps], live: LiveTask) -> None:
+        """Give the run the replies in its thread it does not have yet (they stay in its
+        history: a run resumed after an approval has them; one run again after a crash is
+        given them again)."""
+        if live.inbox is None:
+            return
+        replies = await live.inbox.steering(live.task.id)
+        if not replies:
+            return
+        sent = _user_texts(ctx.messages)
+        for reply in replies:
+            if reply.prompt() not in sent:
+                ctx.enqueue(reply.prompt())
+        await live.inbox.taken([reply.id for reply in replies if not reply.taken])
+        live.taken_in = replies
 
     async def _update_plan(
         self, ctx: RunContext[AnswerDeps], steps: list[PlanStepIn]
@@ -102,6 +129,17 @@ class TaskCapability(AbstractCapability[AnswerDeps]):
     def _plans(self, ctx: RunContext[AnswerDeps]) -> bool:
         """Whether the run is a task's, on a model that can call the plan tool."""
         return ctx.deps.answer.serving.tools and self.live.of(ctx.deps.scope) is not None
+
+
+def _user_texts(messages: list[ModelMessage]) -> set[str]:
+    """The text of every user prompt the run has sent."""
+    return {
+        part.content
+        for message in messages
+        if isinstance(message, ModelRequest)
+        for part in message.parts
+        if isinstance(part, UserPromptPart) and isinstance(part.content, str)
+    }
 
 
 def _added(messages: list[ModelMessage]) -> int:

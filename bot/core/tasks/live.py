@@ -2,8 +2,10 @@
 
 An answer's run knows only its :class:`~bot.core.conversation.Scope`; the task capability
 looks the scope's thread up here to learn whether the run is a task, and which: its budget,
-what it has used, whether someone cancelled it. ``on_change`` tells the Slack side to redraw
-the card (the core knows nothing of Slack).
+what it has used, whether someone asked it to stop. What can come from another process (a
+Stop, ``/task cancel``, a reply that steers it) is read from the task's :class:`TaskInbox`
+(the tasks table) before each model request. ``on_change`` tells the Slack side to redraw the
+card (the core knows nothing of Slack).
 """
 
 from __future__ import annotations
@@ -11,12 +13,24 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bot.core.conversation import Scope
 from bot.core.events import PlanStep
-from bot.core.tasks.model import Task
+from bot.core.tasks.model import Steering, Task
 
 Changed = Callable[["LiveTask"], Awaitable[None]]
+
+
+class TaskInbox(Protocol):
+    """Where a task's stop requests and steering replies wait for its run, whichever process
+    took them in (:class:`~bot.core.store.tasks.TaskStore`)."""
+
+    async def stop_requested(self, task_id: str) -> str | None: ...
+
+    async def steering(self, task_id: str) -> list[Steering]: ...
+
+    async def taken(self, ids: list[int]) -> None: ...
 
 
 @dataclass(slots=True)
@@ -25,14 +39,35 @@ class LiveTask:
 
     task: Task
     on_change: Changed | None = None
-    started: float = field(default_factory=time.monotonic)
+    inbox: TaskInbox | None = None
     stop_reason: str | None = None
     input_tokens: list[int] = field(default_factory=list)
-    """The input tokens of each model request so far (what the provider reported)."""
+    """The input tokens of each model request of the current run (what the provider said)."""
+    base_tokens: int = 0
+    """Tokens of the task's runs before the current one (the part before an approval)."""
+    base_cost: float | None = None
+    taken_in: list[Steering] = field(default_factory=list)
+    """The replies in the thread the run has been given."""
 
     @property
     def elapsed(self) -> float:
-        return time.monotonic() - self.started
+        """Seconds since the work began (its stored start: a restart does not reset it)."""
+        return time.time() - (self.task.started_at or time.time())
+
+    def new_run(self) -> None:
+        """A further run of the task begins (after an approval): what it spends adds to what
+        the runs before it spent."""
+        self.base_tokens, self.base_cost = self.task.tokens_used, self.task.cost_usd
+        self.input_tokens.clear()
+
+    def count(self, input_tokens: int, output_tokens: int, cost_usd: float | None) -> int:
+        """Note the current run's spend so far; the task's tokens in all. A run that starts
+        again after a crash counts up from what was stored, never below it."""
+        used = max(self.task.tokens_used, self.base_tokens + input_tokens + output_tokens)
+        self.task.tokens_used = used
+        if cost_usd is not None:
+            self.task.cost_usd = max(self.task.cost_usd or 0.0, (self.base_cost or 0.0) + cost_usd)
+        return used
 
     def next_request_tokens(self, input_so_far: int, added: int) -> int:
         """The least the next request should cost, given the run's input tokens so far and a
@@ -60,8 +95,9 @@ class LiveTasks:
     def __init__(self) -> None:
         self._by_thread: dict[tuple[str, str], LiveTask] = {}
 
-    def add(self, live: LiveTask) -> None:
-        self._by_thread[(live.task.channel, live.task.card_ts or "")] = live
+    def add(self, live: LiveTask) -> LiveTask:
+        """Register ``live``, or return the task already registered for its thread."""
+        return self._by_thread.setdefault((live.task.channel, live.task.card_ts or ""), live)
 
     def remove(self, live: LiveTask) -> None:
         self._by_thread.pop((live.task.channel, live.task.card_ts or ""), None)

@@ -7,7 +7,8 @@ from typing import Literal
 
 from bot.core.events import PlanStep
 
-TaskState = Literal["queued", "running", "done", "stopped", "failed"]
+TaskState = Literal["queued", "running", "waiting", "done", "stopped", "failed"]
+"""``waiting``: paused for an approval; it goes on after the click."""
 FINISHED: frozenset[str] = frozenset({"done", "stopped", "failed"})
 
 
@@ -40,6 +41,10 @@ class Task:
     error_reference: str | None = None
     created_at: float = 0.0
     updated_at: float = 0.0
+    stop_requested: str | None = None
+    """Who asked it to stop (a Stop click or ``/task cancel``, from any process), until it has."""
+    started_at: float | None = None
+    """When the work began: the time budget counts from here, across restarts."""
 
     @property
     def finished(self) -> bool:
@@ -50,6 +55,21 @@ class Task:
 
     def current_step(self) -> PlanStep | None:
         return next((step for step in self.plan if step.status == "in_progress"), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Steering:
+    """A reply in a running task's thread: it reaches the run at its next model request."""
+
+    id: int
+    user: str
+    text: str
+    message_ts: str
+    taken: bool = False
+
+    def prompt(self) -> str:
+        """How the run is told (the same words each time, so a run that has it can tell)."""
+        return f"<@{self.user}> wrote in the task's thread while you work: {self.text}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ BUILT_IN_TOOL_NAMES = frozenset(
         "search_knowledge",
         "memory",
         "update_plan",
+        "start_task",
         "web_search",
         "web_fetch",
     }

@@ -96,7 +96,8 @@ def workspace_tools(reader: WorkspaceReader) -> list[ToolDef]:
         """Read every message of the current thread, oldest first, with who wrote each and
         when. Use it when the thread matters and you may not have all of it."""
         found = await _refusing(reader.thread(ctx.deps.scope))
-        source = Source(f"Thread in {found.place}", found.link) if found.link else None
+        link = found.link
+        source = Source(f"Thread in {found.place}", link, cited=False) if link else None
         return _listing(f"The thread in {found.place}", found, source)
 
     async def read_channel(

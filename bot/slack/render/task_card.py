@@ -1,19 +1,26 @@
 """The task's card: the channel message whose thread the task works in, redrawn as it goes.
 
-Block Kit (a header line, the checklist, a context line with the budget), since the card is a
-plain message updated with chat.update; the streaming answer in the thread shows the same
-plan through Slack's plan display.
+Block Kit (a header line, the checklist, the replies the run took in, a context line with the
+budget, and a Stop button while it works), since the card is a plain message updated with
+chat.update; the streaming answer in the thread shows the same plan through Slack's plan
+display.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
-from bot.core.tasks.model import Task
+from bot.core.tasks.model import Steering, Task
+
+STOP = "task_stop"
+"""The Stop button's action id; its value is the task's short id."""
+TAKEN_IN_SHOWN = 3
 
 STATE_LABELS = {
     "queued": "⏳ Queued",
     "running": "▶️ Working",
+    "waiting": "⏸️ Waiting for approval",
     "done": "✅ Done",
     "stopped": "⏹️ Stopped",
     "failed": "⚠️ Failed",
@@ -21,8 +28,11 @@ STATE_LABELS = {
 STEP_MARKS = {"pending": "◻️", "in_progress": "▶️", "done": "✅", "skipped": "⏭️"}
 
 
-def card(task: Task, elapsed: float | None = None) -> tuple[str, list[dict]]:
-    """The card's fallback text and blocks; ``elapsed`` seconds of work so far, when known."""
+def card(
+    task: Task, elapsed: float | None = None, taken_in: Sequence[Steering] = ()
+) -> tuple[str, list[dict]]:
+    """The card's fallback text and blocks; ``elapsed`` seconds of work so far, when known;
+    ``taken_in`` the replies in the thread the run has read."""
     state = STATE_LABELS[task.state]
     text = f"Task `{task.short_id}` · {state}: {task.goal}"
     blocks: list[dict] = [
@@ -33,10 +43,32 @@ def card(task: Task, elapsed: float | None = None) -> tuple[str, list[dict]]:
     ]
     if task.plan:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": checklist(task)}})
+    if taken_in:
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": steering(taken_in)}]}
+        )
     blocks.append(
         {"type": "context", "elements": [{"type": "mrkdwn", "text": status(task, elapsed)}]}
     )
+    if not task.finished:
+        stop = {
+            "type": "button",
+            "action_id": STOP,
+            "value": task.short_id,
+            "style": "danger",
+            "text": {"type": "plain_text", "text": "Stop"},
+        }
+        blocks.append({"type": "actions", "block_id": "task_actions", "elements": [stop]})
     return text, blocks
+
+
+def steering(taken_in: Sequence[Steering]) -> str:
+    """A line per reply the run took in (the latest few)."""
+    lines = []
+    for reply in taken_in[-TAKEN_IN_SHOWN:]:
+        said = reply.text if len(reply.text) <= 80 else reply.text[:79] + "…"
+        lines.append(f"📨 Taken in: <@{reply.user}> “{said}”")
+    return "\n".join(lines)
 
 
 def checklist(task: Task) -> str:
@@ -59,6 +91,8 @@ def status(task: Task, elapsed: float | None = None) -> str:
         parts.append(f"{dollars(spent)} of {dollars(budget.cost_usd)}")
     if task.state == "stopped" and task.stop_reason:
         parts.append(f"stopped: {task.stop_reason}")
+    elif task.stop_requested and not task.finished:
+        parts.append(f"stopping: {task.stop_requested}")
     if task.state == "failed" and task.error_reference:
         parts.append(f"ref `{task.error_reference}`")
     return " · ".join(parts)

@@ -15,6 +15,7 @@ writer takes it (once a second or so), never concatenated per token.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, assert_never
 
@@ -79,7 +80,7 @@ class Step:
         }
         if self.output:
             chunk["output"] = self.output
-        linked = [s for s in self.sources if s.url]
+        linked = [s for s in one_per_address(self.sources) if s.url]
         if linked:
             chunk["sources"] = [{"type": "url", "url": s.url, "text": s.title} for s in linked]
         return chunk
@@ -89,10 +90,20 @@ class Step:
         text = f"{_MARKS[self.state]} {self.title}"
         if self.output:
             text += f" — {self.output}"
-        links = [f"[{s.title or s.url}]({s.url})" for s in self.sources if s.url]
+        linked = [s for s in one_per_address(self.sources) if s.url]
+        links = [f"[{s.title or s.url}]({s.url})" for s in linked]
         if links:
             text += " · " + ", ".join(links)
         return text
+
+
+def one_per_address(sources: Iterable[Source]) -> list[Source]:
+    """``sources`` in order, one per address, named as first seen: sections of one document
+    share its address when its headings have no anchors, and one link to it says it all."""
+    kept: dict[tuple[str, str], Source] = {}
+    for source in sources:
+        kept.setdefault(("url", source.url) if source.url else ("title", source.title), source)
+    return list(kept.values())
 
 
 def _cited(source: Source) -> str:
@@ -318,11 +329,12 @@ class AnswerView:
         return [*self.sources_line(), *footer]
 
     def sources_line(self) -> list[dict]:
-        """The "Sources: …" line under the answer: what its steps drew on, linked where the
-        source has a link."""
-        if not self.sources:
+        """The "Sources: …" line under the answer: what its steps drew on, once per address,
+        linked where the source has a link; the thread the answer is in is left out."""
+        shown = one_per_address(source for source in self.sources if source.cited)
+        if not shown:
             return []
-        cited = [_cited(source) for source in list(self.sources)[:MAX_SOURCES]]
+        cited = [_cited(source) for source in shown[:MAX_SOURCES]]
         text = "Sources: " + ", ".join(cited)
         return [{"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}]
 
