@@ -72,8 +72,9 @@ def _stop_button(card: dict) -> list[str]:
     ]
 
 
-@BOTH_WAYS
-async def test_stop_on_the_card_ends_the_task_at_the_next_step(stack) -> None:
+async def task_held_at_its_second_request(stack) -> tuple[asyncio.Event, str]:
+    """A three-step task whose second model request is held until the returned event is set;
+    returned once that request has arrived, with the task's short id."""
     go_on = asyncio.Event()
     stack.model.script(
         plan("in_progress", "pending", "pending"),
@@ -82,6 +83,12 @@ async def test_stop_on_the_card_ends_the_task_at_the_next_step(stack) -> None:
     )
     short_id = await start_task(stack, "summarise this week's incidents")
     await stack.sandbox.wait_for(lambda: len(stack.model.requests) >= 2 or None, 10)
+    return go_on, short_id
+
+
+@BOTH_WAYS
+async def test_stop_on_the_card_ends_the_task_at_the_next_step(stack) -> None:
+    go_on, short_id = await task_held_at_its_second_request(stack)
     card = card_of(stack.sandbox, short_id)
     assert _stop_button(card) == [STOP]
 
@@ -109,14 +116,7 @@ async def test_stop_on_the_card_ends_the_task_at_the_next_step(stack) -> None:
 
 
 async def test_slacks_stop_of_the_streaming_answer_stops_the_task(stack) -> None:
-    go_on = asyncio.Event()
-    stack.model.script(
-        plan("in_progress", "pending", "pending"),
-        held_until(go_on, plan("done", "in_progress", "pending")),
-        *THREE_STEPS[2:],
-    )
-    short_id = await start_task(stack, "summarise this week's incidents")
-    await stack.sandbox.wait_for(lambda: len(stack.model.requests) >= 2 or None, 10)
+    go_on, short_id = await task_held_at_its_second_request(stack)
     card = card_of(stack.sandbox, short_id)
     [streaming] = stack.sandbox.replies("general", card["ts"], from_bot=True)
     channel = stack.sandbox.channels()
@@ -146,14 +146,7 @@ async def test_slacks_stop_of_the_streaming_answer_stops_the_task(stack) -> None
 
 @BOTH_WAYS
 async def test_a_cancel_stored_by_another_process_reaches_the_run(stack) -> None:
-    go_on = asyncio.Event()
-    stack.model.script(
-        plan("in_progress", "pending", "pending"),
-        held_until(go_on, plan("done", "in_progress", "pending")),
-        *THREE_STEPS[2:],
-    )
-    short_id = await start_task(stack, "summarise this week's incidents")
-    await stack.sandbox.wait_for(lambda: len(stack.model.requests) >= 2 or None, 10)
+    go_on, short_id = await task_held_at_its_second_request(stack)
     elsewhere = TaskStore(stack.runtime.db)  # what another replica's /task cancel writes
     task = await elsewhere.get(short_id)
     assert await elsewhere.request_stop(task.id, "cancelled by <@U0BOB>") == "stopping"
@@ -168,14 +161,7 @@ async def test_a_cancel_stored_by_another_process_reaches_the_run(stack) -> None
 
 @BOTH_WAYS
 async def test_a_reply_in_the_thread_steers_the_task(stack) -> None:
-    go_on = asyncio.Event()
-    stack.model.script(
-        plan("in_progress", "pending", "pending"),
-        held_until(go_on, plan("done", "in_progress", "pending")),
-        *THREE_STEPS[2:],
-    )
-    short_id = await start_task(stack, "summarise this week's incidents")
-    await stack.sandbox.wait_for(lambda: len(stack.model.requests) >= 2 or None, 10)
+    go_on, short_id = await task_held_at_its_second_request(stack)
     card = card_of(stack.sandbox, short_id)
     stack.sandbox.post_message("bob", "general", "Focus on the database outage", card["ts"])
     bot = stack.sandbox.bot_user_id
