@@ -193,45 +193,52 @@ async def killed_mid_answers(deployed: Deployment, count: int) -> list[dict]:
     else:
         raise AssertionError("worker-1 never showed an answer")
     deployed.kill("worker-1")
-    left = await deployed.sessions(executor_id="worker-1", status="PENDING")
-    assert left, "the kill left worker-1 with no session running"
+    assert await deployed.sessions(executor_id="worker-1", status="PENDING"), (
+        "the kill left worker-1 with no session running"
+    )
     return posted
 
 
 @contextlib.asynccontextmanager
-async def worker_1_killed(sandbox, model, tmp_path) -> AsyncIterator[tuple[Deployment, list]]:
-    """One replica and two workers; six slow mentions, worker-1 killed mid-answers."""
+async def worker_1_killed(sandbox, model, tmp_path) -> AsyncIterator[tuple[Deployment, list[dict], set[str]]]:
+    """One replica and worker-1 alone (so the sessions it takes are certain); six slow
+    mentions, worker-1 killed mid-answers. Yields the deployment, the six posted mentions and
+    the ids of the sessions worker-1 left running."""
     model.default = Text(SLOW_ANSWER, delay=0.05)
     async with deployment(sandbox, model, tmp_path) as deployed:
         await deployed.work("worker-1")  # alone: it creates DBOS's tables (see the class)
-        await asyncio.gather(deployed.serve(1), deployed.work("worker-2"))
-        yield deployed, await killed_mid_answers(deployed, 6)
+        await deployed.serve(1)
+        posted = await killed_mid_answers(deployed, 6)
+        left = {
+            row["workflow_uuid"]
+            for row in await deployed.sessions(executor_id="worker-1", status="PENDING")
+        }
+        yield deployed, posted, left
 
 
 async def test_a_killed_worker_finishes_its_sessions_when_it_restarts(
     sandbox, model, tmp_path
 ) -> None:
-    async with worker_1_killed(sandbox, model, tmp_path) as (deployed, posted):
+    async with worker_1_killed(sandbox, model, tmp_path) as (deployed, posted, left):
         await deployed.work("worker-1")  # the same executor id: it resumes what it left
-        await deployed.answered(posted, SLOW_ANSWER, within=120)
-        await deployed.finished_sessions(6)
+        await deployed.answered(posted, SLOW_ANSWER, within=180)
+        sessions = await deployed.finished_sessions(6)
+        assert {s["executor_id"] for s in sessions if s["workflow_uuid"] in left} == {"worker-1"}
 
 
 async def test_recover_hands_a_dead_workers_sessions_to_the_other(sandbox, model, tmp_path) -> None:
-    async with worker_1_killed(sandbox, model, tmp_path) as (deployed, posted):
-        left = {
-            row["workflow_uuid"]
-            for row in await deployed.sessions(executor_id="worker-1", status="PENDING")
-        }
+    async with worker_1_killed(sandbox, model, tmp_path) as (deployed, posted, left):
+        await deployed.work("worker-2")
         status, said = await teammate("recover", "worker-1", env=deployed.env, cwd=tmp_path)
         assert status == 0, said
         assert said.startswith(f"worker-1: {len(left)} run"), said
-        await deployed.answered(posted, SLOW_ANSWER, within=120)
+        await deployed.answered(posted, SLOW_ANSWER, within=180)
         sessions = await deployed.finished_sessions(6)
         # worker-1 never came back: what it had left ran on worker-2, still on the sessions
         # queue (where the workspace's limit holds).
         taken = [s for s in sessions if s["workflow_uuid"] in left]
-        assert taken and {s["executor_id"] for s in taken} <= {"worker-2"}
+        assert len(taken) == len(left)
+        assert {s["executor_id"] for s in taken} == {"worker-2"}
         assert {s["queue_name"] for s in taken} == {"teammate.sessions"}
 
 
