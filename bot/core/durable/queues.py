@@ -13,20 +13,27 @@ Two ways in, one per kind of process:
 - a process that runs sessions (a worker, or one that does everything) enqueues through its
   launched DBOS (:class:`RunningQueue`); its queue thread takes sessions off the queue too;
 - a process that only acknowledges (`teammate serve` with ``TEAMMATE_SESSIONS=workers``)
-  enqueues through a ``DBOSClient`` (:class:`ClientQueue`), which runs no workflow: no
-  recovery, queue or scheduler threads of DBOS's compete with the acknowledgements.
+  enqueues as a DBOS client does (:class:`ClientQueue`) and runs no workflow: no recovery,
+  queue or scheduler threads of DBOS's compete with the acknowledgements.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from dbos import DBOS, DBOSClient, EnqueueOptions, SetEnqueueOptions, SetWorkflowID
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.core.batches import Batches
 from bot.core.durable.engine import APP_NAME, SCHEMA, release, system_database_url
+from bot.core.store.db import Database
+
+log = logging.getLogger("teammate.core.durable.queues")
 
 SESSIONS_QUEUE = "teammate.sessions"
 POLL_SECONDS = 0.2
@@ -114,15 +121,22 @@ class RunningQueue:
 
 
 class ClientQueue:
-    """The queue seen from a process that runs no sessions: DBOS's tables are created (or
-    brought up to date) and the queue registered at :meth:`open`, so this process can start
-    before any worker has."""
+    """The queue seen from a process that runs no sessions. At :meth:`open` DBOS's tables are
+    created (or brought up to date) and the queue registered, so this process can start
+    before any worker has. Sessions are queued with the product's own connection pool (DBOS's
+    tables are in the same database), through DBOS's ``enqueue_in_transaction``: those asked
+    for while a write waits go in one transaction (:class:`bot.core.batches.Batches`), on the
+    event loop, where ``DBOSClient.enqueue_async`` would take a thread, a pool check and a
+    transaction for each."""
 
-    def __init__(self, database_url: str, per_workspace: int) -> None:
-        self.url = system_database_url(database_url)
+    def __init__(self, db: Database, per_workspace: int) -> None:
+        self.db = db
+        self.url = system_database_url(db.url)
         self.per_workspace = per_workspace
         self.version = release()
         self._client: DBOSClient | None = None
+        self._enqueues: Batches[AsyncConnection, tuple[EnqueueOptions, tuple[Any, ...]], None]
+        self._enqueues = Batches(db.engine.begin, self._insert)
 
     async def open(self) -> None:
         await asyncio.to_thread(DBOS.migrate, self.url, schema=SCHEMA)
@@ -131,6 +145,7 @@ class ClientQueue:
             system_database_url=self.url,
             dbos_system_schema=SCHEMA,
             application_name=APP_NAME,
+            system_database_pool_size=1,  # registering the queue; sessions go in through ours
         )
         await self._client.register_queue_async(SESSIONS_QUEUE, **_limits(self.per_workspace))
 
@@ -146,7 +161,24 @@ class ClientQueue:
             "app_version": self.version,
             "queue_partition_key": _partition(workspace),
         }
-        await self._client.enqueue_async(options, *args)
+        try:
+            await self._enqueues.put((options, args))
+        except Exception:  # noqa: BLE001 - one bad session must not fail the rest of its batch
+            log.warning("queueing %s with others failed; queueing it alone", workflow_id)
+            await self._client.enqueue_async(options, *args)
+
+    async def _insert(
+        self, connection: AsyncConnection, batch: list[tuple[EnqueueOptions, tuple[Any, ...]]]
+    ) -> list[None]:
+        client = self._client
+        assert client is not None
+
+        def insert_all(sync_connection: Connection) -> None:
+            for options, args in batch:
+                client.enqueue_in_transaction(sync_connection, options, *args)
+
+        await connection.run_sync(insert_all)
+        return [None] * len(batch)
 
     async def close(self) -> None:
         if self._client is not None:
