@@ -9,9 +9,11 @@ Bolt app that only acks and then to that pair, in the same run. The worker share
 machine's two cores with the acknowledging process, PostgreSQL, the world and the load
 generator.
 
-CPU per answer: the acknowledging process's CPU seconds over the requests it took, and the
-worker's over the answers it finished in the same window (the rest stay queued and are cut off
-at the end: at 100 a second the worker runs behind on two shared cores).
+CPU per answer: the acknowledging process's CPU seconds over the requests it took (beside the
+bare app's, same run), and the worker's over the answers it finished in the same window (the
+rest stay queued and are cut off at the end: at 100 a second the worker runs behind on two
+shared cores), less what the worker burns idle (DBOS's threads polling the queue and the
+database), measured just before the load.
 
     python -m bench.ack_workers                # the target's 100 requests a second
     python -m bench.ack_workers --rate 20
@@ -35,6 +37,7 @@ from bot.testkit.databases import fresh_postgres
 from bot.testkit.processes import free_port, until_ready
 
 WORKER_LOG = "worker.log"
+IDLE_SECONDS = 3.0
 WORKER_NICE = int(os.environ.get("BENCH_WORKER_NICE", "0"))
 """BENCH_WORKER_NICE=10 runs the worker at a lower CPU priority, as if it had a machine of its
 own (workers scale out on other hosts): then the acks do not queue behind its answers."""
@@ -58,6 +61,9 @@ class WorkersRun(Run):
     def __init__(self, seconds: float, rate: float) -> None:
         super().__init__(seconds, rate)
         self.worker_cpu: dict[str, float] = {}
+        self.worker_idle: dict[str, float] = {}
+        """CPU seconds a second the worker uses with nothing to do."""
+        self.window: dict[str, float] = {}
 
     async def teammate(self, kind: str, world: Child) -> None:
         async with fresh_postgres(prefix="teammate_bench") as (db, unreachable):
@@ -105,8 +111,12 @@ class WorkersRun(Run):
         self, kind: str, world: Child, server: Child, worker: subprocess.Popen[bytes], url: str
     ) -> None:
         before = (await world.ask("stats"))["answers_finished"]
+        idle = cpu_seconds(worker.pid)
+        await asyncio.sleep(IDLE_SECONDS)
+        self.worker_idle[kind] = (cpu_seconds(worker.pid) - idle) / IDLE_SECONDS
         await server.ask("report")
         worker_cpu = cpu_seconds(worker.pid)
+        window_start = time.monotonic()
         self.samples["teammate", kind] = await self.load(url, kind)
         self.server["teammate", kind] = await server.ask("report")
         started = time.monotonic()
@@ -117,20 +127,24 @@ class WorkersRun(Run):
                 break
             await asyncio.sleep(0.25)
         self.worker_cpu[kind] = cpu_seconds(worker.pid) - worker_cpu
+        self.window[kind] = time.monotonic() - window_start
         self.answers[kind] = (await world.ask("stats"))["answers_finished"] - before
 
     def notes(self) -> list[str]:
         notes = super().notes()
         for kind, (label, _) in KINDS.items():
             acked = self.server["teammate", kind]["cpu_seconds"]
-            worked = self.worker_cpu[kind]
+            bare = self.server["bare", kind]["cpu_seconds"]
+            worked, idle = self.worker_cpu[kind], self.worker_idle[kind] * self.window[kind]
             answers = self.answers.get(kind, 0)
-            per_answer = f"{worked / answers * 1000:.0f} ms" if answers else "n/a"
+            per_answer = f"{(worked - idle) / answers * 1000:.0f} ms" if answers else "n/a"
             notes.append(
                 f"CPU, {label}: acknowledging process {acked / self.count * 1000:.1f} ms per "
-                f"request ({acked:.1f} s for {self.count}, while the load ran); worker "
-                f"{per_answer} per finished answer ({worked:.1f} s for {answers} answers, "
-                "load and drain)"
+                f"request ({acked:.1f} s for {self.count}, while the load ran; the bare app "
+                f"{bare / self.count * 1000:.1f} ms); worker {per_answer} per finished answer "
+                f"({worked:.1f} s in {self.window[kind]:.0f} s for {answers} answers, load and "
+                f"drain, less {idle:.1f} s idle: it uses {self.worker_idle[kind] * 1000:.0f} ms "
+                "a second with nothing to do)"
             )
         return notes
 

@@ -265,7 +265,7 @@ class Runtime:
         desk.start(client)
         await mcp.start()
         await retention.start()
-        durable, sessions = await _durable_answers(settings, db, services, client, role)
+        durable, sessions = await _durable_answers(settings, services, client, role)
         _tune_garbage_collector()
         log.info("ready as %s in %s", auth.get("user"), identity.team_name)
         runtime = cls(
@@ -343,7 +343,7 @@ def _schedules(
 
 
 async def _durable_answers(
-    settings: Settings, db: Database, services: Services, client: AsyncWebClient, role: Role
+    settings: Settings, services: Services, client: AsyncWebClient, role: Role
 ) -> tuple[DurableEngine | None, SessionQueue | None]:
     """With TEAMMATE_DURABLE_ANSWERS (always, for workers and the processes that feed them),
     answers run as workflows. Launching the engine resumes the ones this executor left
@@ -357,7 +357,7 @@ async def _durable_answers(
 
     url, limit = settings.resolved_database_url, settings.workspace_sessions
     if role == "ack":
-        fed = queues.ClientQueue(db, limit)
+        fed = queues.ClientQueue(url, limit)
         await fed.open()
         queues.install(fed)
         services.durable = DurableAnswers(

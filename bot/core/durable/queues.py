@@ -25,19 +25,18 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
+import sqlalchemy as sa
 from dbos import DBOS, DBOSClient, EnqueueOptions, SetEnqueueOptions, SetWorkflowID
-from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.batches import Batches
 from bot.core.durable.engine import APP_NAME, SCHEMA, release, system_database_url
-from bot.core.store.db import Database
 
 log = logging.getLogger("teammate.core.durable.queues")
 
 SESSIONS_QUEUE = "teammate.sessions"
 POLL_SECONDS = 0.2
 """How often a worker looks for sessions: the most a session waits on an idle queue."""
+_RECYCLE_SECONDS = 1800  # connections a database proxy may cut after idling are replaced
 NO_WORKSPACE = "-"
 """The partition of sessions without a workspace (every enqueue on it must name one)."""
 
@@ -123,29 +122,35 @@ class RunningQueue:
 class ClientQueue:
     """The queue seen from a process that runs no sessions. At :meth:`open` DBOS's tables are
     created (or brought up to date) and the queue registered, so this process can start
-    before any worker has. Sessions are queued with the product's own connection pool (DBOS's
-    tables are in the same database), through DBOS's ``enqueue_in_transaction``: those asked
-    for while a write waits go in one transaction (:class:`bot.core.batches.Batches`), on the
-    event loop, where ``DBOSClient.enqueue_async`` would take a thread, a pool check and a
-    transaction for each."""
+    before any worker has. Sessions asked for while a write runs go in one transaction
+    (:class:`bot.core.batches.Batches`) through DBOS's ``enqueue_in_transaction``, on the
+    client's own psycopg engine in a thread: DBOS runs its inserts there as statements it
+    compiled once, where ``DBOSClient.enqueue_async`` would take a thread, a pool check and a
+    transaction for each session and a connection of the product's driver (asyncpg) would
+    compile both inserts again for each."""
 
-    def __init__(self, db: Database, per_workspace: int) -> None:
-        self.db = db
-        self.url = system_database_url(db.url)
+    def __init__(self, database_url: str, per_workspace: int) -> None:
+        self.url = system_database_url(database_url)
         self.per_workspace = per_workspace
         self.version = release()
+        self._engine: sa.Engine | None = None
         self._client: DBOSClient | None = None
-        self._enqueues: Batches[AsyncConnection, tuple[EnqueueOptions, tuple[Any, ...]], None]
-        self._enqueues = Batches(db.engine.begin, self._insert)
+        self._enqueues: Batches[None, tuple[EnqueueOptions, tuple[Any, ...]], None]
+        self._enqueues = Batches(contextlib.nullcontext, self._insert)
 
     async def open(self) -> None:
         await asyncio.to_thread(DBOS.migrate, self.url, schema=SCHEMA)
+        self._engine = sa.create_engine(
+            self.url.replace("postgresql://", "postgresql+psycopg://", 1),
+            pool_size=2,
+            max_overflow=0,
+            pool_recycle=_RECYCLE_SECONDS,
+        )
         self._client = await asyncio.to_thread(
             DBOSClient,
-            system_database_url=self.url,
+            system_database_engine=self._engine,
             dbos_system_schema=SCHEMA,
             application_name=APP_NAME,
-            system_database_pool_size=1,  # registering the queue; sessions go in through ours
         )
         await self._client.register_queue_async(SESSIONS_QUEUE, **_limits(self.per_workspace))
 
@@ -168,16 +173,17 @@ class ClientQueue:
             await self._client.enqueue_async(options, *args)
 
     async def _insert(
-        self, connection: AsyncConnection, batch: list[tuple[EnqueueOptions, tuple[Any, ...]]]
+        self, _: None, batch: list[tuple[EnqueueOptions, tuple[Any, ...]]]
     ) -> list[None]:
-        client = self._client
-        assert client is not None
+        client, engine = self._client, self._engine
+        assert client is not None and engine is not None
 
-        def insert_all(sync_connection: Connection) -> None:
-            for options, args in batch:
-                client.enqueue_in_transaction(sync_connection, options, *args)
+        def insert_all() -> None:
+            with engine.begin() as connection:
+                for options, args in batch:
+                    client.enqueue_in_transaction(connection, options, *args)
 
-        await connection.run_sync(insert_all)
+        await asyncio.to_thread(insert_all)
         return [None] * len(batch)
 
     async def close(self) -> None:
@@ -185,3 +191,6 @@ class ClientQueue:
             client, self._client = self._client, None
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(client.destroy)
+        if self._engine is not None:
+            engine, self._engine = self._engine, None
+            await asyncio.to_thread(engine.dispose)
