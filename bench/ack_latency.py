@@ -148,8 +148,10 @@ class Run:
                     ratio <= RATIO_TARGET,
                 ),
             ]
-        title = f"Ack latency at {self.rate:g} requests/s"
-        return Result(title, self.method(), rows, self.notes())
+        return Result(self.title(), self.method(), rows, self.notes())
+
+    def title(self) -> str:
+        return f"Ack latency at {self.rate:g} requests/s"
 
     def notes(self) -> list[str]:
         notes = []
@@ -230,21 +232,23 @@ def _figures(samples: list[Sample]) -> str:
     return f"p50 {shown(50)} · p99 {shown(99)} · max {shown(100)}"
 
 
-async def run(seconds: float = SECONDS, rate: float = RATE) -> Result:
+async def run(seconds: float = SECONDS, rate: float = RATE, kind: type[Run] = Run) -> Result:
     started = time.monotonic()
-    benchmark = Run(seconds, rate)
+    benchmark = kind(seconds, rate)
     await benchmark.measure()
     result = benchmark.result()
     result.seconds = time.monotonic() - started
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Ack latency under a steady request rate.")
+def main(
+    kind: type[Run] = Run, description: str = "Ack latency under a steady request rate."
+) -> None:
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--rate", type=float, default=RATE, help="requests a second")
     parser.add_argument("--seconds", type=float, default=SECONDS, help="measured seconds a kind")
     args = parser.parse_args()
-    print(to_text(asyncio.run(run(args.seconds, args.rate))))
+    print(to_text(asyncio.run(run(args.seconds, args.rate, kind))))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,11 @@ It is the floor: what Bolt and aiohttp cost on this machine before any product c
 fake model, so everything after each ack (claims, thread reads, model calls, streaming) runs
 in the same process and event loop as the acks being timed.
 
-Both log as production does (INFO, one line per record), to a file rather than the console.
+`ack` (bench.ack_workers): the product acknowledging and enqueueing only
+(TEAMMATE_SESSIONS=workers on PostgreSQL), with `worker_main` running the answers in another
+process.
+
+All log as production does (INFO, one line per record), to a file rather than the console.
 Asked for a "report", a server says how much CPU it used, how late its event loop ran (a probe
 that sleeps 10 ms at a time and notes the overshoot), how busy Teammate's database connection
 pool was, and how many warnings and errors it logged: the evidence for why an ack was slow.
@@ -21,6 +25,7 @@ import logging
 import sys
 import time
 from collections import Counter
+from collections.abc import Coroutine
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -78,32 +83,42 @@ def teammate_settings(world: dict[str, Any], data_dir: Path, **extra: Any) -> Se
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-def server_main(conn: Connection, kind: str, world: dict[str, Any], workdir: str) -> None:
-    """Serve ``kind`` ("bare" or "teammate"); state and log go in ``workdir`` (the parent's)."""
-    asyncio.run(_serve(conn, kind, world, Path(workdir)))
+def server_main(
+    conn: Connection,
+    kind: str,
+    world: dict[str, Any],
+    workdir: str,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Serve ``kind`` ("bare", "teammate" or "ack"); state and log go in ``workdir`` (the
+    parent's); ``extra`` settings join Teammate's."""
+    path = Path(workdir)
+    asyncio.run(_logged(path, _serve_logged(conn, kind, world, path, extra or {})))
 
 
-async def _serve(conn: Connection, kind: str, world: dict[str, Any], workdir: Path) -> None:
+async def _logged(workdir: Path, body: Coroutine[Any, Any, None]) -> None:
     log_path = workdir / "server.log"
     with log_path.open("w", encoding="utf-8") as log_file:
         sys.stderr = log_file
         logs.configure("INFO")
         try:
-            await _serve_logged(conn, kind, world, workdir, log_path)
+            await body
         finally:
             logging.getLogger().handlers.clear()
             sys.stderr = sys.__stderr__
 
 
 async def _serve_logged(
-    conn: Connection, kind: str, world: dict[str, Any], workdir: Path, log_path: Path
+    conn: Connection, kind: str, world: dict[str, Any], workdir: Path, extra: dict[str, Any]
 ) -> None:
+    log_path = workdir / "server.log"
     pool = None
     try:
         if kind == "bare":
             web_app = bare_app(world)
         else:
-            runtime = await Runtime.start(teammate_settings(world, workdir))
+            settings = teammate_settings(world, workdir, **extra)
+            runtime = await Runtime.start(settings, role="ack" if kind == "ack" else "all")
             web_app = build_web_app(runtime)
             pool = runtime.db.engine.sync_engine.pool
         runner = web.AppRunner(web_app, access_log=None)

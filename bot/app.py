@@ -12,7 +12,7 @@ import os
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import aiohttp
 import yaml
@@ -68,10 +68,21 @@ from bot.slack.workspace import SlackWorkspace
 
 if TYPE_CHECKING:
     from bot.core.durable import DurableEngine
+    from bot.core.durable.queues import SessionQueue
 
 log = logging.getLogger("teammate.app")
 
 DRAIN_SECONDS = 25.0
+
+Role = Literal["all", "ack", "worker"]
+"""What a process does with the sessions: acknowledges and runs them (``all``: `serve`, `run`
+and `dev` by default), acknowledges and enqueues them for workers (``ack``: `serve` with
+TEAMMATE_SESSIONS=workers), or runs what the queue holds (``worker``: `teammate worker`)."""
+
+
+def role_of(settings: Settings) -> Role:
+    """The role of a `serve` or `run` process under ``settings``."""
+    return "ack" if settings.sessions == "workers" else "all"
 
 
 def core_config(settings: Settings, local_model_url: str | None = None) -> CoreConfig:
@@ -168,6 +179,7 @@ class Runtime:
     mcp: McpServers = field(default_factory=McpServers)
     retention: Retention = field(default_factory=lambda: Retention({}))
     durable: DurableEngine | None = None
+    sessions: SessionQueue | None = None
     scheduler: Scheduler | None = None
 
     @property
@@ -175,8 +187,11 @@ class Runtime:
         return self.services.tracker
 
     @classmethod
-    async def start(cls, settings: Settings, tools: Sequence[ToolDef] = ()) -> Runtime:
-        """The running application; ``tools`` join the built-in ones (a benchmark's no-op)."""
+    async def start(
+        cls, settings: Settings, tools: Sequence[ToolDef] = (), *, role: Role = "all"
+    ) -> Runtime:
+        """The running application; ``tools`` join the built-in ones (a benchmark's no-op).
+        ``role`` says who runs the sessions (see :data:`Role`)."""
         mcp = load_mcp(settings)
         db = Database(settings.resolved_database_url)
         await db.migrate()
@@ -250,11 +265,21 @@ class Runtime:
         desk.start(client)
         await mcp.start()
         await retention.start()
-        durable = await _durable_answers(settings, services, client)
+        durable, sessions = await _durable_answers(settings, services, client, role)
         _tune_garbage_collector()
         log.info("ready as %s in %s", auth.get("user"), identity.team_name)
         runtime = cls(
-            app, services, db, agent, session, signing_secret, local_model, mcp, retention, durable
+            app,
+            services,
+            db,
+            agent,
+            session,
+            signing_secret,
+            local_model,
+            mcp,
+            retention,
+            durable,
+            sessions,
         )
         runtime.scheduler = _schedules(settings, db, services, admins, client)
         return runtime
@@ -266,6 +291,8 @@ class Runtime:
             log.warning("stopped with %d answers still running", self.tracker.active)
         if self.durable is not None:
             await self.durable.stop()
+        if self.sessions is not None:
+            await self.sessions.close()
         if self.services.approvals is not None:
             await self.services.approvals.stop()
         await self.services.claims.close()
@@ -316,17 +343,33 @@ def _schedules(
 
 
 async def _durable_answers(
-    settings: Settings, services: Services, client: AsyncWebClient
-) -> DurableEngine | None:
-    """With TEAMMATE_DURABLE_ANSWERS, answers run as workflows; launching the engine resumes
-    the ones this executor left running, so everything they use is built before it. DBOS is
-    imported only then (it adds about 12 MiB to a process at rest)."""
-    if not settings.durable_answers:
-        return None
-    from bot.core.durable import DurableEngine
+    settings: Settings, services: Services, client: AsyncWebClient, role: Role
+) -> tuple[DurableEngine | None, SessionQueue | None]:
+    """With TEAMMATE_DURABLE_ANSWERS (always, for workers and the processes that feed them),
+    answers run as workflows. Launching the engine resumes the ones this executor left
+    running, so everything they use is built before it; a process that only acknowledges
+    launches none and enqueues through a client. DBOS is imported only then (it adds about
+    12 MiB to a process at rest)."""
+    if role == "all" and not settings.durable_answers:
+        return None, None
+    from bot.core.durable import DurableEngine, queues
     from bot.slack.durable_answers import DurableAnswers
 
-    engine = DurableEngine(settings.resolved_database_url, settings.executor_id)
+    url, limit = settings.resolved_database_url, settings.workspace_sessions
+    if role == "ack":
+        fed = queues.ClientQueue(url, limit)
+        await fed.open()
+        queues.install(fed)
+        services.durable = DurableAnswers(
+            services.responder,
+            services.claims,
+            client,
+            services.tracker,
+            tell_something_went_wrong,
+            workers=fed,
+        )
+        return None, fed
+    engine = DurableEngine(url, settings.executor_id)
     services.durable = DurableAnswers(
         services.responder, services.claims, client, services.tracker, tell_something_went_wrong
     )
@@ -347,7 +390,11 @@ async def _durable_answers(
         desk.durable.install()
     await engine.migrate()
     engine.launch()
-    return engine
+    running = queues.RunningQueue(limit)
+    if role == "worker":
+        await running.open()  # registered, the queue is polled from now on
+    queues.install(running)
+    return engine, running
 
 
 def _memory_desk(agent: AgentService, responder: Responder, admins: Admins) -> MemoryDesk | None:

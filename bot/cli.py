@@ -1,5 +1,5 @@
-"""`teammate run | serve | dev | doctor | manifest | knowledge | recover` — the one entry
-point (also `python -m bot`).
+"""`teammate run | serve | worker | dev | doctor | manifest | knowledge | recover` — the one
+entry point (also `python -m bot`).
 
 Whatever stops a start (a missing or wrong setting, a refused token, an unreachable Slack, the
 embedded model not installed) ends it with one line that says what to fix, and exit status 2.
@@ -22,7 +22,7 @@ from bot.core.local_model import LocalModelError
 from bot.settings import Mode, Settings, SettingsProblem, load_settings
 
 log = logging.getLogger("teammate.cli")
-SLACK_MODES: dict[str, Mode] = {"serve": "http", "run": "socket"}
+SLACK_MODES: dict[str, Mode] = {"serve": "http", "run": "socket", "worker": "worker"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         mode = SLACK_MODES.get(args.command)
         if mode:
             settings.require_slack(mode)
+            _require_sessions_database(settings, args.command)
         if args.command != "doctor":  # doctor reports a bad file as a failed check
             _require_mcp_config(settings)
         settings, choice = asyncio.run(with_chosen_model(settings))
@@ -61,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         log.info("answering with %s (%s)", choice.ref, choice.reason)
         if args.command == "serve":
             return _serve(settings, args.host, args.port)
+        if args.command == "worker":
+            from bot.worker import run_worker
+
+            return asyncio.run(run_worker(settings, args.host, args.port))
         return asyncio.run(_socket_mode(settings))
     except (SettingsProblem, LocalModelError) as problem:
         print(f"teammate: {problem}", file=sys.stderr)
@@ -76,6 +81,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="HTTP mode: POST /slack/events, /healthz, /readyz")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=3000)
+    worker = commands.add_parser(
+        "worker", help="run the sessions `serve` replicas queue (PostgreSQL; no Slack requests)"
+    )
+    worker.add_argument("--host", default="127.0.0.1", help="where --port listens")
+    worker.add_argument("--port", type=int, help="serve /healthz and /readyz on this port")
     commands.add_parser("doctor", help="check every setting against the real services")
     dev = commands.add_parser("dev", help="a local Slack in the browser, wired to the real bot")
     dev.add_argument("--port", type=int, default=3000, help="the page's port (default 3000)")
@@ -147,6 +157,14 @@ def _require_mcp_config(settings: Settings) -> None:
     load_mcp(settings)
 
 
+def _require_sessions_database(settings: Settings, command: str) -> None:
+    """Workers, and the replicas that feed them, share the sessions queue in PostgreSQL."""
+    if command == "worker":
+        settings.require_workers_database("teammate worker")
+    elif settings.sessions == "workers":
+        settings.require_workers_database("TEAMMATE_SESSIONS=workers")
+
+
 def _require_slack_accepts(settings: Settings) -> None:
     from bot.doctor import slack_start_problem
 
@@ -158,11 +176,11 @@ def _require_slack_accepts(settings: Settings) -> None:
 def _serve(settings: Settings, host: str, port: int) -> int:
     from aiohttp import web
 
-    from bot.app import Runtime
+    from bot.app import Runtime, role_of
     from bot.server import build_web_app
 
     async def make_app() -> web.Application:
-        return build_web_app(await Runtime.start(settings))
+        return build_web_app(await Runtime.start(settings, role=role_of(settings)))
 
     web.run_app(make_app(), host=host, port=port, print=None, shutdown_timeout=30)
     return 0
@@ -172,10 +190,10 @@ async def _socket_mode(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
     from slack_sdk.errors import SlackApiError
 
-    from bot.app import Runtime
+    from bot.app import Runtime, role_of
     from bot.doctor import app_token_refused
 
-    runtime = await Runtime.start(settings)
+    runtime = await Runtime.start(settings, role=role_of(settings))
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
     handler = AsyncSocketModeHandler(runtime.app, app_token)
     stop = asyncio.Event()

@@ -24,8 +24,7 @@ RUNTIME_KEY: web.AppKey[Runtime] = web.AppKey("runtime", Runtime)
 
 
 def build_web_app(runtime: Runtime) -> web.Application:
-    web_app = web.Application(client_max_size=MAX_BODY_BYTES)
-    web_app[RUNTIME_KEY] = runtime
+    web_app = build_health_app(runtime)
     verifier = SignatureVerifier(runtime.signing_secret)
 
     async def slack_events(request: web.Request) -> web.Response:
@@ -43,6 +42,20 @@ def build_web_app(runtime: Runtime) -> web.Application:
             return web.json_response({"error": "bad_request", "ref": reference}, status=400)
         return await to_aiohttp_response(bolt_response)
 
+    async def shutdown(_: web.Application) -> None:
+        await runtime.close()
+
+    web_app.router.add_post("/slack/events", slack_events)
+    web_app.on_shutdown.append(shutdown)
+    return web_app
+
+
+def build_health_app(runtime: Runtime) -> web.Application:
+    """Only `/healthz` and `/readyz`: what a worker, which takes no Slack requests, serves to
+    its orchestrator (and what `build_web_app` starts from)."""
+    web_app = web.Application(client_max_size=MAX_BODY_BYTES)
+    web_app[RUNTIME_KEY] = runtime
+
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"ok": True})
 
@@ -55,11 +68,6 @@ def build_web_app(runtime: Runtime) -> web.Application:
             return web.json_response({"ok": False, "reason": "shutting down"}, status=503)
         return web.json_response({"ok": True, "answering": runtime.tracker.active})
 
-    async def shutdown(_: web.Application) -> None:
-        await runtime.close()
-
-    web_app.router.add_post("/slack/events", slack_events)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/readyz", readyz)
-    web_app.on_shutdown.append(shutdown)
     return web_app

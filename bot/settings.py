@@ -34,7 +34,8 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 CONFIG_VARIABLE = "TEAMMATE_CONFIG"
 DEFAULT_CONFIG_FILE = Path("teammate.yml")
 
-Mode = Literal["http", "socket", "doctor"]
+Mode = Literal["http", "socket", "worker", "doctor"]
+Sessions = Literal["here", "workers"]
 WEB_TOOLS = ("search", "fetch")
 """The provider server tools TEAMMATE_WEB_TOOLS can allow, beside on/off."""
 
@@ -113,6 +114,12 @@ class Settings(BaseSettings):
     schedule_tick: float = Field(15.0, gt=0, validation_alias=_env("TEAMMATE_SCHEDULE_TICK"))
     # Who this process is to DBOS: a restart with the same id resumes what it left running.
     executor_id: str = Field("local", min_length=1, validation_alias=_env("TEAMMATE_EXECUTOR_ID"))
+    # Who runs the sessions a `teammate serve` or `run` acknowledges: "here" (the process
+    # itself) or "workers" (`teammate worker` processes on PostgreSQL; this one acknowledges
+    # and enqueues only).
+    sessions: Sessions = Field("here", validation_alias=_env("TEAMMATE_SESSIONS"))
+    # Sessions of one workspace running at once across every worker (the rest wait queued).
+    workspace_sessions: int = Field(8, ge=1, validation_alias=_env("TEAMMATE_WORKSPACE_SESSIONS"))
 
     @classmethod
     def settings_customise_sources(
@@ -190,6 +197,18 @@ class Settings(BaseSettings):
             "TEAMMATE_DATABASE_URL is not a database URL this product knows: use "
             "sqlite:///path/to/file.db or postgresql://user@host:5432/dbname"
         )
+
+    @property
+    def on_postgres(self) -> bool:
+        return self.resolved_database_url.startswith("postgresql")
+
+    def require_workers_database(self, what: str) -> None:
+        """Sessions run by workers need PostgreSQL: one line saying so, for ``what``."""
+        if not self.on_postgres:
+            raise SettingsProblem(
+                f"{what} needs PostgreSQL: set TEAMMATE_DATABASE_URL=postgresql://user@host/db "
+                "(on SQLite one `teammate serve` or `run` answers by itself)"
+            )
 
     def require_slack(self, mode: Mode) -> None:
         """Fail with one line naming every Slack credential the mode needs that is missing or

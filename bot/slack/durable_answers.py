@@ -1,6 +1,7 @@
 """Answers as durable runs: an answer is a DBOS workflow whose id is its claim's key.
 
-The handler, under the claim, starts the workflow and waits for it; a second start with the
+The handler, under the claim, starts the workflow and waits for it (or, when workers run the
+sessions, queues it for them and is done); a second start with the
 same key (a Slack retry that took the claim over, another replica) attaches to the workflow
 that exists instead of answering again. The workflow's body is the answer itself (read the
 thread, run the agent, draw its events into Slack); inside it each model request and each call
@@ -37,6 +38,8 @@ from bot.slack.work import WorkTracker
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from bot.core.durable.queues import SessionQueue
+
 log = logging.getLogger("teammate.slack.durable")
 
 _installed: DurableAnswers | None = None
@@ -52,8 +55,12 @@ class DurableAnswers:
         client: AsyncWebClient,
         tracker: WorkTracker,
         on_failure: Callable[[AsyncWebClient, str, str, str], Awaitable[None]],
+        *,
+        workers: SessionQueue | None = None,
     ) -> None:
         self.responder = responder
+        self.workers = workers
+        """Set when workers run the answers: this process only enqueues them."""
         self.claims = claims
         self.client = client
         self.tracker = tracker
@@ -72,6 +79,9 @@ class DurableAnswers:
         """Answer ``question`` in its workflow (the claim's key): started, or joined when it
         already exists; one a dead replica left is run here."""
         key = question.claim.key
+        if self.workers is not None:
+            await _hand_to_workers(self.workers, question)
+            return None
         self._handled.add(key)
         try:
             handle = None
@@ -126,6 +136,18 @@ class DurableAnswers:
             log.exception("answer failed in %s ref=%s", target.channel, reference)
             await self.on_failure(self.client, target.channel, target.thread_ts, reference)
             return None
+
+
+async def _hand_to_workers(workers: SessionQueue, question: Question) -> None:
+    """Queue the answer for a worker, which adopts the claim to record its replies; once
+    queued the event is handled as far as Slack is concerned. A retry of one queued already
+    attaches to it (same id)."""
+    await workers.enqueue(
+        answer_workflow,
+        _request(question),
+        workflow_id=question.claim.key,
+        workspace=question.target.team_id,
+    )
 
 
 def _request(question: Question) -> dict[str, Any]:

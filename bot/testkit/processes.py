@@ -1,4 +1,5 @@
-"""A real `teammate serve` process for tests and benchmarks that kill and restart the bot."""
+"""Real `teammate serve` and `teammate worker` processes for tests and benchmarks that kill
+and restart the bot."""
 
 from __future__ import annotations
 
@@ -28,20 +29,38 @@ READY_SECONDS = 90
 
 
 def spawn_serve(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    return spawn_teammate(["serve", "--port", str(port)], env, log_path)
+
+
+def spawn_teammate(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """`teammate ARGS...`, its output appended to ``log_path``."""
     with log_path.open("ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "bot", *args], env=env, stdout=log, stderr=subprocess.STDOUT
         )
 
 
-async def start_serve(env: dict[str, str], port: int, log_path: Path) -> subprocess.Popen[bytes]:
+async def start_serve(
+    env: dict[str, str], port: int, log_path: Path, within: float = READY_SECONDS
+) -> subprocess.Popen[bytes]:
     """A `teammate serve` process, returned once it answers /readyz (a loaded machine can take
     tens of seconds to start one: imports, migrations, the knowledge seeds, DBOS's launch)."""
-    process = spawn_serve(env, port, log_path)
-    deadline = asyncio.get_running_loop().time() + READY_SECONDS
+    return await until_ready(spawn_serve(env, port, log_path), port, log_path, within)
+
+
+async def start_worker(
+    env: dict[str, str], port: int, log_path: Path, within: float = READY_SECONDS
+) -> subprocess.Popen[bytes]:
+    """A `teammate worker` process with its health port on ``port``, returned once ready."""
+    process = spawn_teammate(["worker", "--port", str(port)], env, log_path)
+    return await until_ready(process, port, log_path, within)
+
+
+async def until_ready(
+    process: subprocess.Popen[bytes], port: int, log_path: Path, within: float = READY_SECONDS
+) -> subprocess.Popen[bytes]:
+    """``process`` once its /readyz on ``port`` answers 200 (within ``within`` seconds)."""
+    deadline = asyncio.get_running_loop().time() + within
     async with aiohttp.ClientSession() as session:
         while asyncio.get_running_loop().time() < deadline:
             try:
@@ -53,7 +72,16 @@ async def start_serve(env: dict[str, str], port: int, log_path: Path) -> subproc
             if process.poll() is not None:
                 raise AssertionError(f"the bot exited; its log is in {log_path}")
             await asyncio.sleep(0.1)
-    raise AssertionError("the bot did not become ready")
+    process.kill()
+    raise AssertionError(f"the bot did not become ready; its log is in {log_path}")
+
+
+async def stop_gracefully(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then wait for the exit in a thread: the process may still need this loop (a
+    sandbox in it) to finish."""
+    if process.poll() is None:
+        process.terminate()
+    await asyncio.to_thread(process.wait, 30)
 
 
 SLOW_ANSWER = " ".join(f"token{i}" for i in range(120))
@@ -110,5 +138,4 @@ async def serving(
     try:
         yield bot
     finally:
-        bot.terminate()
-        await asyncio.to_thread(bot.wait, 30)
+        await stop_gracefully(bot)

@@ -2,7 +2,8 @@
 
 A process that dies leaves its workflows PENDING under its executor id; its own next start
 resumes them. When it will not start again (a worker removed, a host lost), `teammate recover
-EXECUTOR_ID` puts them back on DBOS's queue, and whichever running process takes them next
+EXECUTOR_ID` puts them back on their queue (a session on the sessions queue, where the
+workspace limit holds), and whichever running process takes them next
 resumes each at its last recorded step. This talks to DBOS's tables through ``DBOSClient``,
 which runs no workflow itself: the command's process has no Slack connection to answer with.
 """
@@ -29,8 +30,11 @@ async def hand_over(database_url: str, executor_id: str) -> list[str]:
             status="PENDING", executor_id=executor_id, load_input=False, load_output=False
         )
         ids = [workflow.workflow_id for workflow in pending]
-        if ids:
-            await client.resume_workflows_async(ids)
+        by_queue: dict[str | None, list[str]] = {}
+        for workflow in pending:  # each back on its own queue, so its limits hold
+            by_queue.setdefault(workflow.queue_name, []).append(workflow.workflow_id)
+        for queue_name, queued in by_queue.items():
+            await client.resume_workflows_async(queued, queue_name=queue_name)
         return ids
     finally:
         await asyncio.to_thread(client.destroy)

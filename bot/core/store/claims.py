@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.batches import Batches
 from bot.core.store.db import Database
 from bot.core.store.schema import ClaimRow
 
@@ -31,6 +32,7 @@ log = logging.getLogger("teammate.core.claims")
 
 RUNNING = "running"
 _ROWS_PER_INSERT = 500  # 8 values a row, well within SQLite's and PostgreSQL's limits
+_KEYS_PER_UPDATE = 500
 DONE = "done"
 
 
@@ -63,8 +65,8 @@ class ClaimStore:
         self._held: set[str] = set()
         self._heartbeat: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[Claim]] = set()
-        self._batch: list[tuple[str, float, asyncio.Future[bool]]] = []
-        self._inserting: asyncio.Task[None] | None = None
+        self._inserts = Batches(db.write, self._insert_rows)
+        self._finishes = Batches(db.write, self._finish_rows)
 
     async def claim(self, key: str) -> Claim:
         now = time.time()
@@ -106,35 +108,11 @@ class ClaimStore:
         """Whether this process inserted the claim row first: claims asked for while a write
         waits its turn go in together, one INSERT for the lot, so a burst of 200 new events is
         a few statements and not 200 turns at the database."""
-        inserted = asyncio.get_running_loop().create_future()
-        self._batch.append((key, now, inserted))
-        if self._inserting is None or self._inserting.done():
-            self._inserting = asyncio.create_task(self._insert_waiting())
-        return inserted
-
-    async def _insert_waiting(self) -> None:
-        while self._batch:
-            batch: list[tuple[str, float, asyncio.Future[bool]]] = []
-            try:
-                async with self.db.write() as session:
-                    batch, self._batch = self._batch, []  # all that came while it waited
-                    won = await self._insert_rows(session, batch)
-            except Exception as exc:  # noqa: BLE001 - each claim raises it to its caller
-                if not batch:
-                    batch, self._batch = self._batch, []
-                for _, _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            firsts: set[str] = set()
-            for key, _, future in batch:
-                if not future.done():
-                    future.set_result(key in won and key not in firsts)
-                firsts.add(key)
+        return self._inserts.put((key, now))
 
     async def _insert_rows(
-        self, session: AsyncSession, batch: list[tuple[str, float, asyncio.Future[bool]]]
-    ) -> set[str]:
+        self, session: AsyncSession, batch: list[tuple[str, float]]
+    ) -> list[bool]:
         insert = (postgresql.insert if not self.db.is_sqlite else sqlite.insert)(ClaimRow)
         rows = {
             key: {
@@ -147,7 +125,7 @@ class ClaimStore:
                 "created_at": now,
                 "updated_at": now,
             }
-            for key, now, _ in reversed(batch)  # the first asked for a key gives its row
+            for key, now in reversed(batch)  # the first asked for a key gives its row
         }
         values = list(rows.values())
         won: set[str] = set()
@@ -158,7 +136,11 @@ class ClaimStore:
                 .returning(ClaimRow.key)
             )
             won.update((await session.scalars(statement)).all())
-        return won
+        firsts: list[bool] = []
+        for key, _ in batch:  # a key asked for twice in one batch is won by the first ask
+            firsts.append(key in won)
+            won.discard(key)
+        return firsts
 
     async def adopt(self, key: str) -> Claim:
         """Hold the claim of a durable run this process is running, whatever its lease.
@@ -233,12 +215,25 @@ class ClaimStore:
             )
 
     async def finish(self, claim: Claim) -> None:
-        async with self.db.write() as session:
-            await session.execute(
-                update(ClaimRow)
-                .where(ClaimRow.key == claim.key, ClaimRow.owner == claim.owner)
-                .values(state=DONE, updated_at=time.time())
-            )
+        """Mark the claim done; the claims finished while a write waits go in one UPDATE."""
+        await self._finishes.put(claim)
+
+    async def _finish_rows(self, session: AsyncSession, claims: list[Claim]) -> list[None]:
+        now = time.time()
+        by_owner: dict[str, list[str]] = {}
+        for claim in claims:
+            by_owner.setdefault(claim.owner, []).append(claim.key)
+        for owner, keys in by_owner.items():
+            for start in range(0, len(keys), _KEYS_PER_UPDATE):
+                await session.execute(
+                    update(ClaimRow)
+                    .where(
+                        ClaimRow.key.in_(keys[start : start + _KEYS_PER_UPDATE]),
+                        ClaimRow.owner == owner,
+                    )
+                    .values(state=DONE, updated_at=now)
+                )
+        return [None] * len(claims)
 
     async def replies_of_others(self, channel: str, key: str) -> set[str]:
         """Messages in ``channel`` that other claims' answers posted (so never leftovers)."""
@@ -290,13 +285,13 @@ class ClaimStore:
             now = time.time()
             try:
                 async with self.db.write() as session:
-                    for start in range(0, len(keys), 500):
+                    for start in range(0, len(keys), _KEYS_PER_UPDATE):
                         await session.execute(
                             update(ClaimRow)
                             .where(
                                 ClaimRow.owner == self.owner,
                                 ClaimRow.state == RUNNING,
-                                ClaimRow.key.in_(keys[start : start + 500]),
+                                ClaimRow.key.in_(keys[start : start + _KEYS_PER_UPDATE]),
                             )
                             .values(lease_until=now + self.lease_seconds, updated_at=now)
                         )

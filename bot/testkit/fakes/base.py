@@ -138,6 +138,9 @@ class FakeServer:
         self.default: Reply = default if default is not None else Text("ok")
         self.api_key = api_key
         self.requests: list[RecordedRequest] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
+        """The most requests it was answering at once (a concurrency limit's test)."""
         self._queue: deque[Reply] = deque()
         self._runner: web.AppRunner | None = None
         self._changed: asyncio.Condition | None = None
@@ -251,6 +254,12 @@ class FakeServer:
                     self._changed.notify_all()
             if self.api_key is not None and not self.authorized(request):
                 return self.error_response(Status(401))
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+            try:
+                return await handler(request)
+            finally:
+                self.in_flight -= 1
         return await handler(request)
 
     async def _control_script(self, request: web.Request) -> web.Response:

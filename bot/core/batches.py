@@ -1,0 +1,62 @@
+"""Writes that go together: what is asked for while a write waits or runs goes in one write.
+
+A burst of requests each wanting one small write (a claim, a claim marked done, a session
+queued) costs one transaction per turn at the database instead of one per request: the first
+caller starts a write; everyone who comes while it waits for its transaction (SQLite's one
+writer, a pool connection) is in it, and whoever comes while it runs is in the next. Nothing
+waits on a timer, so a lone request is written at once. asyncio has no such primitive, and
+the database libraries batch only what one caller hands them at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Generic, TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+Turn = TypeVar("Turn")
+
+
+class Batches(Generic[Turn, Item, Result]):
+    """``await put(item)`` is what ``write`` gave for that item. ``turn()`` opens the
+    transaction; once it is open, ``write(transaction, items)`` gets every item waiting and
+    returns one result per item, in order. If either raises, every caller in that batch gets
+    the exception."""
+
+    def __init__(
+        self,
+        turn: Callable[[], AbstractAsyncContextManager[Turn]],
+        write: Callable[[Turn, list[Item]], Awaitable[list[Result]]],
+    ) -> None:
+        self._turn = turn
+        self._write = write
+        self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    def put(self, item: Item) -> asyncio.Future[Result]:
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((item, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_waiting())
+        return done
+
+    async def _write_waiting(self) -> None:
+        while self._waiting:
+            batch: list[tuple[Item, asyncio.Future[Result]]] = []
+            try:
+                async with self._turn() as transaction:
+                    batch, self._waiting = self._waiting, []  # all that came while it waited
+                    results = await self._write(transaction, [item for item, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - each caller raises it
+                if not batch:
+                    batch, self._waiting = self._waiting, []
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for (_, done), result in zip(batch, results, strict=True):
+                if not done.done():
+                    done.set_result(result)

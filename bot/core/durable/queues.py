@@ -1,0 +1,196 @@
+"""The sessions queue: where a session waits for a process that runs sessions to take it.
+
+One DBOS queue, partitioned by workspace: at most ``per_workspace`` sessions of one workspace
+run at once across every worker (DBOS counts a partition's running workflows in the system
+tables, so the limit holds whatever the number of workers); the rest wait their turn there.
+
+Enqueueing is :func:`enqueue_session`, whoever calls it (an answer, a task): the workflow's id
+names the session, and enqueueing an id that exists attaches to that workflow instead of
+queueing a second one, so a Slack retry or a second replica never enqueues twice.
+
+Two ways in, one per kind of process:
+
+- a process that runs sessions (a worker, or one that does everything) enqueues through its
+  launched DBOS (:class:`RunningQueue`); its queue thread takes sessions off the queue too;
+- a process that only acknowledges (`teammate serve` with ``TEAMMATE_SESSIONS=workers``)
+  enqueues as a DBOS client does (:class:`ClientQueue`) and runs no workflow: no recovery,
+  queue or scheduler threads of DBOS's compete with the acknowledgements.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from dbos import DBOS, DBOSClient, EnqueueOptions, SetEnqueueOptions, SetWorkflowID
+
+from bot.core.batches import Batches
+from bot.core.durable.engine import APP_NAME, SCHEMA, release, system_database_url
+
+log = logging.getLogger("teammate.core.durable.queues")
+
+SESSIONS_QUEUE = "teammate.sessions"
+POLL_SECONDS = 0.2
+"""How often a worker looks for sessions: the most a session waits on an idle queue."""
+_RECYCLE_SECONDS = 1800  # connections a database proxy may cut after idling are replaced
+NO_WORKSPACE = "-"
+"""The partition of sessions without a workspace (every enqueue on it must name one)."""
+
+
+class SessionQueue(Protocol):
+    async def enqueue(
+        self, workflow: Callable[..., Any], *args: Any, workflow_id: str, workspace: str
+    ) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+_queue: SessionQueue | None = None
+
+
+def install(queue: SessionQueue | None) -> None:
+    """Make ``queue`` the one :func:`enqueue_session` uses in this process."""
+    global _queue
+    _queue = queue
+
+
+async def enqueue_session(
+    workflow: Callable[..., Any], *args: Any, workflow_id: str, workspace: str
+) -> None:
+    """Queue ``workflow(*args)`` as the session ``workflow_id`` of ``workspace`` (nothing more
+    when that session exists already)."""
+    if _queue is None:
+        raise RuntimeError("no sessions queue: durable sessions are off in this process")
+    await _queue.enqueue(workflow, *args, workflow_id=workflow_id, workspace=workspace)
+
+
+def _partition(workspace: str) -> str:
+    return workspace or NO_WORKSPACE
+
+
+def _limits(per_workspace: int) -> dict[str, Any]:
+    """The queue's settings, the same whoever registers it (the last to start wins)."""
+    return {
+        "partition_concurrency": per_workspace,
+        "polling_interval_sec": POLL_SECONDS,
+        "on_conflict": "always_update",
+    }
+
+
+def _registered_name(workflow: Callable[..., Any]) -> str:
+    """The name DBOS registered ``workflow`` under (``@DBOS.workflow(name=...)``)."""
+    name = getattr(workflow, "dbos_function_name", None)
+    if not name:
+        raise TypeError(f"{workflow!r} is not a DBOS workflow")
+    return str(name)
+
+
+class RunningQueue:
+    """The queue in a process whose DBOS is launched: :meth:`open` after the launch registers
+    it (with the workspace limit), which also makes this process take sessions from it."""
+
+    def __init__(self, per_workspace: int) -> None:
+        self.per_workspace = per_workspace
+        self._queue: Any = None
+        self._opening = asyncio.Lock()
+
+    async def open(self) -> None:
+        async with self._opening:
+            if self._queue is None:
+                self._queue = await DBOS.register_queue_async(
+                    SESSIONS_QUEUE, **_limits(self.per_workspace)
+                )
+
+    async def enqueue(
+        self, workflow: Callable[..., Any], *args: Any, workflow_id: str, workspace: str
+    ) -> None:
+        await self.open()
+        with (
+            SetWorkflowID(workflow_id),
+            SetEnqueueOptions(queue_partition_key=_partition(workspace)),
+        ):
+            await self._queue.enqueue_async(workflow, *args)
+
+    async def close(self) -> None:
+        return None
+
+
+class ClientQueue:
+    """The queue seen from a process that runs no sessions. At :meth:`open` DBOS's tables are
+    created (or brought up to date) and the queue registered, so this process can start
+    before any worker has. Sessions asked for while a write runs go in one transaction
+    (:class:`bot.core.batches.Batches`) through DBOS's ``enqueue_in_transaction``, on the
+    client's own psycopg engine in a thread: DBOS runs its inserts there as statements it
+    compiled once, where ``DBOSClient.enqueue_async`` would take a thread, a pool check and a
+    transaction for each session and a connection of the product's driver (asyncpg) would
+    compile both inserts again for each."""
+
+    def __init__(self, database_url: str, per_workspace: int) -> None:
+        self.url = system_database_url(database_url)
+        self.per_workspace = per_workspace
+        self.version = release()
+        self._engine: sa.Engine | None = None
+        self._client: DBOSClient | None = None
+        self._enqueues: Batches[None, tuple[EnqueueOptions, tuple[Any, ...]], None]
+        self._enqueues = Batches(contextlib.nullcontext, self._insert)
+
+    async def open(self) -> None:
+        await asyncio.to_thread(DBOS.migrate, self.url, schema=SCHEMA)
+        self._engine = sa.create_engine(
+            self.url.replace("postgresql://", "postgresql+psycopg://", 1),
+            pool_size=2,
+            max_overflow=0,
+            pool_recycle=_RECYCLE_SECONDS,
+        )
+        self._client = await asyncio.to_thread(
+            DBOSClient,
+            system_database_engine=self._engine,
+            dbos_system_schema=SCHEMA,
+            application_name=APP_NAME,
+        )
+        await self._client.register_queue_async(SESSIONS_QUEUE, **_limits(self.per_workspace))
+
+    async def enqueue(
+        self, workflow: Callable[..., Any], *args: Any, workflow_id: str, workspace: str
+    ) -> None:
+        if self._client is None:
+            raise RuntimeError("ClientQueue.open() runs at start")
+        options: EnqueueOptions = {
+            "workflow_name": _registered_name(workflow),
+            "queue_name": SESSIONS_QUEUE,
+            "workflow_id": workflow_id,
+            "app_version": self.version,
+            "queue_partition_key": _partition(workspace),
+        }
+        try:
+            await self._enqueues.put((options, args))
+        except Exception:  # noqa: BLE001 - one bad session must not fail the rest of its batch
+            log.warning("queueing %s with others failed; queueing it alone", workflow_id)
+            await self._client.enqueue_async(options, *args)
+
+    async def _insert(
+        self, _: None, batch: list[tuple[EnqueueOptions, tuple[Any, ...]]]
+    ) -> list[None]:
+        client, engine = self._client, self._engine
+        assert client is not None and engine is not None
+
+        def insert_all() -> None:
+            with engine.begin() as connection:
+                for options, args in batch:
+                    client.enqueue_in_transaction(connection, options, *args)
+
+        await asyncio.to_thread(insert_all)
+        return [None] * len(batch)
+
+    async def close(self) -> None:
+        if self._client is not None:
+            client, self._client = self._client, None
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(client.destroy)
+        if self._engine is not None:
+            engine, self._engine = self._engine, None
+            await asyncio.to_thread(engine.dispose)

@@ -1,0 +1,57 @@
+"""Writes asked for while one waits for its transaction go in that one; a failure reaches
+every caller of its batch, and the next batch is written as usual."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.core.batches import Batches
+
+
+class Table:
+    def __init__(self) -> None:
+        self.writes: list[list[str]] = []
+        self.gate = asyncio.Event()
+        self.fail_next = False
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[str]:
+        await self.gate.wait()  # the database's one writer is busy until the gate opens
+        yield "transaction"
+
+    async def write(self, transaction: str, items: list[str]) -> list[str]:
+        assert transaction == "transaction"
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("the database went away")
+        self.writes.append(items)
+        return [item.upper() for item in items]
+
+
+async def test_what_comes_while_a_write_waits_goes_in_it() -> None:
+    table = Table()
+    batches = Batches(table.turn, table.write)
+    asked = [batches.put(name) for name in ("a", "b", "c")]
+    await asyncio.sleep(0)
+    table.gate.set()
+    assert await asyncio.gather(*asked) == ["A", "B", "C"]
+    assert table.writes == [["a", "b", "c"]]
+    assert await batches.put("d") == "D"  # a lone one is written at once, on its own
+    assert table.writes[-1] == ["d"]
+
+
+async def test_a_failed_write_reaches_each_of_its_callers_and_the_next_goes_on() -> None:
+    table = Table()
+    table.gate.set()
+    table.fail_next = True
+    batches = Batches(table.turn, table.write)
+    first, second = batches.put("a"), batches.put("b")
+    for asked in (first, second):
+        with pytest.raises(RuntimeError, match="went away"):
+            await asked
+    assert await batches.put("c") == "C"
+    assert table.writes == [["c"]]
