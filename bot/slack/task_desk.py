@@ -91,22 +91,41 @@ class TaskDesk:
         budget = self._budget(ask)
         if isinstance(budget, str):
             return budget
-        task = await self.store.create(team_id, channel, user, ask.goal, budget)
+        key = work.claim.key
+        task = await self.store.create(team_id, channel, user, ask.goal, budget, key=key)
+        if task.finished and task.card_ts is None:  # refused before: not in the channel
+            return NOT_IN_CHANNEL
+        if task.card_ts is None:
+            refused = await self._post_card(client, task)
+            if refused:
+                return refused
+        elif task.finished or self.durable is None:
+            # Started before by this request, whose claim is taken over now: a run without
+            # durable answers died with its process.
+            if on_card is not None:
+                on_card(task)
+            return None
+        if on_card is not None:  # the card is up: whoever handed the task over may say so
+            on_card(task)
+        if self.durable is not None:
+            await self.durable.start(task.id)  # the same workflow, if it was started before
+        else:
+            self._in_background(services, client, task)
+        return None
+
+    async def _post_card(self, client: AsyncWebClient, task: Task) -> str | None:
+        """Post the task's card; the refusal line when Teammate is not in the channel."""
         card_text, blocks = task_card.card(task)
         try:
-            posted = await client.chat_postMessage(channel=channel, text=card_text, blocks=blocks)
+            posted = await client.chat_postMessage(
+                channel=task.channel, text=card_text, blocks=blocks
+            )
         except SlackApiError as exc:
             if exc.response.get("error") not in {"not_in_channel", "channel_not_found"}:
                 raise
             await self.store.save(task, state="failed")
             return NOT_IN_CHANNEL
         await self.store.save(task, card_ts=posted["ts"])
-        if on_card is not None:  # the card is up: whoever handed the task over may say so
-            on_card(task)
-        if self.durable is not None:
-            await self.durable.start(task.id)
-        else:
-            self._in_background(services, client, task)
         return None
 
     async def cancel(self, client: AsyncWebClient, short_id: str, user: str) -> str:
