@@ -5,7 +5,11 @@ report in its thread.
 
 Each run holds a claim keyed ``schedule:<id>:<slot>`` (what an answer needs, and the durable
 run's id when answers are durable) and counts as work in flight, so a graceful stop waits for
-it as for any answer. A slot missed while no process ran is run once at the next start.
+it as for any answer; the slot's task is keyed by that claim. A process killed after claiming
+a slot and before its task started leaves the slot's row running and its claim's lease
+running out: the next tick of any process takes the claim over and starts the task (the one
+recorded already, if it was), so the slot still runs once. A slot missed while no process ran
+is run once at the next start.
 """
 
 from __future__ import annotations
@@ -61,20 +65,27 @@ class Scheduler:
                 await self._loop
 
     async def tick(self, now: float | None = None) -> list[asyncio.Task[None]]:
-        """Claim the slots due at ``now`` and start their runs; the runs started."""
+        """Claim the slots due at ``now`` and start their runs, and take up the slots claimed
+        by a process that died before their task started; the runs started."""
         now = time.time() if now is None else now
         started = []
         for schedule in await self.store.due(now):
             if not self.services.tracker.accepting:
                 break
             slot = await self.store.claim(schedule, now)
-            if slot is None:
-                continue
-            run = asyncio.create_task(self._run(schedule, slot))
-            self._runs.add(run)
-            run.add_done_callback(self._runs.discard)
-            started.append(run)
+            if slot is not None:
+                started.append(self._start(schedule, slot))
+        for run in await self.store.unstarted(now - self.services.claims.lease_seconds):
+            left = await self.store.by_id(run.schedule_id)
+            if left is not None and self.services.tracker.accepting:
+                started.append(self._start(left, run.slot))
         return started
+
+    def _start(self, schedule: Schedule, slot: int) -> asyncio.Task[None]:
+        run = asyncio.create_task(self._run(schedule, slot))
+        self._runs.add(run)
+        run.add_done_callback(self._runs.discard)
+        return run
 
     async def _every_tick(self) -> None:
         while True:
@@ -85,30 +96,36 @@ class Scheduler:
             await asyncio.sleep(self.tick_seconds)
 
     async def _run(self, schedule: Schedule, slot: int) -> None:
+        """The slot's run under its claim: a slot claimed here, or one whose claim a dead
+        process left (its task, keyed by the claim, is found again rather than made twice)."""
         claims = self.services.claims
-        state, note = "failed", None
         async with self.services.tracker.busy():
+            claim = await claims.claim(claim_key(schedule, slot))
+            if not claim.acquired:  # a live process runs the slot (or it ran: its note is late)
+                return
+            state, note = "failed", None
             try:
-                claim = await claims.claim(claim_key(schedule, slot))
-                if not claim.acquired:  # the slot's row is ours: only a leftover claim does this
-                    state, note = "skipped", "its claim was held already"
-                    return
                 log.info("schedule %s runs its slot %s", schedule.short_id, slot)
                 async with claims.held(claim):
-                    refused = await self.tasks.start(
-                        Work(claim),
-                        self.services,
-                        self.client,
-                        team_id=schedule.team_id,
-                        channel=schedule.channel,
-                        user=schedule.creator,
-                        text=schedule.text,
-                    )
-                state, note = ("refused", refused) if refused else ("done", None)
-                if refused:
-                    log.warning("schedule %s could not run: %s", schedule.short_id, refused)
+                    state, note = await self._slot(schedule, slot, Work(claim))
             except Exception:
                 log.exception("schedule %s failed its slot %s", schedule.short_id, slot)
             finally:
                 with contextlib.suppress(Exception):
                     await self.store.finish(schedule.id, slot, state, note)
+
+    async def _slot(self, schedule: Schedule, slot: int, work: Work) -> tuple[str, str | None]:
+        """Start the slot's task: its state and note."""
+        refused = await self.tasks.start(
+            work,
+            self.services,
+            self.client,
+            team_id=schedule.team_id,
+            channel=schedule.channel,
+            user=schedule.creator,
+            text=schedule.text,
+        )
+        if refused:
+            log.warning("schedule %s could not run: %s", schedule.short_id, refused)
+            return "refused", refused
+        return "done", None

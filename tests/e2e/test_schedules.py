@@ -9,6 +9,8 @@ import asyncio
 import os
 import re
 import signal
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -165,17 +167,25 @@ async def recorded_done(url: str, short_id: str, count: int, within: float = 30.
     raise AssertionError(f"the store shows fewer than {count} runs done")
 
 
+async def serve_on_sqlite(
+    sandbox, model, tmp_path, env: dict[str, str]
+) -> tuple[int, Path, str, subprocess.Popen[bytes]]:
+    """`teammate serve` on its SQLite database, the model scripted for five runs: its port,
+    log, database URL and process."""
+    port = free_port()
+    sandbox.request_url = f"http://127.0.0.1:{port}/slack/events"
+    log = tmp_path / "bot.log"
+    model.script(*(Text(f"Run {i}: the queue is empty.") for i in range(1, 6)))
+    bot = await start_serve(env, port, log)
+    return port, log, f"sqlite+aiosqlite:///{tmp_path / 'teammate.db'}", bot
+
+
 @pytest.mark.timeout(420)
 async def test_a_recurring_task_runs_at_its_slots_once_each_across_a_restart(
     sandbox, model, tmp_path
 ) -> None:
     env = schedule_environment(sandbox, model, tmp_path)
-    port = free_port()
-    sandbox.request_url = f"http://127.0.0.1:{port}/slack/events"
-    log = tmp_path / "bot.log"
-    url = f"sqlite+aiosqlite:///{tmp_path / 'teammate.db'}"
-    model.script(*(Text(f"Run {i}: the queue is empty.") for i in range(1, 6)))
-    bot = await start_serve(env, port, log)
+    port, log, url, bot = await serve_on_sqlite(sandbox, model, tmp_path, env)
     try:
         short_id, _ = await scheduled(sandbox, f"every 1m {GOAL}")
         await runs_reported(sandbox, 1, 150)
@@ -213,3 +223,39 @@ async def test_two_replicas_on_one_postgresql_database_run_each_slot_once(
         runs = await runs_in_store(db.url, short_id)
         assert len(runs) == len(cards(sandbox)) == len(model.requests) >= 2
         assert len({r.slot for r in runs}) == len(runs)
+
+
+async def claimed(url: str, short_id: str, within: float = 150.0) -> None:
+    """Wait until the store shows the schedule's first slot claimed."""
+    deadline = asyncio.get_running_loop().time() + within
+    while asyncio.get_running_loop().time() < deadline:
+        if await runs_in_store(url, short_id):
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("no slot was claimed")
+
+
+@pytest.mark.timeout(420)
+async def test_a_slot_whose_process_died_before_its_card_was_posted_runs_after_a_restart(
+    sandbox, model, tmp_path
+) -> None:
+    env = schedule_environment(sandbox, model, tmp_path, TEAMMATE_CLAIM_LEASE_SECONDS="3")
+    port, log, url, bot = await serve_on_sqlite(sandbox, model, tmp_path, env)
+    try:
+        short_id, _ = await scheduled(sandbox, f"every 1m {GOAL}")
+        # Slack stops answering posts: the slot is claimed, its card never gets out.
+        sandbox.configure(stalled_methods=["chat.postMessage"])
+        await claimed(url, short_id)
+    finally:
+        bot.send_signal(signal.SIGKILL)
+        bot.wait()
+    sandbox.configure(stalled_methods=[])
+    [cut] = await runs_in_store(url, short_id)
+    assert cut.state == "running" and not cards(sandbox)
+    async with serving(env, port, log):
+        await runs_reported(sandbox, 1, 60)
+        await recorded_done(url, short_id, 1)
+    runs = await runs_in_store(url, short_id)
+    # The slot the dead process claimed ran, once: one card and one model request a run.
+    assert runs[0].slot == cut.slot and runs[0].state == "done"
+    assert len(cards(sandbox)) == len(model.requests) == sum(r.state == "done" for r in runs)

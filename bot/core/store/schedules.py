@@ -113,6 +113,11 @@ class ScheduleStore:
                     return schedule
         raise RuntimeError("could not draw a free short schedule id")
 
+    async def by_id(self, schedule_id: str) -> Schedule | None:
+        async with self.db.sessions() as session:
+            row = await session.get(ScheduleRow, schedule_id)
+        return _schedule(row) if row is not None else None
+
     async def get(self, short_id: str) -> Schedule | None:
         async with self.db.sessions() as session:
             row = await session.scalar(
@@ -197,6 +202,15 @@ class ScheduleStore:
                 .values(state=state, note=note, finished_at=time.time())
             )
 
+    async def unstarted(self, before: float) -> list[Run]:
+        """Slots claimed before ``before`` whose run has not yet started its task: their
+        process may have died between the claim and the card."""
+        statement = select(ScheduleRunRow).where(
+            ScheduleRunRow.state == "running", ScheduleRunRow.claimed_at < before
+        )
+        async with self.db.sessions() as session:
+            return [_run(row) for row in (await session.scalars(statement)).all()]
+
     async def runs(self, schedule_id: str) -> list[Run]:
         """The slots ``schedule_id`` ran, oldest first."""
         statement = (
@@ -205,11 +219,7 @@ class ScheduleStore:
             .order_by(ScheduleRunRow.slot)
         )
         async with self.db.sessions() as session:
-            rows = (await session.scalars(statement)).all()
-        return [
-            Run(r.schedule_id, r.slot, r.owner, r.state, r.note, r.claimed_at, r.finished_at)
-            for r in rows
-        ]
+            return [_run(row) for row in (await session.scalars(statement)).all()]
 
 
 def _fields(schedule: Schedule | ScheduleRow) -> dict[str, Any]:
@@ -218,3 +228,7 @@ def _fields(schedule: Schedule | ScheduleRow) -> dict[str, Any]:
 
 def _schedule(row: ScheduleRow) -> Schedule:
     return Schedule(**_fields(row))
+
+
+def _run(r: ScheduleRunRow) -> Run:
+    return Run(r.schedule_id, r.slot, r.owner, r.state, r.note, r.claimed_at, r.finished_at)
