@@ -9,7 +9,8 @@ it as for any answer; the slot's task is keyed by that claim. A process killed a
 a slot and before its task started leaves the slot's row running and its claim's lease
 running out: the next tick of any process takes the claim over and starts the task (the one
 recorded already, if it was), so the slot still runs once. A slot missed while no process ran
-is run once at the next start.
+is run once at the next start. A slot that comes while the schedule's previous run still works
+is skipped (said once in that run's thread): a schedule never runs twice at once.
 """
 
 from __future__ import annotations
@@ -21,10 +22,14 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.store.schedules import Schedule, ScheduleStore
+from bot.core.store.tasks import task_id_for
+from bot.core.tasks.model import Task
 from bot.slack.exactly_once import Work
+from bot.slack.schedule_desk import when
 
 if TYPE_CHECKING:
     from bot.slack.services import Services
@@ -115,7 +120,12 @@ class Scheduler:
                     await self.store.finish(schedule.id, slot, state, note)
 
     async def _slot(self, schedule: Schedule, slot: int, work: Work) -> tuple[str, str | None]:
-        """Start the slot's task: its state and note."""
+        """Start the slot's task, unless the schedule's previous run still works: its state
+        and note."""
+        working = await self._still_working(schedule, slot)
+        if working is not None:
+            log.info("schedule %s skips its slot %s: %s", schedule.short_id, slot, working)
+            return "skipped", working
         refused = await self.tasks.start(
             work,
             self.services,
@@ -129,3 +139,32 @@ class Scheduler:
             log.warning("schedule %s could not run: %s", schedule.short_id, refused)
             return "refused", refused
         return "done", None
+
+    async def _still_working(self, schedule: Schedule, slot: int) -> str | None:
+        """Why the slot is skipped (a schedule never runs twice at once), or None. The first
+        slot skipped for a run that still works says so in that run's thread."""
+        previous = await self.store.previous(schedule.id, slot)
+        if previous is None:
+            return None
+        task = await self.tasks.store.by_id(task_id_for(claim_key(schedule, previous.slot)))
+        if task is None:
+            return "the previous run is still starting" if previous.state == "running" else None
+        if task.finished:
+            return None
+        told = await self.store.skipped_since(schedule.id, previous.slot)
+        if task.card_ts and not told:
+            with contextlib.suppress(SlackApiError):  # the skip stands, said or not
+                await self.client.chat_postMessage(
+                    channel=task.channel,
+                    thread_ts=task.card_ts,
+                    text=skipped_line(schedule, slot, task),
+                )
+        return f"task `{task.short_id}` still works"
+
+
+def skipped_line(schedule: Schedule, slot: int, task: Task) -> str:
+    return (
+        f"Schedule `{schedule.short_id}` skipped its run of {when(slot, schedule.tz)}: this run,"
+        f" task `{task.short_id}`, still works. A schedule never runs twice at once, so its"
+        " slots are skipped until this task ends; the next one after that runs as usual."
+    )

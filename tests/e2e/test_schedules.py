@@ -16,7 +16,7 @@ import pytest
 
 from bot.core.store import Database
 from bot.core.store.schedules import ScheduleStore
-from bot.testkit.fakes.script import Text
+from bot.testkit.fakes.script import Dynamic, Text
 from bot.testkit.processes import free_port, serving, start_serve
 from bot.testkit.stack import bot_environment
 from tests.conftest import postgres_database
@@ -259,3 +259,44 @@ async def test_a_slot_whose_process_died_before_its_card_was_posted_runs_after_a
     # The slot the dead process claimed ran, once: one card and one model request a run.
     assert runs[0].slot == cut.slot and runs[0].state == "done"
     assert len(cards(sandbox)) == len(model.requests) == sum(r.state == "done" for r in runs)
+
+
+@pytest.mark.parametrize("bot_options", [QUIET])
+async def test_a_slot_that_comes_while_the_previous_run_works_is_skipped_and_said_once(
+    stack,
+) -> None:
+    sandbox, scheduler = stack.sandbox, stack.runtime.scheduler
+    go_on = asyncio.Event()
+
+    async def first_run_held(body: dict) -> Text:
+        await go_on.wait()
+        return Text("Queue is empty.")
+
+    stack.model.script(Dynamic(first_run_held), Text("Queue is empty again."))
+    short_id, _ = await scheduled(sandbox, f"every 1m {GOAL}")
+    schedule = await scheduler.store.get(short_id)  # type: ignore[union-attr]
+    first = int(schedule.next_at)
+    [run] = await scheduler.tick(now=first)  # type: ignore[union-attr]
+    await run
+    [card] = await sandbox.wait_for(lambda: cards(sandbox) or None, 10)
+    await sandbox.wait_for(lambda: stack.model.requests or None, 10)
+    for later in (first + 60, first + 120):  # two slots come while it works
+        [run] = await scheduler.tick(now=later)  # type: ignore[union-attr]
+        await run
+    assert len(cards(sandbox)) == 1
+    thread = sandbox.replies("general", card["ts"], from_bot=True)
+    said = [r for r in thread if "skipped" in r["text"]]
+    assert len(said) == 1, said
+    assert f"Schedule `{short_id}` skipped its run of " in said[0]["text"]
+    assert "a schedule never runs twice at once" in said[0]["text"].lower()
+    runs = await scheduler.store.runs(schedule.id)  # type: ignore[union-attr]
+    assert [r.state for r in runs] == ["done", "skipped", "skipped"]
+    go_on.set()
+    await runs_reported(sandbox, 1, 30)
+    # Once it has ended, the next slot runs as usual.
+    [run] = await scheduler.tick(now=first + 180)  # type: ignore[union-attr]
+    await run
+    await runs_reported(sandbox, 2, 30)
+    runs = await scheduler.store.runs(schedule.id)  # type: ignore[union-attr]
+    assert [r.state for r in runs] == ["done", "skipped", "skipped", "done"]
+    assert len(stack.model.requests) == 2

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.core.store.claims import _affected
@@ -210,6 +210,32 @@ class ScheduleStore:
         )
         async with self.db.sessions() as session:
             return [_run(row) for row in (await session.scalars(statement)).all()]
+
+    async def previous(self, schedule_id: str, slot: int) -> Run | None:
+        """The last slot before ``slot`` that started a run (or is starting one)."""
+        statement = (
+            select(ScheduleRunRow)
+            .where(
+                ScheduleRunRow.schedule_id == schedule_id,
+                ScheduleRunRow.slot < slot,
+                ScheduleRunRow.state.in_(("running", "done")),
+            )
+            .order_by(ScheduleRunRow.slot.desc())
+            .limit(1)
+        )
+        async with self.db.sessions() as session:
+            row = await session.scalar(statement)
+        return _run(row) if row is not None else None
+
+    async def skipped_since(self, schedule_id: str, slot: int) -> int:
+        """How many slots after ``slot`` were skipped."""
+        statement = select(func.count()).where(
+            ScheduleRunRow.schedule_id == schedule_id,
+            ScheduleRunRow.slot > slot,
+            ScheduleRunRow.state == "skipped",
+        )
+        async with self.db.sessions() as session:
+            return int(await session.scalar(statement) or 0)
 
     async def runs(self, schedule_id: str) -> list[Run]:
         """The slots ``schedule_id`` ran, oldest first."""

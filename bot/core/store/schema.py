@@ -333,8 +333,9 @@ class ScheduleRow(Base):
 class ScheduleRunRow(Base):
     """One slot of a schedule, claimed by the process that inserted it first (the primary key
     is the slot: no second row, so no second run, from any replica). ``state`` is running
-    (claimed, its task not yet started), done (its task started), refused (``note`` says
-    why: not in the channel, a budget over the caps) or failed."""
+    (claimed, its task not yet started), done (its task started), skipped (the previous run
+    still worked), refused (``note`` says why: not in the channel, a budget over the caps) or
+    failed."""
 
     __tablename__ = "schedule_runs"
 
