@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.store import Claim
 from bot.core.store.tasks import TaskStore
 from bot.core.tasks.live import LiveTasks
 from bot.core.tasks.model import Budget, BudgetLimits, Task
@@ -31,7 +32,8 @@ from bot.slack.exactly_once import Work
 from bot.slack.render import task_card
 from bot.slack.reply import ReplyOutcome, ReplyTarget
 from bot.slack.task_options import TaskAsk, parse_task
-from bot.slack.task_runs import TaskRuns
+from bot.slack.task_runs import Answer, TaskRuns
+from bot.slack.task_salvage import owner_key
 
 if TYPE_CHECKING:
     from bot.slack.durable_tasks import DurableTasks
@@ -101,7 +103,7 @@ class TaskDesk:
                 return refused
         elif task.finished or self.durable is None:
             # Started before by this request, whose claim is taken over now: a run without
-            # durable answers died with its process.
+            # durable answers died with its process (bot.slack.task_salvage ends it).
             if on_card is not None:
                 on_card(task)
             return None
@@ -232,21 +234,29 @@ class TaskDesk:
     def _in_background(self, services: Services, client: AsyncWebClient, task: Task) -> None:
         """Work on ``task`` in this process, counted as work in flight for a graceful stop."""
 
-        async def answer(task: Task, target: ReplyTarget) -> ReplyOutcome | None:
-            claim = await services.claims.adopt(f"task:{task.id}")
-            async with services.claims.held(claim):
-                return await services.answer(Work(claim), client, target, text=task.goal)
-
         async def run() -> None:
             async with services.tracker.busy():
                 try:
-                    await self.runs.work(client, task.id, answer)
+                    # Held from the queue to the end: its lease tells every process this one
+                    # is alive and works on it (bot.slack.task_salvage).
+                    claim = await services.claims.adopt(owner_key(task.id))
+                    async with services.claims.held(claim):
+                        await self.runs.work(client, task.id, _answer(services, client, claim))
                 except Exception:
                     log.exception("task %s broke", task.short_id)
 
         job = asyncio.create_task(run())
         self._background.add(job)
         job.add_done_callback(self._background.discard)
+
+
+def _answer(services: Services, client: AsyncWebClient, claim: Claim) -> Answer:
+    """A task's answer in its card's thread, under the task's claim."""
+
+    async def answer(task: Task, target: ReplyTarget) -> ReplyOutcome | None:
+        return await services.answer(Work(claim), client, target, text=task.goal)
+
+    return answer
 
 
 def _elapsed(task: Task) -> float | None:

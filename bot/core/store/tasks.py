@@ -24,6 +24,9 @@ from bot.core.tasks.model import FINISHED, Budget, Steering, Task
 SHORT_ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 SHORT_ID_LENGTH = 6
 _TASK_IDS = uuid.UUID("6f1d3c2e-4b1a-4f0e-9a57-7c0d2e9b8a61")
+LEFT_RUNNING = ("queued", "running")
+"""The states of a task whose run may have died with its process (``waiting`` is resumed by a
+click, from any process)."""
 
 
 def new_short_id(length: int = SHORT_ID_LENGTH) -> str:
@@ -104,6 +107,32 @@ class TaskStore:
         async with self.db.sessions() as session:
             rows = (await session.execute(statement)).scalars().all()
         return [_task(row) for row in rows]
+
+    async def left_running(self, before: float) -> list[Task]:
+        """Tasks queued or working, their card posted, not touched since ``before``: the ones
+        whose process may be gone."""
+        statement = select(TaskRow).where(
+            TaskRow.state.in_(LEFT_RUNNING),
+            TaskRow.card_ts.is_not(None),
+            TaskRow.updated_at < before,
+        )
+        async with self.db.sessions() as session:
+            rows = (await session.execute(statement)).scalars().all()
+        return [_task(row) for row in rows]
+
+    async def interrupt(self, task_id: str, reference: str) -> Task | None:
+        """End a task whose process died as interrupted; None when it had ended (or paused)."""
+        now = time.time()
+        async with self.db.sessions.begin() as session:
+            ended = await session.execute(
+                update(TaskRow)
+                .where(TaskRow.id == task_id, TaskRow.state.in_(LEFT_RUNNING))
+                .values(state="interrupted", error_reference=reference, updated_at=now)
+            )
+            if not ended.rowcount:  # type: ignore[attr-defined]
+                return None
+            row = await session.get(TaskRow, task_id)
+            return _task(row) if row is not None else None
 
     async def begin(self, task_id: str) -> Task | None:
         """Mark the task working, its start stored once (a resumed task keeps its first);
