@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.store.claims import DONE
 from bot.core.store.schedules import Schedule, ScheduleStore
 from bot.core.store.tasks import task_id_for
 from bot.core.tasks.model import Task
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from bot.slack.task_desk import TaskDesk
 
 log = logging.getLogger("teammate.slack.scheduler")
+
+ENDED_UNNOTED = "its process ended before noting how the run went"
 
 
 def claim_key(schedule: Schedule, slot: int) -> str:
@@ -105,8 +108,11 @@ class Scheduler:
         process left (its task, keyed by the claim, is found again rather than made twice)."""
         claims = self.services.claims
         async with self.services.tracker.busy():
-            claim = await claims.claim(claim_key(schedule, slot))
-            if not claim.acquired:  # a live process runs the slot (or it ran: its note is late)
+            key = claim_key(schedule, slot)
+            claim = await claims.claim(key)
+            if not claim.acquired:  # a live process runs the slot, or one ran it and died
+                if await claims.state(key) == DONE:  # before noting it: the row is closed
+                    await self.store.finish(schedule.id, slot, "done", ENDED_UNNOTED)
                 return
             state, note = "failed", None
             try:

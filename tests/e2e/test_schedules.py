@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.store import Database
+from bot.core.store import ClaimStore, Database
 from bot.core.store.schedules import ScheduleStore
+from bot.slack.scheduler import ENDED_UNNOTED, claim_key
 from bot.testkit.fakes.script import Dynamic, Text
 from bot.testkit.processes import free_port, serving, start_serve
 from bot.testkit.stack import bot_environment
@@ -300,3 +301,21 @@ async def test_a_slot_that_comes_while_the_previous_run_works_is_skipped_and_sai
     runs = await scheduler.store.runs(schedule.id)  # type: ignore[union-attr]
     assert [r.state for r in runs] == ["done", "skipped", "skipped", "done"]
     assert len(stack.model.requests) == 2
+
+
+@pytest.mark.parametrize("bot_options", [QUIET])
+async def test_a_slot_whose_process_died_after_its_run_but_before_noting_it_is_closed(
+    stack,
+) -> None:
+    scheduler = stack.runtime.scheduler
+    short_id, _ = await scheduled(stack.sandbox, f"every 1m {GOAL}")
+    schedule = await scheduler.store.get(short_id)  # type: ignore[union-attr]
+    dead = ClaimStore(stack.runtime.db, "dead-process")
+    slot = await ScheduleStore(stack.runtime.db, "dead-process").claim(schedule, schedule.next_at)
+    await dead.finish(await dead.claim(claim_key(schedule, slot)))  # it ran, then it died
+    lease = stack.runtime.services.claims.lease_seconds
+    [run] = await scheduler.tick(now=schedule.next_at + lease + 1)  # type: ignore[union-attr]
+    await run
+    [ran] = await scheduler.store.runs(schedule.id)  # type: ignore[union-attr]
+    assert (ran.slot, ran.state, ran.note) == (slot, "done", ENDED_UNNOTED)
+    assert not cards(stack.sandbox) and not stack.model.requests  # nothing ran it again
