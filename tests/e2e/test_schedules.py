@@ -237,10 +237,18 @@ async def claimed(url: str, short_id: str, within: float = 150.0) -> None:
 
 
 @pytest.mark.timeout(420)
+@pytest.mark.parametrize("durable", ["false", "true"], ids=["plain", "durable"])
 async def test_a_slot_whose_process_died_before_its_card_was_posted_runs_after_a_restart(
-    sandbox, model, tmp_path
+    sandbox, model, tmp_path, durable: str
 ) -> None:
-    env = schedule_environment(sandbox, model, tmp_path, TEAMMATE_CLAIM_LEASE_SECONDS="3")
+    env = schedule_environment(
+        sandbox,
+        model,
+        tmp_path,
+        TEAMMATE_CLAIM_LEASE_SECONDS="3",
+        TEAMMATE_DURABLE_ANSWERS=durable,
+        TEAMMATE_EXECUTOR_ID="bot-1",
+    )
     port, log, url, bot = await serve_on_sqlite(sandbox, model, tmp_path, env)
     try:
         short_id, _ = await scheduled(sandbox, f"every 1m {GOAL}")
