@@ -63,6 +63,7 @@ from bot.slack.scheduler import Scheduler
 from bot.slack.services import Services, tell_something_went_wrong
 from bot.slack.task_desk import TaskDesk
 from bot.slack.task_handover import TaskHandover
+from bot.slack.task_salvage import TaskSalvage
 from bot.slack.work import WorkTracker
 from bot.slack.workspace import SlackWorkspace
 
@@ -181,6 +182,7 @@ class Runtime:
     durable: DurableEngine | None = None
     sessions: SessionQueue | None = None
     scheduler: Scheduler | None = None
+    salvage: TaskSalvage | None = None
 
     @property
     def tracker(self) -> WorkTracker:
@@ -246,6 +248,7 @@ class Runtime:
         services.tasks = _task_desk(settings, db, agent, admins)
         handover.install(services, client)
         desk.tasks = services.tasks.runs
+        salvage = await _task_salvage(settings, services, client)
         await services.tasks.runs.restore(client)
         signing_secret = (
             settings.slack_signing_secret.get_secret_value()
@@ -282,11 +285,14 @@ class Runtime:
             sessions,
         )
         runtime.scheduler = _schedules(settings, db, services, admins, client)
+        runtime.salvage = salvage
         return runtime
 
     async def close(self) -> None:
         if self.scheduler is not None:
             await self.scheduler.stop()
+        if self.salvage is not None:
+            await self.salvage.stop()
         if not await self.tracker.drain(DRAIN_SECONDS):
             log.warning("stopped with %d answers still running", self.tracker.active)
         if self.durable is not None:
@@ -326,6 +332,20 @@ def _task_desk(settings: Settings, db: Database, agent: AgentService, admins: Ad
         max_tasks=settings.max_tasks,
         interval=settings.stream_interval,
     )
+
+
+async def _task_salvage(
+    settings: Settings, services: Services, client: AsyncWebClient
+) -> TaskSalvage | None:
+    """Without durable answers, tasks whose process died are ended as interrupted: now, before
+    the tasks still running are attached, and every lease from then on."""
+    if settings.durable_answers or services.tasks is None:
+        return None
+    desk = services.tasks
+    salvage = TaskSalvage(desk.store, services.claims, desk.runs, client)
+    await salvage.sweep()
+    salvage.start()
+    return salvage
 
 
 def _schedules(

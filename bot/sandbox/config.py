@@ -16,6 +16,9 @@ class SandboxConfig:
     bot_events: deliver `message` events for the bot's own posts and edits, as Slack does.
     stream_idle_timeout: a stream left this long without an append stops accepting text.
     disabled_methods: Web API methods answered `unknown_method`, as by a Slack that lacks them.
+    stalled_methods: Web API methods that hang, as a Slack that stopped answering: a call made
+        meanwhile is never carried out, and is answered `request_timeout` once the method is
+        let go (a caller killed meanwhile never learns).
     """
 
     request_url: str | None = None
@@ -28,6 +31,7 @@ class SandboxConfig:
     bot_events: bool = True
     stream_idle_timeout: float | None = None
     disabled_methods: tuple[str, ...] = ()
+    stalled_methods: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -46,7 +50,7 @@ class SandboxConfig:
                 value = float(value)
                 if value <= 0:
                     raise ValueError(f"{key} must be positive")
-            elif key == "disabled_methods":
+            elif key in ("disabled_methods", "stalled_methods"):
                 value = tuple(str(v) for v in value)
             elif key == "tier_overrides":
                 value = {str(k): int(v) for k, v in dict(value).items()}

@@ -260,6 +260,7 @@ class Sandbox:
         """Changes settings at run time (see SandboxConfig); returns them all."""
         self.config.update(values)
         self._sync_limiter()
+        self.webapi.reconfigured()
         return self.config.to_json()
 
     def _sync_limiter(self) -> None:

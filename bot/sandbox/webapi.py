@@ -7,6 +7,7 @@ Arguments may come as a query string, a form body or a JSON body (slack_sdk uses
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -92,6 +93,12 @@ class WebApi:
         self.calls = calls
         self._bot_token = bot_token
         self._app_token = app_token
+        self._reconfigured = asyncio.Event()
+
+    def reconfigured(self) -> None:
+        """The settings changed: stalled calls look again whether their method still is."""
+        woken, self._reconfigured = self._reconfigured, asyncio.Event()
+        woken.set()
 
     def routes(self) -> list[web.RouteDef]:
         return [web.route("*", "/api/{method}", self.handle)]
@@ -121,6 +128,10 @@ class WebApi:
             retry_after = self.limiter.check(method, self._channel_key(args.get("channel")))
         if retry_after is not None:
             return self._answer(method, args, error="ratelimited", retry_after=retry_after)
+        if method in self.ctx.config.stalled_methods:
+            while method in self.ctx.config.stalled_methods:
+                await self._reconfigured.wait()
+            return self._answer(method, args, error="request_timeout")  # never carried out
         call = Call(method, args)
         try:
             data = METHODS[method](self.ctx, call)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.store import Claim
 from bot.core.store.tasks import TaskStore
 from bot.core.tasks.live import LiveTasks
 from bot.core.tasks.model import Budget, BudgetLimits, Task
@@ -31,7 +32,8 @@ from bot.slack.exactly_once import Work
 from bot.slack.render import task_card
 from bot.slack.reply import ReplyOutcome, ReplyTarget
 from bot.slack.task_options import TaskAsk, parse_task
-from bot.slack.task_runs import TaskRuns
+from bot.slack.task_runs import Answer, TaskRuns
+from bot.slack.task_salvage import owner_key
 
 if TYPE_CHECKING:
     from bot.slack.durable_tasks import DurableTasks
@@ -91,22 +93,41 @@ class TaskDesk:
         budget = self._budget(ask)
         if isinstance(budget, str):
             return budget
-        task = await self.store.create(team_id, channel, user, ask.goal, budget)
+        key = work.claim.key
+        task = await self.store.create(team_id, channel, user, ask.goal, budget, key=key)
+        if task.finished and task.card_ts is None:  # refused before: not in the channel
+            return NOT_IN_CHANNEL
+        if task.card_ts is None:
+            refused = await self._post_card(client, task)
+            if refused:
+                return refused
+        elif task.finished or self.durable is None:
+            # Started before by this request, whose claim is taken over now: a run without
+            # durable answers died with its process (bot.slack.task_salvage ends it).
+            if on_card is not None:
+                on_card(task)
+            return None
+        if on_card is not None:  # the card is up: whoever handed the task over may say so
+            on_card(task)
+        if self.durable is not None:
+            await self.durable.start(task.id)  # the same workflow, if it was started before
+        else:
+            self._in_background(services, client, task)
+        return None
+
+    async def _post_card(self, client: AsyncWebClient, task: Task) -> str | None:
+        """Post the task's card; the refusal line when Teammate is not in the channel."""
         card_text, blocks = task_card.card(task)
         try:
-            posted = await client.chat_postMessage(channel=channel, text=card_text, blocks=blocks)
+            posted = await client.chat_postMessage(
+                channel=task.channel, text=card_text, blocks=blocks
+            )
         except SlackApiError as exc:
             if exc.response.get("error") not in {"not_in_channel", "channel_not_found"}:
                 raise
             await self.store.save(task, state="failed")
             return NOT_IN_CHANNEL
         await self.store.save(task, card_ts=posted["ts"])
-        if on_card is not None:  # the card is up: whoever handed the task over may say so
-            on_card(task)
-        if self.durable is not None:
-            await self.durable.start(task.id)
-        else:
-            self._in_background(services, client, task)
         return None
 
     async def cancel(self, client: AsyncWebClient, short_id: str, user: str) -> str:
@@ -213,21 +234,29 @@ class TaskDesk:
     def _in_background(self, services: Services, client: AsyncWebClient, task: Task) -> None:
         """Work on ``task`` in this process, counted as work in flight for a graceful stop."""
 
-        async def answer(task: Task, target: ReplyTarget) -> ReplyOutcome | None:
-            claim = await services.claims.adopt(f"task:{task.id}")
-            async with services.claims.held(claim):
-                return await services.answer(Work(claim), client, target, text=task.goal)
-
         async def run() -> None:
             async with services.tracker.busy():
                 try:
-                    await self.runs.work(client, task.id, answer)
+                    # Held from the queue to the end: its lease tells every process this one
+                    # is alive and works on it (bot.slack.task_salvage).
+                    claim = await services.claims.adopt(owner_key(task.id))
+                    async with services.claims.held(claim):
+                        await self.runs.work(client, task.id, _answer(services, client, claim))
                 except Exception:
                     log.exception("task %s broke", task.short_id)
 
         job = asyncio.create_task(run())
         self._background.add(job)
         job.add_done_callback(self._background.discard)
+
+
+def _answer(services: Services, client: AsyncWebClient, claim: Claim) -> Answer:
+    """A task's answer in its card's thread, under the task's claim."""
+
+    async def answer(task: Task, target: ReplyTarget) -> ReplyOutcome | None:
+        return await services.answer(Work(claim), client, target, text=task.goal)
+
+    return answer
 
 
 def _elapsed(task: Task) -> float | None:

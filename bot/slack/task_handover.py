@@ -8,10 +8,12 @@ for it as for any answer): the tool returns once the card is posted, and the ans
 to say so; the task works apart, as every task does.
 
 The job holds a claim keyed ``handover:<answer's claim key>:<tool call id>``, as a scheduled run
-holds ``schedule:<id>:<slot>``: the same call made again (the answer run again) finds the claim
-taken and gets the task it started, not a second one; so does a call whose claim is taken over
+holds ``schedule:<id>:<slot>``, and the task it starts is keyed by that claim: the same call
+made again (the answer run again) finds the claim taken and gets the task it started, not a
+second one, whatever other tasks have the same goal; so does a call whose claim is taken over
 from a process that died after posting the card (the task's own run resumes on its own when
-answers are durable). Taken over before any card was posted, the call starts the task.
+answers are durable). Taken over before the card was posted, the call posts it and starts the
+task it had recorded, or records it then.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.store import Claim, ClaimOutcome
+from bot.core.store.tasks import task_id_for
 from bot.core.tasks.handover import HandedOver, Handover, Refused
 from bot.core.tasks.model import Task
 from bot.slack.exactly_once import Work
@@ -60,7 +63,7 @@ class TaskHandover:
             raise Refused(NOT_NOW)
         claim = await services.claims.claim(handover.key)
         if claim.outcome is not ClaimOutcome.NEW:  # the call was made before
-            found = await self._started_already(services, client, handover, claim.acquired)
+            found = await self._started_already(services, client, handover)
             if found is not None:  # (its task resumes with its own durable run, if any)
                 if claim.acquired:
                     await services.claims.finish(claim)
@@ -116,19 +119,15 @@ class TaskHandover:
                 return COULD_NOT_START
 
     async def _started_already(
-        self, services: Services, client: AsyncWebClient, handover: Handover, taken_over: bool
+        self, services: Services, client: AsyncWebClient, handover: Handover
     ) -> HandedOver | None:
-        """The task this call started before: the requester's newest with the same goal here
-        (when its claim was taken over from a dead process, one still unfinished: an older
-        task with the same goal that ended is not this call's)."""
+        """The task this call started before, once its card is up: the task is keyed by the
+        call's claim (bot.core.store.tasks.task_id_for)."""
         assert services.tasks is not None
-        scope, goal = handover.scope, " ".join(handover.goal.split())
-        for task in await services.tasks.store.listed(scope.channel_id, scope.user_id):
-            if taken_over and task.finished:
-                continue
-            if task.goal == goal and task.requester == scope.user_id and task.card_ts:
-                return HandedOver(task.short_id, await _where(client, task), again=True)
-        return None
+        task = await services.tasks.store.by_id(task_id_for(handover.key))
+        if task is None or task.card_ts is None:
+            return None
+        return HandedOver(task.short_id, await _where(client, task), again=True)
 
 
 def _task_text(handover: Handover) -> str:

@@ -16,15 +16,18 @@ where its card left it. A run that pauses for an approval leaves the task waitin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.conversation import Scope
 from bot.core.store.tasks import TaskStore
 from bot.core.tasks.live import LiveTask, LiveTasks
 from bot.core.tasks.model import Task
+from bot.slack.render import task_card
 from bot.slack.reply import ReplyOutcome, ReplyTarget
 from bot.slack.task_card_painter import CardPainter
 
@@ -155,6 +158,16 @@ class TaskRuns:
             await painter.finish()
         await self._report(client, task, outcome)
 
+    async def interrupted(self, client: AsyncWebClient, task: Task) -> None:
+        """The end of a task whose process died (bot.slack.task_salvage): its card drawn a
+        last time and the closing line."""
+        text, blocks = task_card.card(task)
+        with contextlib.suppress(SlackApiError):
+            await client.chat_update(
+                channel=task.channel, ts=task.card_ts or "", text=text, blocks=blocks
+            )
+        await self._report(client, task, None)
+
     def _live_tasks(self) -> list[LiveTask]:
         return [p.live for p in self._painters.values()]
 
@@ -173,6 +186,12 @@ class TaskRuns:
             head = f"<@{task.requester}> task `{task.short_id}` is done."
         elif task.state == "stopped":
             head = f"<@{task.requester}> task `{task.short_id}` stopped: {task.stop_reason}."
+        elif task.state == "interrupted":
+            head = (
+                f"<@{task.requester}> task `{task.short_id}` was {task_card.INTERRUPTED}"
+                f" (ref `{task.error_reference}`): it stopped with the process that ran it,"
+                " and nothing resumes it. Start it again if it is still needed."
+            )
         else:
             why = f": {outcome.error}" if outcome is not None and outcome.error else ""
             ref = f" (ref `{task.error_reference}`)" if task.error_reference else ""

@@ -9,12 +9,15 @@ import asyncio
 import os
 import re
 import signal
+import subprocess
+from pathlib import Path
 
 import pytest
 
-from bot.core.store import Database
+from bot.core.store import ClaimStore, Database
 from bot.core.store.schedules import ScheduleStore
-from bot.testkit.fakes.script import Text
+from bot.slack.scheduler import ENDED_UNNOTED, claim_key
+from bot.testkit.fakes.script import Dynamic, Text
 from bot.testkit.processes import free_port, serving, start_serve
 from bot.testkit.stack import bot_environment
 from tests.conftest import postgres_database
@@ -165,17 +168,25 @@ async def recorded_done(url: str, short_id: str, count: int, within: float = 30.
     raise AssertionError(f"the store shows fewer than {count} runs done")
 
 
+async def serve_on_sqlite(
+    sandbox, model, tmp_path, env: dict[str, str]
+) -> tuple[int, Path, str, subprocess.Popen[bytes]]:
+    """`teammate serve` on its SQLite database, the model scripted for five runs: its port,
+    log, database URL and process."""
+    port = free_port()
+    sandbox.request_url = f"http://127.0.0.1:{port}/slack/events"
+    log = tmp_path / "bot.log"
+    model.script(*(Text(f"Run {i}: the queue is empty.") for i in range(1, 6)))
+    bot = await start_serve(env, port, log)
+    return port, log, f"sqlite+aiosqlite:///{tmp_path / 'teammate.db'}", bot
+
+
 @pytest.mark.timeout(420)
 async def test_a_recurring_task_runs_at_its_slots_once_each_across_a_restart(
     sandbox, model, tmp_path
 ) -> None:
     env = schedule_environment(sandbox, model, tmp_path)
-    port = free_port()
-    sandbox.request_url = f"http://127.0.0.1:{port}/slack/events"
-    log = tmp_path / "bot.log"
-    url = f"sqlite+aiosqlite:///{tmp_path / 'teammate.db'}"
-    model.script(*(Text(f"Run {i}: the queue is empty.") for i in range(1, 6)))
-    bot = await start_serve(env, port, log)
+    port, log, url, bot = await serve_on_sqlite(sandbox, model, tmp_path, env)
     try:
         short_id, _ = await scheduled(sandbox, f"every 1m {GOAL}")
         await runs_reported(sandbox, 1, 150)
@@ -213,3 +224,106 @@ async def test_two_replicas_on_one_postgresql_database_run_each_slot_once(
         runs = await runs_in_store(db.url, short_id)
         assert len(runs) == len(cards(sandbox)) == len(model.requests) >= 2
         assert len({r.slot for r in runs}) == len(runs)
+
+
+async def claimed(url: str, short_id: str, within: float = 150.0) -> None:
+    """Wait until the store shows the schedule's first slot claimed."""
+    deadline = asyncio.get_running_loop().time() + within
+    while asyncio.get_running_loop().time() < deadline:
+        if await runs_in_store(url, short_id):
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("no slot was claimed")
+
+
+@pytest.mark.timeout(420)
+@pytest.mark.parametrize("durable", ["false", "true"], ids=["plain", "durable"])
+async def test_a_slot_whose_process_died_before_its_card_was_posted_runs_after_a_restart(
+    sandbox, model, tmp_path, durable: str
+) -> None:
+    env = schedule_environment(
+        sandbox,
+        model,
+        tmp_path,
+        TEAMMATE_CLAIM_LEASE_SECONDS="3",
+        TEAMMATE_DURABLE_ANSWERS=durable,
+        TEAMMATE_EXECUTOR_ID="bot-1",
+    )
+    port, log, url, bot = await serve_on_sqlite(sandbox, model, tmp_path, env)
+    try:
+        short_id, _ = await scheduled(sandbox, f"every 1m {GOAL}")
+        # Slack stops answering posts: the slot is claimed, its card never gets out.
+        sandbox.configure(stalled_methods=["chat.postMessage"])
+        await claimed(url, short_id)
+    finally:
+        bot.send_signal(signal.SIGKILL)
+        bot.wait()
+    sandbox.configure(stalled_methods=[])
+    [cut] = await runs_in_store(url, short_id)
+    assert cut.state == "running" and not cards(sandbox)
+    async with serving(env, port, log):
+        await runs_reported(sandbox, 1, 60)
+        await recorded_done(url, short_id, 1)
+    runs = await runs_in_store(url, short_id)
+    # The slot the dead process claimed ran, once: one card and one model request a run.
+    assert runs[0].slot == cut.slot and runs[0].state == "done"
+    assert len(cards(sandbox)) == len(model.requests) == sum(r.state == "done" for r in runs)
+
+
+@pytest.mark.parametrize("bot_options", [QUIET])
+async def test_a_slot_that_comes_while_the_previous_run_works_is_skipped_and_said_once(
+    stack,
+) -> None:
+    sandbox, scheduler = stack.sandbox, stack.runtime.scheduler
+    go_on = asyncio.Event()
+
+    async def first_run_held(body: dict) -> Text:
+        await go_on.wait()
+        return Text("Queue is empty.")
+
+    stack.model.script(Dynamic(first_run_held), Text("Queue is empty again."))
+    short_id, _ = await scheduled(sandbox, f"every 1m {GOAL}")
+    schedule = await scheduler.store.get(short_id)  # type: ignore[union-attr]
+    first = int(schedule.next_at)
+    [run] = await scheduler.tick(now=first)  # type: ignore[union-attr]
+    await run
+    [card] = await sandbox.wait_for(lambda: cards(sandbox) or None, 10)
+    await sandbox.wait_for(lambda: stack.model.requests or None, 10)
+    for later in (first + 60, first + 120):  # two slots come while it works
+        [run] = await scheduler.tick(now=later)  # type: ignore[union-attr]
+        await run
+    assert len(cards(sandbox)) == 1
+    thread = sandbox.replies("general", card["ts"], from_bot=True)
+    said = [r for r in thread if "skipped" in r["text"]]
+    assert len(said) == 1, said
+    assert f"Schedule `{short_id}` skipped its run of " in said[0]["text"]
+    assert "a schedule never runs twice at once" in said[0]["text"].lower()
+    runs = await scheduler.store.runs(schedule.id)  # type: ignore[union-attr]
+    assert [r.state for r in runs] == ["done", "skipped", "skipped"]
+    go_on.set()
+    await runs_reported(sandbox, 1, 30)
+    # Once it has ended, the next slot runs as usual.
+    [run] = await scheduler.tick(now=first + 180)  # type: ignore[union-attr]
+    await run
+    await runs_reported(sandbox, 2, 30)
+    runs = await scheduler.store.runs(schedule.id)  # type: ignore[union-attr]
+    assert [r.state for r in runs] == ["done", "skipped", "skipped", "done"]
+    assert len(stack.model.requests) == 2
+
+
+@pytest.mark.parametrize("bot_options", [QUIET])
+async def test_a_slot_whose_process_died_after_its_run_but_before_noting_it_is_closed(
+    stack,
+) -> None:
+    scheduler = stack.runtime.scheduler
+    short_id, _ = await scheduled(stack.sandbox, f"every 1m {GOAL}")
+    schedule = await scheduler.store.get(short_id)  # type: ignore[union-attr]
+    dead = ClaimStore(stack.runtime.db, "dead-process")
+    slot = await ScheduleStore(stack.runtime.db, "dead-process").claim(schedule, schedule.next_at)
+    await dead.finish(await dead.claim(claim_key(schedule, slot)))  # it ran, then it died
+    lease = stack.runtime.services.claims.lease_seconds
+    [run] = await scheduler.tick(now=schedule.next_at + lease + 1)  # type: ignore[union-attr]
+    await run
+    [ran] = await scheduler.store.runs(schedule.id)  # type: ignore[union-attr]
+    assert (ran.slot, ran.state, ran.note) == (slot, "done", ENDED_UNNOTED)
+    assert not cards(stack.sandbox) and not stack.model.requests  # nothing ran it again

@@ -145,7 +145,7 @@ async def test_a_call_taken_over_from_a_dead_process_finds_the_task_it_had_poste
     channel = stack.sandbox.ws.find_channel("general").id
     budget = services.tasks.limits.budget()
     posted = await services.tasks.store.create(
-        stack.sandbox.team_id, channel, "U0ALICE", GOAL, budget
+        stack.sandbox.team_id, channel, "U0ALICE", GOAL, budget, key=key
     )
     await services.tasks.store.save(posted, card_ts="1700000000.000100", state="running")
     await asyncio.sleep(0.2)
@@ -154,3 +154,36 @@ async def test_a_call_taken_over_from_a_dead_process_finds_the_task_it_had_poste
     assert await services.claims.state(key) == "done"
     assert not [m for m in stack.sandbox.channel_messages("general") if "Task `" in m["text"]]
     assert not stack.model.requests
+
+
+async def test_two_calls_with_the_same_goal_get_two_tasks_and_a_replay_finds_its_own(
+    stack,
+) -> None:
+    stack.model.default = Dynamic(model_that_hands_over)
+    desk = starter(stack)
+    first = await desk.start(handover(stack, "handover:event:Ev4:toolu_1"))
+    second = await desk.start(handover(stack, "handover:event:Ev5:toolu_1"))
+    assert not second.again and second.short_id != first.short_id
+    again = await desk.start(handover(stack, "handover:event:Ev4:toolu_1"))
+    assert again.again and again.short_id == first.short_id
+    await ended(stack, first.short_id, within=30)
+    await ended(stack, second.short_id, within=30)
+    assert len([m for m in stack.sandbox.channel_messages("general") if "Task `" in m["text"]]) == 2
+
+
+async def test_a_call_taken_over_before_its_card_starts_its_own_task(stack) -> None:
+    """Another unfinished task with the same goal, from another call, is not this call's."""
+    stack.model.default = Dynamic(model_that_hands_over)
+    services = stack.runtime.services
+    channel = stack.sandbox.ws.find_channel("general").id
+    other = await services.tasks.store.create(
+        stack.sandbox.team_id, channel, "U0ALICE", GOAL, services.tasks.limits.budget()
+    )
+    await services.tasks.store.save(other, card_ts="1700000000.000200", state="running")
+    key = "handover:event:Ev6:toolu_1"
+    await ClaimStore(stack.runtime.db, "dead-process", lease_seconds=0.05).claim(key)
+    await asyncio.sleep(0.2)  # its owner died before posting the card: the lease runs out
+    started = await starter(stack).start(handover(stack, key))
+    assert not started.again and started.short_id != other.short_id
+    end = await ended(stack, started.short_id, within=30)
+    assert "✅ Done" in end["card"]["text"]

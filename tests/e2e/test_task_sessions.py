@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import signal
 from types import SimpleNamespace
@@ -13,15 +14,19 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
+from bot.core.store import ClaimStore
 from bot.core.store.schema import ClaimRow
 from bot.core.store.tasks import TaskStore
+from bot.core.tasks.model import Task
 from bot.sandbox import Sandbox
+from bot.slack.render import task_card
 from bot.slack.render.approval_view import APPROVE
 from bot.slack.render.task_card import STOP
+from bot.slack.task_salvage import owner_key
 from bot.testkit.fakes import FakeAnthropic
 from bot.testkit.fakes.script import Dynamic, Hang, Text, ToolCalls, ToolUse
 from bot.testkit.processes import free_port, serving, start_serve
-from bot.testkit.stack import Stack, bot_settings, running_bot
+from bot.testkit.stack import Stack, bot_environment, bot_settings, running_bot
 from tests.conftest import postgres_database
 from tests.e2e.test_approvals import NOTE, Noticeboard, prompt_in
 from tests.e2e.test_durable_answers import durable_environment
@@ -320,3 +325,86 @@ async def test_stop_on_a_queued_task_stops_it_before_it_starts(stack) -> None:
     assert "✅ Done" in (await ended(stack, first))["card"]["text"]
     await stack.sandbox.settle()
     assert len(stack.model.requests) == 1  # the stopped task never asked the model
+
+
+async def test_a_task_whose_process_died_ends_as_interrupted_at_the_next_start(
+    sandbox: Sandbox, model: FakeAnthropic, tmp_path
+) -> None:
+    """Without durable answers nothing resumes it: the card, the list and the thread say so."""
+    env = {
+        **os.environ,
+        **bot_environment(sandbox, model, tmp_path),
+        "TEAMMATE_STREAM_INTERVAL": "0.2",
+        "TEAMMATE_CLAIM_LEASE_SECONDS": "3",
+    }
+    log = tmp_path / "bot.log"
+    port = free_port()
+    sandbox.request_url = f"http://127.0.0.1:{port}/slack/events"
+    model.script(plan("in_progress", "pending", "pending"), Hang(30.0))
+    seen = SimpleNamespace(sandbox=sandbox)
+    bot = await start_serve(env, port, log)
+    try:
+        short_id = await start_task(seen, "summarise this week's incidents")
+        await sandbox.wait_for(
+            lambda: (
+                (
+                    len(model.requests) >= 2
+                    and "▶️ Read the incidents" in str(card_of(sandbox, short_id)["blocks"])
+                )
+                or None
+            ),
+            20,
+        )
+    finally:
+        bot.send_signal(signal.SIGKILL)
+        bot.wait()
+    async with serving(env, port, log):
+        end = await ended(seen, short_id, within=60)
+        listed = await sandbox.run_command("alice", "general", "/task", "list")
+        assert listed["status"] == 200
+        [note] = await sandbox.wait_for(lambda: sandbox.ephemeral("alice", "general") or None)
+    card = end["card"]
+    assert "⚠️ Interrupted" in card["text"]
+    reference = re.search(r"interrupted by a restart · ref `(\w+)`", str(card["blocks"]))
+    assert reference is not None, card["blocks"]
+    [closing] = [r for r in end["replies"] if f"task `{short_id}`" in r["text"]]
+    assert closing["text"].startswith(
+        f"<@U0ALICE> task `{short_id}` was interrupted by a restart (ref `{reference.group(1)}`)"
+    )
+    assert (
+        "Not done: Read the incidents; Compare with last week; Write the summary."
+        in (closing["text"])
+    )
+    assert f"`{short_id}` ⚠️ Interrupted" in note["text"]
+    assert f"ref={reference.group(1)}" in log.read_text()
+    assert len(model.requests) == 2  # it was not run again
+
+
+@pytest.mark.parametrize("bot_options", [{"claim_lease_seconds": 1.0}])
+async def test_only_a_task_whose_process_is_gone_is_ended_as_interrupted(stack) -> None:
+    """Processes that share the database: a task another live process works on is left alone."""
+    desk, db = stack.runtime.services.tasks, stack.runtime.db
+    general = stack.sandbox.ws.find_channel("general").id
+
+    async def left_by(owner: str, lease: float, goal: str) -> Task:
+        task = await desk.store.create(
+            stack.sandbox.team_id, general, "U0ALICE", goal, desk.limits.budget()
+        )
+        text, blocks = task_card.card(task)
+        posted = await stack.runtime.app.client.chat_postMessage(
+            channel=general, text=text, blocks=blocks
+        )
+        await desk.store.save(task, card_ts=posted["ts"], state="running")
+        await ClaimStore(db, owner, lease_seconds=lease).claim(owner_key(task.id))
+        return task
+
+    alive = await left_by("another-replica:7", 3600.0, "summarise alpha")
+    gone = await left_by("a-dead-replica:9", 0.05, "summarise beta")
+    end = await ended(stack, gone.short_id, within=15)  # the next sweep, a lease later
+    assert "⚠️ Interrupted" in end["card"]["text"]
+    await stack.runtime.salvage.sweep()  # type: ignore[union-attr]
+    assert (await desk.store.by_id(alive.id)).state == "running"  # type: ignore[union-attr]
+    assert "Interrupted" not in card_of(stack.sandbox, alive.short_id)["text"]
+    assert not stack.sandbox.replies("general", card_of(stack.sandbox, alive.short_id)["ts"])
+    [closing] = [r for r in end["replies"] if f"task `{gone.short_id}`" in r["text"]]
+    assert "was interrupted by a restart" in closing["text"]

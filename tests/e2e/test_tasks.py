@@ -62,7 +62,7 @@ async def ended(stack, short_id: str, within: float = 20.0) -> dict:
         card = card_of(sandbox, short_id)
         replies = sandbox.replies("general", card["ts"], from_bot=True)
         if any(f"task `{short_id}`" in r["text"] for r in replies):
-            if any(label in card["text"] for label in ("Done", "Stopped", "Failed")):
+            if any(label in card["text"] for label in ("Done", "Stopped", "Failed", "Interrupted")):
                 return {"card": card, "replies": replies}
         return None
 

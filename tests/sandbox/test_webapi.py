@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
@@ -159,3 +161,17 @@ async def test_apps_connections_open_takes_only_the_app_token(client, sandbox) -
     assert await error_of(client.apps_connections_open(app_token=sandbox.bot_token)) == (
         "not_allowed_token_type"
     )
+
+
+async def test_a_stalled_method_hangs_and_is_never_carried_out(
+    client: AsyncWebClient, sandbox: Sandbox
+) -> None:
+    sandbox.configure(stalled_methods=["chat.postMessage"])
+    posting = asyncio.ensure_future(client.chat_postMessage(channel="general", text="lost"))
+    await client.auth_test()  # other methods answer meanwhile
+    assert not posting.done()
+    sandbox.configure(stalled_methods=[])
+    assert await error_of(posting) == "request_timeout"
+    assert not sandbox.channel_messages("general")
+    await client.chat_postMessage(channel="general", text="kept")
+    assert [m["text"] for m in sandbox.channel_messages("general")] == ["kept"]

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.core.store.claims import _affected
@@ -113,6 +113,11 @@ class ScheduleStore:
                     return schedule
         raise RuntimeError("could not draw a free short schedule id")
 
+    async def by_id(self, schedule_id: str) -> Schedule | None:
+        async with self.db.sessions() as session:
+            row = await session.get(ScheduleRow, schedule_id)
+        return _schedule(row) if row is not None else None
+
     async def get(self, short_id: str) -> Schedule | None:
         async with self.db.sessions() as session:
             row = await session.scalar(
@@ -197,6 +202,41 @@ class ScheduleStore:
                 .values(state=state, note=note, finished_at=time.time())
             )
 
+    async def unstarted(self, before: float) -> list[Run]:
+        """Slots claimed before ``before`` whose run has not yet started its task: their
+        process may have died between the claim and the card."""
+        statement = select(ScheduleRunRow).where(
+            ScheduleRunRow.state == "running", ScheduleRunRow.claimed_at < before
+        )
+        async with self.db.sessions() as session:
+            return [_run(row) for row in (await session.scalars(statement)).all()]
+
+    async def previous(self, schedule_id: str, slot: int) -> Run | None:
+        """The last slot before ``slot`` that started a run (or is starting one)."""
+        statement = (
+            select(ScheduleRunRow)
+            .where(
+                ScheduleRunRow.schedule_id == schedule_id,
+                ScheduleRunRow.slot < slot,
+                ScheduleRunRow.state.in_(("running", "done")),
+            )
+            .order_by(ScheduleRunRow.slot.desc())
+            .limit(1)
+        )
+        async with self.db.sessions() as session:
+            row = await session.scalar(statement)
+        return _run(row) if row is not None else None
+
+    async def skipped_since(self, schedule_id: str, slot: int) -> int:
+        """How many slots after ``slot`` were skipped."""
+        statement = select(func.count()).where(
+            ScheduleRunRow.schedule_id == schedule_id,
+            ScheduleRunRow.slot > slot,
+            ScheduleRunRow.state == "skipped",
+        )
+        async with self.db.sessions() as session:
+            return int(await session.scalar(statement) or 0)
+
     async def runs(self, schedule_id: str) -> list[Run]:
         """The slots ``schedule_id`` ran, oldest first."""
         statement = (
@@ -205,11 +245,7 @@ class ScheduleStore:
             .order_by(ScheduleRunRow.slot)
         )
         async with self.db.sessions() as session:
-            rows = (await session.scalars(statement)).all()
-        return [
-            Run(r.schedule_id, r.slot, r.owner, r.state, r.note, r.claimed_at, r.finished_at)
-            for r in rows
-        ]
+            return [_run(row) for row in (await session.scalars(statement)).all()]
 
 
 def _fields(schedule: Schedule | ScheduleRow) -> dict[str, Any]:
@@ -218,3 +254,7 @@ def _fields(schedule: Schedule | ScheduleRow) -> dict[str, Any]:
 
 def _schedule(row: ScheduleRow) -> Schedule:
     return Schedule(**_fields(row))
+
+
+def _run(r: ScheduleRunRow) -> Run:
+    return Run(r.schedule_id, r.slot, r.owner, r.state, r.note, r.claimed_at, r.finished_at)

@@ -332,8 +332,10 @@ class ScheduleRow(Base):
 
 class ScheduleRunRow(Base):
     """One slot of a schedule, claimed by the process that inserted it first (the primary key
-    is the slot: no second row, so no second run, from any replica). ``state`` is running,
-    done or refused (``note`` says why: not in the channel, a budget over the caps)."""
+    is the slot: no second row, so no second run, from any replica). ``state`` is running
+    (claimed, its task not yet started), done (its task started), skipped (the previous run
+    still worked), refused (``note`` says why: not in the channel, a budget over the caps) or
+    failed."""
 
     __tablename__ = "schedule_runs"
 
@@ -343,7 +345,7 @@ class ScheduleRunRow(Base):
     slot: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     """The slot as UTC epoch seconds."""
     owner: Mapped[str] = mapped_column(String(100))
-    state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), index=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     claimed_at: Mapped[float] = mapped_column(Float)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)

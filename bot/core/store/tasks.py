@@ -1,5 +1,9 @@
 """The tasks handed over with ``/task``: created with a short id, updated as they work, listed
-for a person and a channel."""
+for a person and a channel.
+
+A task is keyed by the claim of the request that started it (:func:`task_id_for`): the same
+request taken up again (a slot taken over from a dead process, a tool call replayed) finds the
+task it started, never a second one."""
 
 from __future__ import annotations
 
@@ -19,6 +23,10 @@ from bot.core.tasks.model import FINISHED, Budget, Steering, Task
 
 SHORT_ID_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 SHORT_ID_LENGTH = 6
+_TASK_IDS = uuid.UUID("6f1d3c2e-4b1a-4f0e-9a57-7c0d2e9b8a61")
+LEFT_RUNNING = ("queued", "running")
+"""The states of a task whose run may have died with its process (``waiting`` is resumed by a
+click, from any process)."""
 
 
 def new_short_id(length: int = SHORT_ID_LENGTH) -> str:
@@ -26,18 +34,33 @@ def new_short_id(length: int = SHORT_ID_LENGTH) -> str:
     return "".join(secrets.choice(SHORT_ID_ALPHABET) for _ in range(length))
 
 
+def task_id_for(key: str) -> str:
+    """The id of the task the request claimed as ``key`` starts."""
+    return uuid.uuid5(_TASK_IDS, key).hex
+
+
 class TaskStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
     async def create(
-        self, team_id: str, channel: str, requester: str, goal: str, budget: Budget
+        self,
+        team_id: str,
+        channel: str,
+        requester: str,
+        goal: str,
+        budget: Budget,
+        key: str | None = None,
     ) -> Task:
-        """A new queued task with a short id no other task has."""
+        """A new queued task with a short id no other task has; with ``key`` (the claim of the
+        request that starts it), the one that request created already, if it did."""
         now = time.time()
+        task_id = task_id_for(key) if key is not None else None
         for _ in range(5):
+            if task_id is not None and (made := await self.by_id(task_id)) is not None:
+                return made
             task = Task(
-                id=uuid.uuid4().hex,
+                id=task_id or uuid.uuid4().hex,
                 short_id=new_short_id(),
                 team_id=team_id,
                 channel=channel,
@@ -52,7 +75,7 @@ class TaskStore:
                     session.add(_row(task))
                 return task
             except IntegrityError:
-                continue  # a short id taken already: draw another
+                continue  # a short id taken already (or the key's task made meanwhile)
         raise RuntimeError("could not draw a free short task id")
 
     async def get(self, short_id: str) -> Task | None:
@@ -84,6 +107,32 @@ class TaskStore:
         async with self.db.sessions() as session:
             rows = (await session.execute(statement)).scalars().all()
         return [_task(row) for row in rows]
+
+    async def left_running(self, before: float) -> list[Task]:
+        """Tasks queued or working, their card posted, not touched since ``before``: the ones
+        whose process may be gone."""
+        statement = select(TaskRow).where(
+            TaskRow.state.in_(LEFT_RUNNING),
+            TaskRow.card_ts.is_not(None),
+            TaskRow.updated_at < before,
+        )
+        async with self.db.sessions() as session:
+            rows = (await session.execute(statement)).scalars().all()
+        return [_task(row) for row in rows]
+
+    async def interrupt(self, task_id: str, reference: str) -> Task | None:
+        """End a task whose process died as interrupted; None when it had ended (or paused)."""
+        now = time.time()
+        async with self.db.sessions.begin() as session:
+            ended = await session.execute(
+                update(TaskRow)
+                .where(TaskRow.id == task_id, TaskRow.state.in_(LEFT_RUNNING))
+                .values(state="interrupted", error_reference=reference, updated_at=now)
+            )
+            if not ended.rowcount:  # type: ignore[attr-defined]
+                return None
+            row = await session.get(TaskRow, task_id)
+            return _task(row) if row is not None else None
 
     async def begin(self, task_id: str) -> Task | None:
         """Mark the task working, its start stored once (a resumed task keeps its first);

@@ -7,9 +7,10 @@ from typing import Literal
 
 from bot.core.events import PlanStep
 
-TaskState = Literal["queued", "running", "waiting", "done", "stopped", "failed"]
-"""``waiting``: paused for an approval; it goes on after the click."""
-FINISHED: frozenset[str] = frozenset({"done", "stopped", "failed"})
+TaskState = Literal["queued", "running", "waiting", "done", "stopped", "failed", "interrupted"]
+"""``waiting``: paused for an approval; it goes on after the click. ``interrupted``: the
+process that ran it died (without durable runs, nothing resumes it)."""
+FINISHED: frozenset[str] = frozenset({"done", "stopped", "failed", "interrupted"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from bot.core.tasks.model import Steering, Task
 STOP = "task_stop"
 """The Stop button's action id; its value is the task's short id."""
 TAKEN_IN_SHOWN = 3
+INTERRUPTED = "interrupted by a restart"
 
 STATE_LABELS = {
     "queued": "⏳ Queued",
@@ -24,6 +25,7 @@ STATE_LABELS = {
     "done": "✅ Done",
     "stopped": "⏹️ Stopped",
     "failed": "⚠️ Failed",
+    "interrupted": "⚠️ Interrupted",
 }
 STEP_MARKS = {"pending": "◻️", "in_progress": "▶️", "done": "✅", "skipped": "⏭️"}
 
@@ -93,7 +95,9 @@ def status(task: Task, elapsed: float | None = None) -> str:
         parts.append(f"stopped: {task.stop_reason}")
     elif task.stop_requested and not task.finished:
         parts.append(f"stopping: {task.stop_requested}")
-    if task.state == "failed" and task.error_reference:
+    if task.state == "interrupted":
+        parts.append(INTERRUPTED)
+    if task.state in {"failed", "interrupted"} and task.error_reference:
         parts.append(f"ref `{task.error_reference}`")
     return " · ".join(parts)
 
