@@ -15,7 +15,10 @@ ends with the pending calls instead of a text, the stream with ``ApprovalNeeded`
 
 When answers run as durable workflows, :attr:`AgentService.steps` makes each model request and
 each risky tool call of a run inside a workflow a recorded step (:mod:`bot.core.durable.steps`),
-so a resumed answer neither asks the model again nor runs a tool twice for what it had done.
+so a resumed answer neither asks the model again nor runs a tool twice for what it had done;
+:meth:`AgentService.once` records what an answer does once besides: what its first request is
+built from (the caller reads the thread and asks :meth:`AgentService.brief`, then passes the
+briefing to :meth:`AgentService.stream`) and the stored pause.
 
 Consume :meth:`AgentService.stream` to the end, or close it with ``contextlib.aclosing`` when
 stopping early, so the model request is torn down in the caller's task.
@@ -208,16 +211,19 @@ class AgentService:
         return self._answer(conversation, None, briefing)
 
     async def brief(self, conversation: Conversation) -> Briefing | None:
-        """The channel memory's briefing for an answer to ``conversation`` (None without a
-        memory, or when the conversation's model is not valid: the answer says so itself).
-        It may do what was asked itself (a note saved): ask it once per answer."""
+        """The channel memory's briefing for an answer to ``conversation``. It may do what was
+        asked itself (a note saved): ask it once per answer. None without a memory, or when it
+        failed (the answer briefs again itself and tells a failure as any other) or the
+        conversation's model is not valid (the answer says so)."""
         if self.memory is None:
             return None
         try:
-            spec = self.resolve(conversation.model)
+            return await self.memory.brief(conversation, self.resolve(conversation.model))
         except CatalogError:
             return None
-        return await self.memory.brief(conversation, spec)
+        except Exception:  # noqa: BLE001 - told by the answer, which briefs again
+            log.warning("memory briefing failed; the answer tries again", exc_info=True)
+            return None
 
     async def once(self, what: Once, work: Callable[[], Awaitable[T]]) -> T:
         """``work()``, recorded as a step of its kind when answers are durable runs."""
