@@ -15,7 +15,10 @@ ends with the pending calls instead of a text, the stream with ``ApprovalNeeded`
 
 When answers run as durable workflows, :attr:`AgentService.steps` makes each model request and
 each risky tool call of a run inside a workflow a recorded step (:mod:`bot.core.durable.steps`),
-so a resumed answer neither asks the model again nor runs a tool twice for what it had done.
+so a resumed answer neither asks the model again nor runs a tool twice for what it had done;
+:meth:`AgentService.once` records what an answer does once besides: what its first request is
+built from (the caller reads the thread and asks :meth:`AgentService.brief`, then passes the
+briefing to :meth:`AgentService.stream`) and the stored pause.
 
 Consume :meth:`AgentService.stream` to the end, or close it with ``contextlib.aclosing`` when
 stopping early, so the model request is torn down in the caller's task.
@@ -34,10 +37,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Literal, Protocol, TypeVar
 
 from pydantic_ai import Agent, DeferredToolRequests
 from pydantic_ai.capabilities import AbstractCapability
@@ -71,7 +74,7 @@ from bot.core.grounding import Grounder
 from bot.core.history import example_messages, to_messages
 from bot.core.local_tokens import counted_usage
 from bot.core.long_runs import long_run_capabilities
-from bot.core.memory import ChannelMemory
+from bot.core.memory import Briefing, ChannelMemory
 from bot.core.model_settings import probe_settings
 from bot.core.prompts import Prompts
 from bot.core.providers import Providers
@@ -86,6 +89,12 @@ from bot.core.window import fit_turns, input_budget
 
 log = logging.getLogger("teammate.core")
 
+T = TypeVar("T")
+Once = Literal["start", "pause"]
+"""What an answer does once outside its model requests and tool calls: ``start``, read what
+its first request is built from (the thread, the memory's briefing); ``pause``, store the run
+that waits for approvals."""
+
 
 class ModelCheckError(Exception):
     """The model check failed; the message is one line: the cause and the fix."""
@@ -99,6 +108,11 @@ class StepRecorder(Protocol):
         self, toolsets: Sequence[AbstractToolset[AnswerDeps]], risk: Callable[[str], Risk]
     ) -> tuple[list[AbstractToolset[AnswerDeps]], list[AbstractCapability[AnswerDeps]]]:
         """The run's toolsets and the capabilities to add to it."""
+        ...
+
+    async def once(self, what: Once, work: Callable[[], Awaitable[T]]) -> T:
+        """``work()``, as a recorded step when it runs in a workflow: a resumed one gets what
+        the first run got instead of doing it again."""
         ...
 
 
@@ -189,10 +203,31 @@ class AgentService:
         """The catalog entry ``ref`` (default: the configured model) names."""
         return self._catalog.resolve(ref or self._config.model)
 
-    def stream(self, conversation: Conversation) -> AsyncIterator[AgentEvent]:
+    def stream(
+        self, conversation: Conversation, briefing: Briefing | None = None
+    ) -> AsyncIterator[AgentEvent]:
         """Answer ``conversation``: deltas, notices, ``Usage``, then one ``Done``, ``Paused``
-        or ``Failed``."""
-        return self._answer(conversation, None)
+        or ``Failed``. ``briefing``: what :meth:`brief` said (by default it is asked here)."""
+        return self._answer(conversation, None, briefing)
+
+    async def brief(self, conversation: Conversation) -> Briefing | None:
+        """The channel memory's briefing for an answer to ``conversation``. It may do what was
+        asked itself (a note saved): ask it once per answer. None without a memory, or when it
+        failed (the answer briefs again itself and tells a failure as any other) or the
+        conversation's model is not valid (the answer says so)."""
+        if self.memory is None:
+            return None
+        try:
+            return await self.memory.brief(conversation, self.resolve(conversation.model))
+        except CatalogError:
+            return None
+        except Exception:  # noqa: BLE001 - told by the answer, which briefs again
+            log.warning("memory briefing failed; the answer tries again", exc_info=True)
+            return None
+
+    async def once(self, what: Once, work: Callable[[], Awaitable[T]]) -> T:
+        """``work()``, recorded as a step of its kind when answers are durable runs."""
+        return await (self.steps.once(what, work) if self.steps is not None else work())
 
     def resume(self, run: PausedRun) -> AsyncIterator[AgentEvent]:
         """Go on with an answer that paused for approvals, its calls now decided: an approved
@@ -200,7 +235,10 @@ class AgentService:
         return self._answer(run.conversation(), run)
 
     async def _answer(
-        self, conversation: Conversation, resume: PausedRun | None
+        self,
+        conversation: Conversation,
+        resume: PausedRun | None,
+        briefing: Briefing | None = None,
     ) -> AsyncIterator[AgentEvent]:
         scope = conversation.scope
         try:
@@ -216,7 +254,8 @@ class AgentService:
             answer = self._answer_state(primary, conversation.deep)
             # Closed here, in this task, when the caller stops early: the run's context
             # must not be torn down later by the garbage collector.
-            async with aclosing(self._run(conversation, answer, shown, resume)) as events:
+            run = self._run(conversation, answer, shown, resume, briefing)
+            async with aclosing(run) as events:
                 async for event in events:
                     yield event
         except Exception as exc:  # noqa: BLE001 - every failure becomes a Failed event
@@ -285,14 +324,19 @@ class AgentService:
         return None if fallback.ref == primary.ref else fallback
 
     async def _fresh_start(
-        self, conversation: Conversation, answer: AnswerState, shown: _Shown
+        self,
+        conversation: Conversation,
+        answer: AnswerState,
+        shown: _Shown,
+        briefing: Briefing | None,
     ) -> _Start:
         """The thread fitted into the model's window, as the run's prompt and history, with the
         channel's memory briefed; or the reply when the memory did what was asked itself."""
         spec = answer.primary
         system = self._prompts.system(conversation, name=spec.prompt)
-        if self.memory is not None:
+        if briefing is None and self.memory is not None:
             briefing = await self.memory.brief(conversation, spec)
+        if briefing is not None:
             if briefing.notice:
                 shown.notices.append(briefing.notice)
             if briefing.reply is not None:
@@ -329,12 +373,13 @@ class AgentService:
         conversation: Conversation,
         answer: AnswerState,
         shown: _Shown,
-        resume: PausedRun | None = None,
+        resume: PausedRun | None,
+        briefing: Briefing | None,
     ) -> AsyncGenerator[AgentEvent, None]:
         """The answer's one agent run, its events mapped; raises what the run could not survive."""
         spec = answer.primary
         if resume is None:
-            start = await self._fresh_start(conversation, answer, shown)
+            start = await self._fresh_start(conversation, answer, shown, briefing)
             if start.reply is not None:
                 async for said in self._said(start.reply, spec, shown):
                     yield said
@@ -435,18 +480,25 @@ class AgentService:
         result: AgentRunResult[str | DeferredToolRequests],
         shown: _Shown,
     ) -> None:
-        """A run that ended with calls waiting for approval is stored as a paused run."""
-        if not isinstance(result.output, DeferredToolRequests):
+        """A run that ended with calls waiting for approval is stored as a paused run, once:
+        a resumed durable run gets the one its first run stored (ids and all), so the prompts
+        in the thread still name it."""
+        output = result.output
+        if not isinstance(output, DeferredToolRequests):
             return
-        if self._approvals is None or result.output.calls:
+        approvals = self._approvals
+        if approvals is None or output.calls:
             raise RuntimeError("the run stopped for tool calls nobody here can decide")
-        shown.paused = await self._approvals.pause(
-            conversation,
-            spec.ref,
-            start.instructions,
-            result.all_messages(),
-            result.output,
-            self._toolbox.risk,
+        shown.paused = await self.once(
+            "pause",
+            lambda: approvals.pause(
+                conversation,
+                spec.ref,
+                start.instructions,
+                result.all_messages(),
+                output,
+                self._toolbox.risk,
+            ),
         )
 
     async def _ground(

@@ -22,7 +22,8 @@ complete the manifest's slash commands, press buttons, pick options and fill in 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from bot.sandbox.changes import ChangeFeed, Predicate, Subscription
 from bot.sandbox.config import SandboxConfig
 from bot.sandbox.delivery import Delivery
 from bot.sandbox.events import EventEmitter
+from bot.sandbox.holds import Hold, Match
 from bot.sandbox.interactions import Interactions
 from bot.sandbox.lookup import ControlError, require_channel, require_user
 from bot.sandbox.methods import ApiContext
@@ -438,6 +440,17 @@ class Sandbox:
 
     def resume_delivery(self) -> None:
         self.delivery.resume()
+
+    @contextlib.contextmanager
+    def holding(self, method: str, match: Match = lambda args: True) -> Iterator[Hold]:
+        """Keep back the answers to the ``method`` calls whose arguments ``match`` (the calls
+        take effect) until the block ends (see :mod:`bot.sandbox.holds`)."""
+        hold = Hold(method, match)
+        self.webapi.holds.add(hold)
+        try:
+            yield hold
+        finally:
+            self.webapi.holds.remove(hold)
 
     async def settle(self, timeout: float = 10.0) -> bool:  # noqa: ASYNC109
         """Waits until every pending delivery and retry is done."""

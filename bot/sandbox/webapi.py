@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.sandbox import payloads, scopes
 from bot.sandbox.calllog import CallLog
+from bot.sandbox.holds import Holds
 from bot.sandbox.methods import METHODS, ApiContext, ApiError, Call
 from bot.sandbox.rates import RateLimiter
 
@@ -87,6 +88,7 @@ class WebApi:
         granted: tuple[str, ...] | None = None,
     ) -> None:
         """granted: the bot scopes of the app's manifest (None: every scope)."""
+        self.holds = Holds()
         self.ctx = ctx
         self.granted = frozenset(granted) if granted is not None else None
         self.limiter = limiter
@@ -140,6 +142,7 @@ class WebApi:
         except Exception:
             log.exception("sandbox method %s failed", method)
             return self._answer(method, args, error="internal_error", notes=call.notes)
+        await self.holds.keep_back(method, args)
         return self._answer(method, args, data=data, notes=call.notes)
 
     def _missing_scope(self, method: str, args: dict[str, Any]) -> tuple[str, ...]:

@@ -14,10 +14,12 @@ executor id, DBOS resumes the workflow, the claim comes back taken over and what
 had posted is deleted before the answer is drawn again, so the thread ends with one complete
 resumed answer.
 
-When the paused run is a task's (its thread is a task card's), the workflow goes on as that
-task (budgets, plan, stops) and ends it in a step of its own: the card's last drawing and the
-closing line come once, at the end of the resumed part, however often the workflow ran. The
-task's own workflow (``task:<task id>``) ended at the pause, leaving the task waiting.
+When the paused run is a task's (its thread is a task card's, found in a step so that a replay
+finds the same task whatever its state now), the workflow goes on as that task (budgets, plan,
+stops) and ends it in a step of its own: the card's last drawing and the closing line come
+once, at the end of the resumed part, however often the workflow ran (a replay cut in that
+step ends the task again, and the closing line is looked for before it is posted). The task's
+own workflow (``task:<task id>``) ended at the pause, leaving the task waiting.
 
 As for answers, DBOS finds workflows by name in a process-wide registry and a resumed workflow
 gets only its stored input, so what a resume needs is installed once at start.
@@ -106,7 +108,8 @@ class DurableResumes:
         scope = run.scope
         task = None
         if self.tasks is not None:
-            task = await self.tasks.store.in_thread(scope.channel_id, scope.thread_ts)
+            task_id = await _task_of(scope.channel_id, scope.thread_ts)
+            task = await self.tasks.store.by_id(task_id) if task_id is not None else None
         if task is not None and self.tasks is not None:
             task = await self.tasks.store.begin(task.id) or task
             live = self.tasks.attach(self.client, task)
@@ -137,6 +140,15 @@ def _resumer() -> DurableResumes:
     if _installed is None:
         raise RuntimeError("no resumer installed: DurableResumes.install() runs at start")
     return _installed
+
+
+@DBOS.step(name="teammate.resume.task")
+async def _task_of(channel: str, thread_ts: str) -> str | None:
+    """The id of the task whose card's thread this is, if one is under way there: recorded, so
+    a replay cut after the task's end was stored still goes on as that task and ends it."""
+    tasks = _resumer().tasks
+    task = await tasks.store.in_thread(channel, thread_ts) if tasks is not None else None
+    return task.id if task is not None else None
 
 
 @DBOS.step(name="teammate.resume.task_end")

@@ -5,7 +5,9 @@ input is the task's id. The workflow rebuilds the task from its row each time it
 tokens used, budget, its stored start), so after a crash it goes on from what the card
 showed; it runs the answer as a child workflow (the answer workflow of
 :mod:`bot.slack.durable_answers`, id ``task:<task id>:answer``), then ends in a step of its own
-(state, card, closing line), so a restart after the end does not post the report again.
+(state, card, closing line), so a restart after the end does not post the report again; one
+cut in that step ends the task again, and the closing line is looked for before it is posted
+(:mod:`bot.slack.task_runs`), so it shows once.
 
 Killed mid-task and started again with the same executor id, DBOS resumes both workflows:
 the task's waits for its answer, which goes on in the card's thread; the task was attached to

@@ -31,6 +31,7 @@ from bot.core.agent import AgentService
 from bot.core.approvals import Approvals, PausedRun
 from bot.core.conversation import Conversation
 from bot.core.events import AgentEvent, Failed
+from bot.core.memory import Briefing
 from bot.core.references import new_reference
 from bot.core.store import (
     ChannelSettings,
@@ -123,7 +124,7 @@ class Responder:
         if keeper is not None:
             await keeper.posted(outcome.message_ts)
         self.streaming = reply.streaming  # Slack clears the status itself once a reply is posted
-        await self._ask_for_approvals(client, target, outcome)
+        await self._ask_for_approvals(client, target, outcome, claim)
         return outcome
 
     async def resume(
@@ -144,7 +145,7 @@ class Responder:
         reply = self._reply(client, target, remember)
         outcome = await reply.draw(self.agent.resume(run))
         self.streaming = reply.streaming
-        await self._ask_for_approvals(client, target, outcome)
+        await self._ask_for_approvals(client, target, outcome, claim)
         return outcome
 
     def _reply(
@@ -164,26 +165,58 @@ class Responder:
         )
 
     async def _ask_for_approvals(
-        self, client: AsyncWebClient, target: ReplyTarget, outcome: ReplyOutcome
+        self,
+        client: AsyncWebClient,
+        target: ReplyTarget,
+        outcome: ReplyOutcome,
+        claim: Claim | None,
     ) -> None:
-        """Post a prompt, addressed to the asker, for each call a paused answer waits on."""
-        if self.approvals is None:
+        """Post a prompt, addressed to the asker, for each call a paused answer waits on. The
+        prompts count among the answer's messages (``claim``): a durable answer resumed after
+        a crash deletes them with the rest and draws them again, naming the same calls (its
+        paused run is a step), so the thread shows each prompt once; one decided meanwhile
+        is not asked again."""
+        approvals = self.approvals
+        if approvals is None or not outcome.approvals:
             return
+        again = claim is not None and claim.outcome is ClaimOutcome.TAKEN_OVER
+        posted = []
         for needed in outcome.approvals:
+            if again and not await _waits(approvals, needed.approval_id):
+                continue
             text, blocks = approval_view.prompt(
                 target.user_id,
                 needed.tool,
                 needed.risk,
                 needed.args,
                 needed.approval_id,
-                self.approvals.timeout,
+                approvals.timeout,
             )
-            posted = await client.chat_postMessage(
+            prompt = await client.chat_postMessage(
                 channel=target.channel, thread_ts=target.thread_ts, text=text, blocks=blocks
             )
-            await self.approvals.set_prompt(needed.approval_id, posted["ts"])
+            posted.append(prompt["ts"])
+            await approvals.set_prompt(needed.approval_id, prompt["ts"])
+        if claim is not None:
+            await self.claims.record_replies(claim, target.channel, outcome.message_ts + posted)
 
     async def _events(self, question: Question) -> AsyncIterator[AgentEvent]:
+        try:
+            conversation, briefing = await self.agent.once("start", lambda: self._start(question))
+        except SlackApiError as exc:
+            reference = new_reference()
+            log.error(
+                "could not read the thread ref=%s error=%s", reference, exc.response.get("error")
+            )
+            yield Failed(wording.THREAD_UNREADABLE, reference)
+            return
+        async for event in self.agent.stream(conversation, briefing):
+            yield event
+
+    async def _start(self, question: Question) -> tuple[Conversation, Briefing | None]:
+        """What the answer's first request is built from: the thread (deep or not) and the
+        memory's briefing. Read once per answer: a durable one resumed after a crash builds
+        its requests from what its first run read, whatever the thread holds now."""
         channel_deep = (
             asyncio.ensure_future(self._channel_deep(question.target.channel))
             if question.deep is None
@@ -191,19 +224,13 @@ class Responder:
         )
         try:
             conversation = await self._conversation(question)
-        except SlackApiError as exc:
+        except BaseException:
             if channel_deep is not None:
                 channel_deep.cancel()
-            reference = new_reference()
-            log.error(
-                "could not read the thread ref=%s error=%s", reference, exc.response.get("error")
-            )
-            yield Failed(wording.THREAD_UNREADABLE, reference)
-            return
+            raise
         conversation.deep = await channel_deep if channel_deep is not None else bool(question.deep)
         conversation.key = question.claim.key
-        async for event in self.agent.stream(conversation):
-            yield event
+        return conversation, await self.agent.brief(conversation)
 
     async def _conversation(self, question: Question) -> Conversation:
         target, client = question.target, question.client
@@ -268,3 +295,9 @@ class Responder:
                     if (wait := retry_after(exc)) is not None:
                         lane.refused(wait)  # the next answers skip it sooner
                     raise
+
+
+async def _waits(approvals: Approvals, approval_id: str) -> bool:
+    """Whether the call still waits for a decision."""
+    approval = await approvals.approval(approval_id)
+    return approval is not None and approval.pending

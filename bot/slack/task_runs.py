@@ -11,6 +11,10 @@ A task is rebuilt from its row each time it is attached (plan, tokens used, its 
 so a task taken up after a restart, or after an approval clicked in another process, goes on
 where its card left it. A run that pauses for an approval leaves the task waiting, attached;
 :meth:`TaskRuns.resumed` ends it once the click's resumed run is done.
+
+The end happens once in the thread however often it runs: a durable run cut in its end (after
+the state was stored, before the step was recorded) ends it again, and then the closing line,
+posted with metadata naming the task, is looked for in the thread before it is posted.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ log = logging.getLogger("teammate.slack.tasks")
 
 Answer = Callable[[Task, ReplyTarget], Awaitable[ReplyOutcome | None]]
 End = Callable[[str, ReplyOutcome | None], Awaitable[None]]
+REPORT_EVENT = "teammate_task_report"
+"""The closing line's metadata event type; its payload names the task (``task_id``)."""
 
 
 class TaskRuns:
@@ -48,12 +54,21 @@ class TaskRuns:
         self._painters: dict[str, CardPainter] = {}
 
     async def work(
-        self, client: AsyncWebClient, task_id: str, answer: Answer, end: End | None = None
+        self,
+        client: AsyncWebClient,
+        task_id: str,
+        answer: Answer,
+        end: End | None = None,
     ) -> None:
         """Work on the task once a slot is free: its answer, then its end (``end``: how a
-        durable run records it; by default :meth:`end`)."""
+        durable run records it, by default :meth:`end`). A durable run that finds its task
+        ended after it had begun ended it itself and was cut before it recorded so: it goes
+        on (its answer recorded) and ends it again."""
         async with self.slots:
             task = await self.store.begin(task_id)
+            if task is None and end is not None:
+                task = await self.store.by_id(task_id)
+                task = task if task is not None and task.started_at is not None else None
             if task is None:  # stopped while it waited, or ended before a restart
                 return
             live = self.attach(client, task)
@@ -127,6 +142,9 @@ class TaskRuns:
                 return
             live = self.attach(client, stored)
         task = live.task
+        if task.finished:  # ended by a run cut before it recorded so: the end again, once
+            await self._close(client, live, outcome, look_first=True)
+            return
         usage = outcome.usage if outcome is not None else None
         if live.stop_reason is None:  # asked during the last request: it counts as stopped
             live.stop_reason = await self.store.stop_requested(task_id)
@@ -152,10 +170,24 @@ class TaskRuns:
         if state == "waiting":
             await live.changed()
             return
+        await self._close(client, live, outcome)
+
+    async def _close(
+        self,
+        client: AsyncWebClient,
+        live: LiveTask,
+        outcome: ReplyOutcome | None,
+        look_first: bool = False,
+    ) -> None:
+        """The card's last drawing and the closing line (``look_first``: unless the line is
+        in the thread already)."""
+        task = live.task
         self.live.remove(live)
         painter = self._painters.pop(task.id, None)
         if painter is not None:
             await painter.finish()
+        if look_first and await self._reported(client, task):
+            return
         await self._report(client, task, outcome)
 
     async def interrupted(self, client: AsyncWebClient, task: Task) -> None:
@@ -167,6 +199,27 @@ class TaskRuns:
                 channel=task.channel, ts=task.card_ts or "", text=text, blocks=blocks
             )
         await self._report(client, task, None)
+
+    @staticmethod
+    async def _reported(client: AsyncWebClient, task: Task) -> bool:
+        """Whether the task's closing line is in its thread."""
+        cursor = None
+        while True:
+            page = await client.conversations_replies(
+                channel=task.channel,
+                ts=task.card_ts or "",
+                include_all_metadata=True,
+                limit=200,
+                cursor=cursor,
+            )
+            for message in page.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                named = (metadata.get("event_payload") or {}).get("task_id")
+                if metadata.get("event_type") == REPORT_EVENT and named == task.id:
+                    return True
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return False
 
     def _live_tasks(self) -> list[LiveTask]:
         return [p.live for p in self._painters.values()]
@@ -205,5 +258,8 @@ class TaskRuns:
         if left:
             lines.append("Not done: " + "; ".join(left) + ".")
         await client.chat_postMessage(
-            channel=task.channel, thread_ts=task.card_ts, text="\n".join(lines)
+            channel=task.channel,
+            thread_ts=task.card_ts,
+            text="\n".join(lines),
+            metadata={"event_type": REPORT_EVENT, "event_payload": {"task_id": task.id}},
         )

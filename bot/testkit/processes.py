@@ -9,7 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -95,21 +95,37 @@ async def answer_cut_by_sigkill(
     (slow) answer shows text; a half-written answer is left in the thread. The model's next
     answer is :data:`COMPLETE_ANSWER`. Returns the posted mention and the port, for the
     restart."""
+    model.script(Text(SLOW_ANSWER, delay=0.05), Text(COMPLETE_ANSWER))
+    posted, port = await mention_cut_by_sigkill(sandbox, env, log_path, "go", bool, within=10)
+    half = sandbox.replies("general", posted["ts"], from_bot=True)
+    if not (half and half[0]["streaming"]):
+        raise AssertionError("the kill left no half-written answer in the thread")
+    return posted, port
+
+
+async def mention_cut_by_sigkill(
+    sandbox: Sandbox,
+    env: dict[str, str],
+    log_path: Path,
+    text: str,
+    shown: Callable[[str], bool],
+    within: float = 20,
+) -> tuple[dict[str, Any], int]:
+    """Start `teammate serve` on a free port, mention it in #general with ``text`` and SIGKILL
+    it once one of its replies there is ``shown`` (given the reply's text). Returns the posted
+    mention and the port, for the restart."""
     port = free_port()
     sandbox.request_url = f"http://127.0.0.1:{port}/slack/events"
-    model.script(Text(SLOW_ANSWER, delay=0.05), Text(COMPLETE_ANSWER))
     bot = await start_serve(env, port, log_path)
     try:
-        posted = sandbox.post_message("alice", "general", f"<@{sandbox.bot_user_id}> go")
+        posted = sandbox.post_message("alice", "general", f"<@{sandbox.bot_user_id}> {text}")
         await sandbox.wait_for(
-            lambda: any(r["text"] for r in sandbox.replies("general", posted["ts"])), 10
+            lambda: any(shown(r["text"]) for r in sandbox.replies("general", posted["ts"])),
+            within,
         )
     finally:
         bot.send_signal(signal.SIGKILL)
         bot.wait()
-    half = sandbox.replies("general", posted["ts"], from_bot=True)
-    if not (half and half[0]["streaming"]):
-        raise AssertionError("the kill left no half-written answer in the thread")
     return posted, port
 
 

@@ -7,7 +7,6 @@ process, a real MCP server over stdio, a scripted model over the Anthropic wire 
 
 from __future__ import annotations
 
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,9 +19,8 @@ from bot.testkit.processes import (
     COMPLETE_ANSWER,
     SLOW_ANSWER,
     complete_answer,
-    free_port,
+    mention_cut_by_sigkill,
     serving,
-    start_serve,
 )
 from tests.e2e.test_durable_answers import database, durable_environment  # noqa: F401
 from tests.mcp.servers import write_config
@@ -94,21 +92,11 @@ async def test_a_resumed_answer_asks_nothing_again_and_never_writes_twice(
         Text(SLOW_ANSWER, delay=0.05),
         Text(COMPLETE_ANSWER),
     )
-    port, log = free_port(), tmp_path / "bot.log"
-    sandbox.request_url = f"http://127.0.0.1:{port}/slack/events"
-    bot = await start_serve(env, port, log)
-    try:
-        mention = f"<@{sandbox.bot_user_id}> note deploy 42"
-        posted = sandbox.post_message("alice", "general", mention)
-        # The third request went out: the second response was complete and recorded before it.
-        await model.wait_for_requests(3, path="/v1/messages", within=60)
-        await sandbox.wait_for(
-            lambda: any("token1 " in r["text"] for r in sandbox.replies("general", posted["ts"])),
-            20,
-        )
-    finally:
-        bot.send_signal(signal.SIGKILL)
-        bot.wait()
+    log = tmp_path / "bot.log"
+    # Killed once the third response streams: the second was complete and recorded before it.
+    posted, port = await mention_cut_by_sigkill(
+        sandbox, env, log, "note deploy 42", lambda text: "token1 " in text, within=60
+    )
     half = sandbox.replies("general", posted["ts"], from_bot=True)
     assert half and half[-1]["streaming"], "the kill left no half-written answer"
     assert ledger.read_text().splitlines() == ["deploy 42"]

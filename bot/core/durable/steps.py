@@ -33,6 +33,11 @@ at agent build while ours come per answer from the toolbox. Here:
   decided is recorded with what the tool returned. DBOS numbers the steps of a workflow in the
   order they start, so risky tools are marked ``sequential`` (pydantic-ai runs each alone, in
   the order the model asked): two of them in one response always get the same numbers.
+- **What an answer does once besides** (:meth:`DurableSteps.once`): reading what its first
+  request is built from (``teammate.answer.start``: the thread, the memory's briefing), and
+  storing the run that waits for approvals (``teammate.answer.pause``). A resumed answer builds
+  its requests from what the first run read, whatever the thread holds now (a reply posted
+  meanwhile, say), and names the paused run the prompts in the thread name.
 
 DBOS pickles what a step returns; both steps return :class:`Outcome`, whose error pickles as
 described. Step names are module constants, the same in every process. Outside a workflow (an
@@ -44,10 +49,10 @@ from __future__ import annotations
 
 import asyncio
 import pickle
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from dbos import DBOS
 from pydantic_ai import RunContext
@@ -64,11 +69,15 @@ from pydantic_ai.settings import ModelSettings
 from pydantic_ai.toolsets import AbstractToolset, WrapperToolset
 from pydantic_ai.toolsets.abstract import ToolsetTool
 
+from bot.core.agent import Once
 from bot.core.deps import AnswerDeps
 from bot.core.events import Risk
 
 MODEL_STEP = "teammate.model.request"
 TOOL_STEP = "teammate.tool.call"
+START_STEP = "teammate.answer.start"
+PAUSE_STEP = "teammate.answer.pause"
+T = TypeVar("T")
 CAUSES_KEPT = 8
 """How far down an error's causes a recorded failure goes."""
 
@@ -273,12 +282,36 @@ class RecordedCalls(WrapperToolset[AnswerDeps]):
         return outcome.result()
 
 
+# -- what an answer does once besides -----------------------------------------------------------
+
+
+async def _done(work: Callable[[], Awaitable[Any]]) -> Outcome:
+    try:
+        return Outcome(await work())
+    except Exception as exc:  # noqa: BLE001 - a failure is recorded, and raised on replay too
+        return Outcome(error=exc)
+
+
+@DBOS.step(name=START_STEP)
+async def _start(work: Callable[[], Awaitable[Any]]) -> Outcome:
+    return await _done(work)
+
+
+@DBOS.step(name=PAUSE_STEP)
+async def _pause(work: Callable[[], Awaitable[Any]]) -> Outcome:
+    return await _done(work)
+
+
+_ONCE = {"start": _start, "pause": _pause}
+
+
 # -- what the agent service is given -----------------------------------------------------------
 
 
 class DurableSteps:
     """The agent service's step recorder (``AgentService.steps``): in a workflow, a run's model
-    requests and risky tool calls become steps; elsewhere the run is left as it is."""
+    requests and risky tool calls become steps, and so does what an answer does once besides;
+    elsewhere all is left as it is."""
 
     def __init__(self) -> None:
         self._requests = _RecordedRequests()
@@ -290,3 +323,11 @@ class DurableSteps:
         if not in_workflow():
             return list(toolsets), []
         return [RecordedCalls(toolset, risk) for toolset in toolsets], [self._requests]
+
+    async def once(self, what: Once, work: Callable[[], Awaitable[T]]) -> T:
+        """``work()``; in a workflow, the step ``what`` names (its record on a replay)."""
+        if not in_workflow():
+            return await work()
+        outcome: Outcome = await _ONCE[what](work)
+        result: T = outcome.result()
+        return result

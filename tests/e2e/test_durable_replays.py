@@ -1,0 +1,210 @@
+"""What a durable answer or task does besides its model requests and tool calls happens once
+too. A real `teammate serve` is killed with SIGKILL at the worst moment (often once the sandbox
+has taken a Web API call and keeps its answer back, so the bot never learns the message was
+posted) and started again with the same executor id; the thread then shows what it would have
+shown without the crash: one approval prompt, whose click still goes on with the answer; the
+request the crash cut sent again as it was, whatever was posted in the thread meanwhile; one
+closing line for a task, whether the crash came as its card was drawn ended or as the line
+itself was posted, after an approval too."""
+
+from __future__ import annotations
+
+import functools
+import json
+import signal
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, TypeVar
+
+import pytest
+
+from bot.core.store import ApprovalStore
+from bot.core.store.db import Database
+from bot.settings import Settings
+from bot.slack.render.approval_view import APPROVE
+from bot.testkit.fakes import Text, ToolCalls, ToolUse
+from bot.testkit.processes import (
+    COMPLETE_ANSWER,
+    SLOW_ANSWER,
+    complete_answer,
+    free_port,
+    mention_cut_by_sigkill,
+    serving,
+    start_serve,
+)
+from tests.e2e.test_approvals import prompt_in
+from tests.e2e.test_durable_answers import durable_environment
+from tests.e2e.test_durable_resumes import (
+    PAUSED_WORDS,
+    WRITE_TOOL,
+    ledger_environment,
+    the_task_ended_once,
+    write_then,
+)
+from tests.e2e.test_tasks import card_of, ended, start_task
+
+T = TypeVar("T")
+KILL_WITHIN = 60
+LOOKED_UP = "Let me look you up."
+MEANWHILE = "Also, is the deploy still frozen?"
+
+
+async def killed_when_held(sandbox, bot, method: str, match, act: Callable[[], Awaitable[T]]) -> T:
+    """What ``act`` returns (it makes the bot call ``method``); the bot is killed with SIGKILL
+    once Slack took such a call whose arguments ``match`` and keeps its answer back."""
+    try:
+        with sandbox.holding(method, match) as held:
+            result = await act()
+            await held.seen(KILL_WITHIN)
+            bot.send_signal(signal.SIGKILL)
+            bot.wait()
+        return result
+    finally:
+        bot.kill()
+        bot.wait()
+
+
+def asks_for_approval(args: dict[str, Any]) -> bool:
+    return APPROVE in str(args.get("blocks"))
+
+
+def prompts_in(sandbox, ts: str) -> list[dict]:
+    """The approval prompts in the thread that wait for a click."""
+    return [r for r in sandbox.replies("general", ts, from_bot=True) if asks_for_approval(r)]
+
+
+async def pending_approvals(env: dict[str, str]) -> list[str]:
+    """The ids of the tool calls still waiting for a decision, as the bot's database has them."""
+    settings = Settings(_env_file=None, data_dir=Path(env["TEAMMATE_DATA_DIR"]))  # type: ignore[call-arg]
+    db = Database(settings.resolved_database_url)
+    try:
+        due = await ApprovalStore(db).due(now=float("inf"))
+    finally:
+        await db.close()
+    return [row.id for row in due]
+
+
+async def test_an_answer_killed_once_its_prompt_is_posted_asks_once(
+    sandbox, model, tmp_path
+) -> None:
+    env, ledger, port = ledger_environment(sandbox, model, tmp_path, {})
+    call = ToolUse(WRITE_TOOL, {"entry": "deploy 42"}, id="toolu_write")
+    model.script(ToolCalls([call], PAUSED_WORDS), Text(COMPLETE_ANSWER))
+    log = tmp_path / "bot.log"
+    mention = f"<@{sandbox.bot_user_id}> note deploy 42"
+
+    async def ask() -> dict:
+        return sandbox.post_message("alice", "general", mention)
+
+    bot = await start_serve(env, port, log)
+    posted = await killed_when_held(sandbox, bot, "chat.postMessage", asks_for_approval, ask)
+    cut = await prompt_in(sandbox, posted["ts"])
+    async with serving(env, port, log):
+        # The resumed answer draws its text and its prompt again, once each.
+        prompt = await sandbox.wait_for(
+            lambda: [r for r in prompts_in(sandbox, posted["ts"]) if r["ts"] != cut["ts"]], 60
+        )
+        await sandbox.settle()
+        assert prompts_in(sandbox, posted["ts"]) == prompt
+        await sandbox.click("alice", "general", prompt[0]["ts"], APPROVE)
+        replies = await complete_answer(sandbox, posted["ts"], 60)
+        assert await pending_approvals(env) == []  # nothing left to time out into a second answer
+    assert ledger.read_text().splitlines() == ["deploy 42"]
+    assert [r["text"] for r in replies] == [PAUSED_WORDS, replies[1]["text"], COMPLETE_ANSWER]
+    assert replies[1]["ts"] == prompt[0]["ts"] and "Approved by" in replies[1]["text"]
+
+
+def messages_sent(model) -> list[list[dict]]:
+    """The conversation each request to the model carried."""
+    return [r.json["messages"] for r in model.requests if r.path == "/v1/messages"]
+
+
+async def test_a_resumed_answer_asks_what_its_first_run_asked_whatever_the_thread_holds_now(
+    sandbox, model, tmp_path
+) -> None:
+    env = durable_environment(sandbox, model, tmp_path, TEAMMATE_EXECUTOR_ID="bot-1")
+    model.script(
+        ToolCalls([ToolUse("get_user", {"user": "U0ALICE"}, id="toolu_who")], LOOKED_UP),
+        Text(SLOW_ANSWER, delay=0.05),
+        Text(COMPLETE_ANSWER),
+    )
+    log = tmp_path / "bot.log"
+    posted, port = await mention_cut_by_sigkill(
+        sandbox, env, log, "who am I?", lambda text: "token1 " in text, within=KILL_WITHIN
+    )
+    # While the bot is down a reply comes into the thread (Slack gave up delivering it).
+    sandbox.request_url = None
+    sandbox.post_message("bob", "general", MEANWHILE, posted["ts"])
+    sandbox.request_url = f"http://127.0.0.1:{port}/slack/events"
+    async with serving(env, port, log):
+        [answer] = await complete_answer(sandbox, posted["ts"], 60)
+    assert LOOKED_UP in answer["text"] and COMPLETE_ANSWER in answer["text"]
+    first, cut, again = messages_sent(model)  # the completed first request was not sent again
+    assert again == cut  # the request the crash cut went again as it was
+    assert MEANWHILE not in json.dumps(again)
+    assert "who am I?" in json.dumps(first)
+
+
+def drawn_done(args: dict[str, Any]) -> bool:
+    return "✅ Done" in str(args.get("text"))
+
+
+def reports_done(args: dict[str, Any]) -> bool:
+    return "is done." in str(args.get("text"))
+
+
+def drawings_done(sandbox) -> int:
+    """How often the card was drawn ended."""
+    return len([c for c in sandbox.calls("chat.update") if drawn_done(c["args"])])
+
+
+async def ended_after_a_restart(seen, short_id: str, env: dict[str, str], port: int, log: Path):
+    """The task's end (card and replies) once a restarted bot took it up again: the card drawn
+    ended once more than before; the bot stops gracefully after, letting the resumed run end."""
+    sandbox = seen.sandbox
+    before = await sandbox.wait_for(lambda: drawings_done(sandbox), 10)
+    async with serving(env, port, log):
+        await sandbox.wait_for(lambda: drawings_done(sandbox) > before, KILL_WITHIN)
+        end = await ended(seen, short_id, within=KILL_WITHIN)
+    await sandbox.settle()
+    end["replies"] = sandbox.replies("general", end["card"]["ts"], from_bot=True)
+    return end
+
+
+ENDINGS = pytest.mark.parametrize(
+    ("method", "match"),
+    [("chat.update", drawn_done), ("chat.postMessage", reports_done)],
+    ids=["killed-as-the-card-is-drawn-done", "killed-as-the-report-is-posted"],
+)
+
+
+@ENDINGS
+async def test_a_task_killed_as_it_ends_reports_once(sandbox, model, tmp_path, method, match):
+    env = durable_environment(sandbox, model, tmp_path, TEAMMATE_EXECUTOR_ID="bot-1")
+    model.script(Text(COMPLETE_ANSWER))
+    port, log = free_port(), tmp_path / "bot.log"
+    sandbox.request_url = f"http://127.0.0.1:{port}/slack/events"
+    seen = SimpleNamespace(sandbox=sandbox)
+    bot = await start_serve(env, port, log)
+    start = functools.partial(start_task, seen, "sum up the week")
+    short_id = await killed_when_held(sandbox, bot, method, match, start)
+    end = await ended_after_a_restart(seen, short_id, env, port, log)
+    the_task_ended_once(end, short_id)
+
+
+@ENDINGS
+async def test_a_task_killed_as_it_ends_after_its_approval_reports_once(
+    sandbox, model, tmp_path, method, match
+) -> None:
+    env, ledger, port = ledger_environment(sandbox, model, tmp_path, {})
+    write_then(model, Text(COMPLETE_ANSWER))
+    seen, log = SimpleNamespace(sandbox=sandbox), tmp_path / "bot.log"
+    bot = await start_serve(env, port, log)
+    short_id = await start_task(seen, "record deploy 42")
+    prompt = await prompt_in(sandbox, card_of(sandbox, short_id)["ts"])
+    approve = functools.partial(sandbox.click, "alice", "general", prompt["ts"], APPROVE)
+    await killed_when_held(sandbox, bot, method, match, approve)
+    end = await ended_after_a_restart(seen, short_id, env, port, log)
+    the_task_ended_once(end, short_id)
+    assert ledger.read_text().splitlines() == ["deploy 42"]
