@@ -1,6 +1,9 @@
-"""Where DBOS keeps its records, and who a process is to it."""
+"""Where DBOS keeps its records, who a process is to it, and its start and stop."""
+
+import asyncio
 
 import pytest
+from dbos import DBOS
 
 from bot.core.durable import system_database_url
 from bot.core.durable.engine import DurableEngine, release
@@ -35,3 +38,15 @@ def test_an_empty_executor_id_fails_at_start(monkeypatch) -> None:
     monkeypatch.setenv("TEAMMATE_EXECUTOR_ID", "")
     with pytest.raises(Exception, match="TEAMMATE_EXECUTOR_ID"):
         load_settings(_env_file=None)
+
+
+async def test_after_a_stop_the_loop_runs_threads_and_the_engine_starts_again(tmp_path) -> None:
+    """What closes after the engine, and a bot started again in the same process, still run
+    work in threads on the same loop (DBOS shuts down the pool it lent the loop)."""
+    engine = DurableEngine(f"sqlite+aiosqlite:///{tmp_path}/teammate.db", "local")
+    for _ in range(2):
+        await engine.migrate()
+        engine.launch()
+        assert await DBOS.list_workflows_async() == []  # the loop now lends DBOS's pool
+        await engine.stop()
+        assert await asyncio.to_thread(lambda: "still runs") == "still runs"

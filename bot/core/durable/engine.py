@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -107,3 +108,12 @@ class DurableEngine:
         if self._launched:
             self._launched = False
             await asyncio.to_thread(DBOS.destroy, workflow_completion_timeout_sec=grace_seconds)
+            _restore_thread_pool(asyncio.get_running_loop())
+
+
+def _restore_thread_pool(loop: asyncio.AbstractEventLoop) -> None:
+    """DBOS makes its own thread pool the loop's default (where ``asyncio.to_thread`` runs) and
+    shuts that pool down when it stops, leaving the loop a default that refuses all work: what
+    runs on the loop after the stop (closing the rest of the process, another start of the bot
+    in the same process) would fail. The loop gets a pool of its own again."""
+    loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="asyncio"))
