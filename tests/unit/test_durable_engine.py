@@ -28,10 +28,15 @@ def test_an_unknown_database_is_refused() -> None:
 def test_the_version_is_the_release_and_the_executor_is_the_setting(monkeypatch) -> None:
     monkeypatch.setenv("TEAMMATE_EXECUTOR_ID", "worker-7")
     settings = load_settings(_env_file=None)
-    assert not settings.durable_answers  # off until every entry point runs on it
+    assert settings.durable_answers  # every answer is durable unless an admin turns it off
     engine = DurableEngine(settings.resolved_database_url, settings.executor_id)
     assert engine.executor_id == "worker-7"
     assert engine.application_version == release() != ""
+
+
+def test_an_admin_can_turn_durable_answers_off(monkeypatch) -> None:
+    monkeypatch.setenv("TEAMMATE_DURABLE_ANSWERS", "false")
+    assert not load_settings(_env_file=None).durable_answers
 
 
 def test_an_empty_executor_id_fails_at_start(monkeypatch) -> None:
@@ -50,3 +55,16 @@ async def test_after_a_stop_the_loop_runs_threads_and_the_engine_starts_again(tm
         assert await DBOS.list_workflows_async() == []  # the loop now lends DBOS's pool
         await engine.stop()
         assert await asyncio.to_thread(lambda: "still runs") == "still runs"
+
+
+async def test_a_second_engine_in_the_process_is_refused(tmp_path) -> None:
+    first = DurableEngine(f"sqlite+aiosqlite:///{tmp_path}/first/teammate.db", "local")
+    second = DurableEngine(f"sqlite+aiosqlite:///{tmp_path}/second/teammate.db", "local")
+    (tmp_path / "first").mkdir()
+    await first.migrate()
+    first.launch()
+    try:
+        with pytest.raises(RuntimeError, match="one engine each"):
+            second.launch()
+    finally:
+        await first.stop()

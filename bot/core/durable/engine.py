@@ -35,6 +35,9 @@ SCHEMA = "dbos"
 PENDING_POLL_SECONDS = 0.1
 LISTENER_POLL_SECONDS = 0.1
 
+_running: DurableEngine | None = None
+"""The engine launched in this process (DBOS is one per process)."""
+
 
 def release() -> str:
     """The product's release: the application version workflows are recovered under."""
@@ -95,10 +98,15 @@ class DurableEngine:
 
     def launch(self) -> None:
         """Resume this executor's pending workflows (they start in the background, on the
-        running event loop). Call :meth:`migrate` first: DBOS then finds its tables current."""
+        running event loop). Call :meth:`migrate` first: DBOS then finds its tables current.
+        A second engine launched in the process is refused: DBOS would quietly go on with the
+        first one's database, and the first to stop would stop it for both."""
+        global _running
+        if _running is not None:
+            raise RuntimeError("this process runs durable workflows already: one engine each")
         DBOS(config=self._config)
         DBOS.launch()
-        self._launched = True
+        self._launched, _running = True, self
         log.info(
             "durable runs on as executor %s, version %s",
             self.executor_id,
@@ -110,12 +118,14 @@ class DurableEngine:
         record their outcome (a workflow whose last step is done but whose outcome is not
         written would run again at the next start). One still running stays PENDING and is
         resumed by the next start of this executor."""
+        global _running
         if self._launched:
             self._launched = False
             await self._wait_for_pending(grace_seconds)
             # DBOS joins its threads with blocking calls: it stops in a thread.
             await asyncio.to_thread(DBOS.destroy)
             _restore_thread_pool(asyncio.get_running_loop())
+            _running = None
 
     async def _wait_for_pending(self, grace_seconds: float) -> None:
         """Until this executor has no PENDING workflow of this version (the ones it runs), or
