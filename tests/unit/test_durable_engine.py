@@ -1,6 +1,8 @@
 """Where DBOS keeps its records, who a process is to it, and its start and stop."""
 
 import asyncio
+import contextlib
+import sqlite3
 
 import pytest
 from dbos import DBOS
@@ -68,3 +70,20 @@ async def test_a_second_engine_in_the_process_is_refused(tmp_path) -> None:
             second.launch()
     finally:
         await first.stop()
+
+
+@DBOS.workflow(name="tests.engine.finishing")
+async def finishing(seconds: float) -> str:
+    await asyncio.sleep(seconds)
+    return "done"
+
+
+async def test_a_stop_lets_a_workflow_that_is_finishing_record_its_outcome(tmp_path) -> None:
+    engine = DurableEngine(f"sqlite+aiosqlite:///{tmp_path}/teammate.db", "local")
+    await engine.migrate()
+    engine.launch()
+    await DBOS.start_workflow_async(finishing, 0.3)
+    await engine.stop(grace_seconds=5)
+    with contextlib.closing(sqlite3.connect(tmp_path / "dbos.sqlite")) as db:
+        [(status,)] = db.execute("SELECT status FROM workflow_status").fetchall()
+    assert status == "SUCCESS"  # not left PENDING, to run again at the next start

@@ -26,13 +26,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from dbos import DBOS, DBOSConfig
+from dbos import _dbos as dbos_instance
 
 log = logging.getLogger("teammate.core.durable")
 
 APP_NAME = "teammate"
 SQLITE_FILE = "dbos.sqlite"
 SCHEMA = "dbos"
-PENDING_POLL_SECONDS = 0.1
 LISTENER_POLL_SECONDS = 0.1
 
 _running: DurableEngine | None = None
@@ -113,38 +113,31 @@ class DurableEngine:
             self.application_version,
         )
 
-    async def stop(self, grace_seconds: float = 5) -> None:
+    async def stop(self, grace_seconds: int = 5) -> None:
         """Stop DBOS, first giving the workflows that are finishing up to ``grace_seconds`` to
         record their outcome (a workflow whose last step is done but whose outcome is not
         written would run again at the next start). One still running stays PENDING and is
-        resumed by the next start of this executor."""
+        resumed by the next start of this executor. DBOS's wait sleeps a whole second before
+        it first looks, so it waits only when a workflow runs here; DBOS waits with blocking
+        calls, so in a thread."""
         global _running
         if self._launched:
             self._launched = False
-            await self._wait_for_pending(grace_seconds)
-            # DBOS joins its threads with blocking calls: it stops in a thread.
-            await asyncio.to_thread(DBOS.destroy)
+            wait = grace_seconds if _workflows_run_here() else 0
+            await asyncio.to_thread(DBOS.destroy, workflow_completion_timeout_sec=wait)
             _restore_thread_pool(asyncio.get_running_loop())
             _running = None
 
-    async def _wait_for_pending(self, grace_seconds: float) -> None:
-        """Until this executor has no PENDING workflow of this version (the ones it runs), or
-        ``grace_seconds`` passed. DBOS's own wait sleeps a whole second before it first looks,
-        so every stop took a second longer than it had to, idle or not."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + grace_seconds
-        while loop.time() < deadline:
-            pending = await DBOS.list_workflows_async(
-                status="PENDING",
-                executor_id=self.executor_id,
-                app_version=self.application_version,
-                limit=1,
-                load_input=False,
-                load_output=False,
-            )
-            if not pending:
-                return
-            await asyncio.sleep(PENDING_POLL_SECONDS)
+
+def _workflows_run_here() -> bool:
+    """Whether DBOS runs a workflow in this process (what its stop waits for) or has one
+    started that is yet to run. DBOS keeps both in memory and to itself (read here from the
+    pinned release's instance); asking its database instead would hang a stop while the
+    database is unreachable."""
+    instance = dbos_instance._dbos_global_instance
+    if instance is None:
+        return False
+    return bool(instance._active_workflows_set.activeList() or instance._workflow_tasks)
 
 
 def _restore_thread_pool(loop: asyncio.AbstractEventLoop) -> None:
