@@ -128,7 +128,7 @@ def _recover(settings: Settings, executor: str) -> int:
     except Exception as exc:  # noqa: BLE001 - one line, not a traceback
         raise SettingsProblem(
             f"could not read the durable runs in TEAMMATE_DATABASE_URL ({type(exc).__name__}): "
-            "start `teammate serve` or `run` once with TEAMMATE_DURABLE_ANSWERS=true to create "
+            "start `teammate serve` or `run` once (durable answers on, the default) to create "
             "them, and check the database is reachable"
         ) from None
     runs = "run" if len(ids) == 1 else "runs"

@@ -97,8 +97,9 @@ class Settings(BaseSettings):
     # Days an answer's reasoning summary is kept for its "Show reasoning" button.
     reasoning_days: float = Field(30.0, gt=0, validation_alias=_env("TEAMMATE_REASONING_DAYS"))
     mcp_config: Path | None = Field(None, validation_alias=_env("TEAMMATE_MCP_CONFIG"))
-    # Each answer a DBOS workflow that a restart resumes (off until every path runs on it).
-    durable_answers: bool = Field(False, validation_alias=_env("TEAMMATE_DURABLE_ANSWERS"))
+    # Each answer, task and resume a DBOS workflow that a restart resumes; an admin may turn it
+    # off (answers then run in the process alone, and one cut by a crash waits for a retry).
+    durable_answers: bool = Field(True, validation_alias=_env("TEAMMATE_DURABLE_ANSWERS"))
     # Tasks (`/task`): the budget a task gets unless it asks (--minutes, --tokens, --cost), the
     # most it may ask for, and how many run at once (the rest wait in the queue).
     task_minutes: float = Field(30.0, gt=0, validation_alias=_env("TEAMMATE_TASK_MINUTES"))

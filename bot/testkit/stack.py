@@ -1,5 +1,13 @@
 """The whole product over real HTTP: the sandbox as Slack, a fake model server as the
-provider, and the real bot (Bolt app, database, agent) between them."""
+provider, and the real bot (Bolt app, database, agent) between them.
+
+Stacks follow the product's defaults, durable answers included: each in-process bot launches
+DBOS on its own database at start and stops it at the end, so test after test (and a restart
+within one test) each get a fresh engine; it costs a stack a few tenths of a second, and the
+first one in a test process a few seconds more (DBOS imported and first used). DBOS is one per
+process, so two bots at once in one process (two replicas sharing a database) run with
+``durable_answers=False``; durable replicas are bots in processes of their own
+(bot.testkit.processes)."""
 
 from __future__ import annotations
 

@@ -118,6 +118,6 @@ async def test_recover_before_any_durable_run_says_what_to_do(tmp_path) -> None:
     assert status == 2
     assert said.strip().splitlines() == [
         "teammate: could not read the durable runs in TEAMMATE_DATABASE_URL (OperationalError): "
-        "start `teammate serve` or `run` once with TEAMMATE_DURABLE_ANSWERS=true to create "
+        "start `teammate serve` or `run` once (durable answers on, the default) to create "
         "them, and check the database is reachable"
     ]

@@ -12,9 +12,13 @@ from tests.e2e.test_exactly_once import mention_event_id
 
 @pytest.fixture
 async def two_replicas(sandbox, model, tmp_path):
-    """Two bot processes' worth of runtime sharing one PostgreSQL database."""
+    """Two bot processes' worth of runtime sharing one PostgreSQL database: in one process,
+    so without durable answers (DBOS is one per process; durable replicas are processes of
+    their own in test_durable_answers)."""
     async with postgres_database() as db:
-        settings = bot_settings(sandbox, model, tmp_path, database_url=db.url)
+        settings = bot_settings(
+            sandbox, model, tmp_path, database_url=db.url, durable_answers=False
+        )
         async with running_bot(settings, sandbox) as (first, first_url):
             async with running_bot(settings, sandbox) as (second, second_url):
                 yield Stack(sandbox, model, first, first_url), second_url

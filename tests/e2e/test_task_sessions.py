@@ -33,7 +33,7 @@ from tests.e2e.test_durable_answers import durable_environment
 from tests.e2e.test_tasks import THREE_STEPS, card_of, ended, plan, start_task
 
 BOTH_WAYS = pytest.mark.parametrize(
-    "bot_options", [{}, {"durable_answers": True}], ids=["in-process", "durable"]
+    "bot_options", [{"durable_answers": False}, {}], ids=["in-process", "durable"]
 )
 """A task in the background of the process, and as its own durable workflow."""
 
@@ -197,13 +197,13 @@ def board() -> Noticeboard:
 
 
 @pytest.mark.parametrize(
-    ("durable", "restart"), [(False, True), (True, False)], ids=["after-a-restart", "durable"]
+    ("durable", "restart"),
+    [(False, True), (True, False), (True, True)],
+    ids=["in-process-after-a-restart", "durable", "durable-after-a-restart"],
 )
 async def test_a_task_waiting_for_approval_goes_on_after_the_click(
     sandbox: Sandbox, model: FakeAnthropic, tmp_path, board, durable: bool, restart: bool
 ) -> None:
-    # (A durable run restarted in one test process is not possible: DBOS's stop shuts the
-    # loop's thread pool down. The crash test above restarts real processes.)
     settings = bot_settings(sandbox, model, tmp_path, durable_answers=durable)
     model.script(
         plan("in_progress", "pending", "pending"),

@@ -4,9 +4,11 @@ model, Ctrl-C leaves nothing running, and a restart keeps the conversation."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -122,6 +124,12 @@ async def ask(port: int, text: str) -> dict:
     return {"ts": posted["ts"], "messages": thread["messages"]}
 
 
+def durable_runs(data_dir: Path) -> list[tuple[str, str]]:
+    """The durable runs DBOS recorded, in its own file beside the database."""
+    with contextlib.closing(sqlite3.connect(data_dir / "dbos.sqlite")) as db:
+        return db.execute("SELECT name, status FROM workflow_status").fetchall()
+
+
 async def test_dev_answers_without_keys_and_ctrl_c_leaves_nothing_behind(tmp_path) -> None:
     port = free_port()
     dev = await start_dev(port, tmp_path)
@@ -136,6 +144,7 @@ async def test_dev_answers_without_keys_and_ctrl_c_leaves_nothing_behind(tmp_pat
         output, _ = await asyncio.wait_for(dev.communicate(), 60)
     assert dev.returncode == 0, output.decode()
     assert not [pid for pid in descendants if alive(pid)]
+    assert durable_runs(tmp_path) == [("teammate.answer", "SUCCESS")]  # answers are durable
 
     again = await start_dev(port, tmp_path)  # a restart keeps the conversation
     try:

@@ -1,6 +1,11 @@
-"""Where DBOS keeps its records, and who a process is to it."""
+"""Where DBOS keeps its records, who a process is to it, and its start and stop."""
+
+import asyncio
+import contextlib
+import sqlite3
 
 import pytest
+from dbos import DBOS
 
 from bot.core.durable import system_database_url
 from bot.core.durable.engine import DurableEngine, release
@@ -25,13 +30,60 @@ def test_an_unknown_database_is_refused() -> None:
 def test_the_version_is_the_release_and_the_executor_is_the_setting(monkeypatch) -> None:
     monkeypatch.setenv("TEAMMATE_EXECUTOR_ID", "worker-7")
     settings = load_settings(_env_file=None)
-    assert not settings.durable_answers  # off until every entry point runs on it
+    assert settings.durable_answers  # every answer is durable unless an admin turns it off
     engine = DurableEngine(settings.resolved_database_url, settings.executor_id)
     assert engine.executor_id == "worker-7"
     assert engine.application_version == release() != ""
+
+
+def test_an_admin_can_turn_durable_answers_off(monkeypatch) -> None:
+    monkeypatch.setenv("TEAMMATE_DURABLE_ANSWERS", "false")
+    assert not load_settings(_env_file=None).durable_answers
 
 
 def test_an_empty_executor_id_fails_at_start(monkeypatch) -> None:
     monkeypatch.setenv("TEAMMATE_EXECUTOR_ID", "")
     with pytest.raises(Exception, match="TEAMMATE_EXECUTOR_ID"):
         load_settings(_env_file=None)
+
+
+async def test_after_a_stop_the_loop_runs_threads_and_the_engine_starts_again(tmp_path) -> None:
+    """What closes after the engine, and a bot started again in the same process, still run
+    work in threads on the same loop (DBOS shuts down the pool it lent the loop)."""
+    engine = DurableEngine(f"sqlite+aiosqlite:///{tmp_path}/teammate.db", "local")
+    for _ in range(2):
+        await engine.migrate()
+        engine.launch()
+        assert await DBOS.list_workflows_async() == []  # the loop now lends DBOS's pool
+        await engine.stop()
+        assert await asyncio.to_thread(lambda: "still runs") == "still runs"
+
+
+async def test_a_second_engine_in_the_process_is_refused(tmp_path) -> None:
+    first = DurableEngine(f"sqlite+aiosqlite:///{tmp_path}/first/teammate.db", "local")
+    second = DurableEngine(f"sqlite+aiosqlite:///{tmp_path}/second/teammate.db", "local")
+    (tmp_path / "first").mkdir()
+    await first.migrate()
+    first.launch()
+    try:
+        with pytest.raises(RuntimeError, match="one engine each"):
+            second.launch()
+    finally:
+        await first.stop()
+
+
+@DBOS.workflow(name="tests.engine.finishing")
+async def finishing(seconds: float) -> str:
+    await asyncio.sleep(seconds)
+    return "done"
+
+
+async def test_a_stop_lets_a_workflow_that_is_finishing_record_its_outcome(tmp_path) -> None:
+    engine = DurableEngine(f"sqlite+aiosqlite:///{tmp_path}/teammate.db", "local")
+    await engine.migrate()
+    engine.launch()
+    await DBOS.start_workflow_async(finishing, 0.3)
+    await engine.stop(grace_seconds=5)
+    with contextlib.closing(sqlite3.connect(tmp_path / "dbos.sqlite")) as db:
+        [(status,)] = db.execute("SELECT status FROM workflow_status").fetchall()
+    assert status == "SUCCESS"  # not left PENDING, to run again at the next start

@@ -21,16 +21,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from dbos import DBOS, DBOSConfig
+from dbos import _dbos as dbos_instance
 
 log = logging.getLogger("teammate.core.durable")
 
 APP_NAME = "teammate"
 SQLITE_FILE = "dbos.sqlite"
 SCHEMA = "dbos"
+LISTENER_POLL_SECONDS = 0.1
+
+_running: DurableEngine | None = None
+"""The engine launched in this process (DBOS is one per process)."""
 
 
 def release() -> str:
@@ -76,6 +82,10 @@ class DurableEngine:
             executor_id=executor_id,
             application_version=self.application_version,
             log_level=log_level,
+            # The thread that wakes DBOS's waits for messages and events (none here: every
+            # wait is for a workflow's outcome, which polls on its own); a stop joins it, so
+            # its sleep bounds every stop. Idle, a wake-up reads nothing.
+            notification_listener_polling_interval_sec=LISTENER_POLL_SECONDS,
         )
         self._launched = False
 
@@ -88,10 +98,15 @@ class DurableEngine:
 
     def launch(self) -> None:
         """Resume this executor's pending workflows (they start in the background, on the
-        running event loop). Call :meth:`migrate` first: DBOS then finds its tables current."""
+        running event loop). Call :meth:`migrate` first: DBOS then finds its tables current.
+        A second engine launched in the process is refused: DBOS would quietly go on with the
+        first one's database, and the first to stop would stop it for both."""
+        global _running
+        if _running is not None:
+            raise RuntimeError("this process runs durable workflows already: one engine each")
         DBOS(config=self._config)
         DBOS.launch()
-        self._launched = True
+        self._launched, _running = True, self
         log.info(
             "durable runs on as executor %s, version %s",
             self.executor_id,
@@ -102,8 +117,32 @@ class DurableEngine:
         """Stop DBOS, first giving the workflows that are finishing up to ``grace_seconds`` to
         record their outcome (a workflow whose last step is done but whose outcome is not
         written would run again at the next start). One still running stays PENDING and is
-        resumed by the next start of this executor. DBOS waits with ``time.sleep`` while
-        those workflows need this event loop, so it waits in a thread."""
+        resumed by the next start of this executor. DBOS's wait sleeps a whole second before
+        it first looks, so it waits only when a workflow runs here; DBOS waits with blocking
+        calls, so in a thread."""
+        global _running
         if self._launched:
             self._launched = False
-            await asyncio.to_thread(DBOS.destroy, workflow_completion_timeout_sec=grace_seconds)
+            wait = grace_seconds if _workflows_run_here() else 0
+            await asyncio.to_thread(DBOS.destroy, workflow_completion_timeout_sec=wait)
+            _restore_thread_pool(asyncio.get_running_loop())
+            _running = None
+
+
+def _workflows_run_here() -> bool:
+    """Whether DBOS runs a workflow in this process (what its stop waits for) or has one
+    started that is yet to run. DBOS keeps both in memory and to itself (read here from the
+    pinned release's instance); asking its database instead would hang a stop while the
+    database is unreachable."""
+    instance = dbos_instance._dbos_global_instance
+    if instance is None:
+        return False
+    return bool(instance._active_workflows_set.activeList() or instance._workflow_tasks)
+
+
+def _restore_thread_pool(loop: asyncio.AbstractEventLoop) -> None:
+    """DBOS makes its own thread pool the loop's default (where ``asyncio.to_thread`` runs) and
+    shuts that pool down when it stops, leaving the loop a default that refuses all work: what
+    runs on the loop after the stop (closing the rest of the process, another start of the bot
+    in the same process) would fail. The loop gets a pool of its own again."""
+    loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="asyncio"))
