@@ -53,6 +53,22 @@ async def test_a_resumed_durable_run_adopts_its_claim_with_a_live_lease(db) -> N
     assert (await restarted.adopt(first.key)).outcome is ClaimOutcome.NEW  # took it first
 
 
+async def test_a_worker_adopts_a_claim_queued_for_it_as_new_and_holds_it(db) -> None:
+    """An acknowledging replica claims, queues and finishes; the worker has nothing to clean
+    up, and a crash of that worker later is a take-over like any other."""
+    replica = ClaimStore(db, "replica", lease_seconds=60.0)
+    await replica.finish(await replica.claim("event:Ev8"))
+    worker = ClaimStore(db, "worker", lease_seconds=60.0)
+    adopted = await worker.adopt("event:Ev8")
+    assert adopted.outcome is ClaimOutcome.NEW
+    assert await worker.state("event:Ev8") == "running"
+    assert (await replica.claim("event:Ev8")).outcome is ClaimOutcome.DUPLICATE  # a Slack retry
+    await worker.record_replies(adopted, "C1", ["111.000300"])
+    restarted = await ClaimStore(db, "worker-again", lease_seconds=60.0).adopt("event:Ev8")
+    assert restarted.outcome is ClaimOutcome.TAKEN_OVER
+    assert restarted.previous_replies == ["111.000300"]
+
+
 async def test_held_claim_keeps_its_lease_alive(db) -> None:
     store = ClaimStore(db, "a", lease_seconds=0.9)  # renewed every 0.3 s
     claim = await store.claim("event:Ev4")

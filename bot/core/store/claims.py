@@ -146,10 +146,11 @@ class ClaimStore:
         """Hold the claim of a durable run this process is running, whatever its lease.
 
         The durable engine decided that this process runs the work (it started it, or resumed
-        it after a crash), so there is no race to win: a claim this process took first comes
-        back ``NEW``; one a dead process left (taken over here by a retry, or not yet) comes
-        back ``TAKEN_OVER``, with the messages the dead owner had posted; a claim that was
-        purged is written again."""
+        it after a crash), so there is no race to win: a claim this process took first, or one
+        a process that only acknowledges finished as it queued the work for a worker (done,
+        nothing posted under it), comes back ``NEW``; one a dead process left (taken over here
+        by a retry, or not yet) comes back ``TAKEN_OVER``, with the messages the dead owner
+        had posted; a claim that was purged is written again."""
         now = time.time()
         async with self.db.write() as session:
             row = await session.get(ClaimRow, key, with_for_update=not self.db.is_sqlite)
@@ -168,7 +169,11 @@ class ClaimStore:
                 )
                 return Claim(key, self.owner, ClaimOutcome.NEW)
             ours = row.owner == self.owner and row.state == RUNNING
-            if ours and row.attempts == 1:
+            handed_over = row.state == DONE and row.attempts == 1 and row.reply_channel is None
+            if (ours and row.attempts == 1) or handed_over:
+                if handed_over:  # queued for a worker by a process that only acknowledged
+                    row.owner, row.state, row.attempts = self.owner, RUNNING, 2
+                    row.lease_until, row.updated_at = now + self.lease_seconds, now
                 return Claim(key, self.owner, ClaimOutcome.NEW)
             previous = Claim(
                 key,
