@@ -200,7 +200,9 @@ async def killed_mid_answers(deployed: Deployment, count: int) -> list[dict]:
 
 
 @contextlib.asynccontextmanager
-async def worker_1_killed(sandbox, model, tmp_path) -> AsyncIterator[tuple[Deployment, list[dict], set[str]]]:
+async def worker_1_killed(
+    sandbox, model, tmp_path
+) -> AsyncIterator[tuple[Deployment, list[dict], set[str]]]:
     """One replica and worker-1 alone (so the sessions it takes are certain); six slow
     mentions, worker-1 killed mid-answers. Yields the deployment, the six posted mentions and
     the ids of the sessions worker-1 left running."""
