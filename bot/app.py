@@ -246,7 +246,8 @@ class Runtime:
         services.tasks = _task_desk(settings, db, agent, admins)
         handover.install(services, client)
         desk.tasks = services.tasks.runs
-        await services.tasks.runs.restore(client)
+        if role == "all":  # with workers, a task is attached where its workflow is taken up
+            await services.tasks.runs.restore(client)
         signing_secret = (
             settings.slack_signing_secret.get_secret_value()
             if settings.slack_signing_secret
@@ -281,7 +282,7 @@ class Runtime:
             durable,
             sessions,
         )
-        runtime.scheduler = _schedules(settings, db, services, admins, client)
+        runtime.scheduler = _schedules(settings, db, services, admins, client, role)
         return runtime
 
     async def close(self) -> None:
@@ -329,14 +330,22 @@ def _task_desk(settings: Settings, db: Database, agent: AgentService, admins: Ad
 
 
 def _schedules(
-    settings: Settings, db: Database, services: Services, admins: Admins, client: AsyncWebClient
+    settings: Settings,
+    db: Database,
+    services: Services,
+    admins: Admins,
+    client: AsyncWebClient,
+    role: Role,
 ) -> Scheduler | None:
     """`/task every ...`: the desk for the commands, and the loop that runs the slots that
-    come (started once durable answers have resumed what they left)."""
+    come (started once durable answers have resumed what they left) in the processes that run
+    sessions: with workers, they claim the slots and a replica that only acknowledges does not."""
     if services.tasks is None:
         return None
     store = ScheduleStore(db, _owner_id())
     services.schedules = ScheduleDesk(store, services.tasks, admins, settings.timezone)
+    if role == "ack":
+        return None
     scheduler = Scheduler(store, services.tasks, services, client, settings.schedule_tick)
     scheduler.start()
     return scheduler
@@ -354,12 +363,17 @@ async def _durable_answers(
         return None, None
     from bot.core.durable import DurableEngine, queues
     from bot.slack.durable_answers import DurableAnswers
+    from bot.slack.durable_tasks import DurableTasks
 
     url, limit = settings.resolved_database_url, settings.workspace_sessions
     if role == "ack":
-        fed = queues.ClientQueue(url, limit)
+        fed = queues.ClientQueue(url, limit, settings.max_tasks)
         await fed.open()
         queues.install(fed)
+        if services.tasks is not None:
+            services.tasks.durable = DurableTasks(
+                services.tasks.runs, client, services.tracker, queued=True
+            )
         services.durable = DurableAnswers(
             services.responder,
             services.claims,
@@ -375,9 +389,9 @@ async def _durable_answers(
     )
     services.durable.install()
     if services.tasks is not None:
-        from bot.slack.durable_tasks import DurableTasks
-
-        services.tasks.durable = DurableTasks(services.tasks.runs, client, services.tracker)
+        services.tasks.durable = DurableTasks(
+            services.tasks.runs, client, services.tracker, queued=role == "worker"
+        )
         services.tasks.durable.install()
     if services.approvals is not None:
         from bot.slack.durable_resumes import DurableResumes
@@ -390,9 +404,9 @@ async def _durable_answers(
         desk.durable.install()
     await engine.migrate()
     engine.launch()
-    running = queues.RunningQueue(limit)
+    running = queues.RunningQueue(limit, settings.max_tasks)
     if role == "worker":
-        await running.open()  # registered, the queue is polled from now on
+        await running.open()  # registered, the queues are polled from now on
     queues.install(running)
     return engine, running
 

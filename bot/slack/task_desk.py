@@ -104,7 +104,7 @@ class TaskDesk:
         if on_card is not None:  # the card is up: whoever handed the task over may say so
             on_card(task)
         if self.durable is not None:
-            await self.durable.start(task.id)
+            await self.durable.start(task)
         else:
             self._in_background(services, client, task)
         return None
