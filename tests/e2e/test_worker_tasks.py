@@ -1,7 +1,8 @@
 """`/task` scaled out on PostgreSQL: `teammate serve` replicas post the card and queue the task,
 `teammate worker` processes run it. Every task reports once and every mention is answered
 once, at most TEAMMATE_MAX_TASKS tasks work at once and the workspace's limit on sessions holds
-across the workers; a reply and a Stop that reach a replica steer and stop a task on a worker."""
+across the workers; a reply and a Stop that reach a replica steer and stop a task on a worker;
+a task left by a killed worker ends once, after its restart or on another after `recover`."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 
 from bot.slack.render.task_card import STOP
 from bot.testkit.fakes.script import Dynamic, Text, ToolCalls, ToolUse
+from tests.e2e.test_cli import teammate
 from tests.e2e.test_workers import LIMIT, Deployment, deployment
 
 pytestmark = pytest.mark.timeout(600)  # four bot processes start and work on two cores
@@ -247,3 +249,51 @@ async def test_a_reply_and_a_stop_at_a_replica_reach_the_task_on_a_worker(
         assert len(model.requests) == 3
         [task] = await finished(deployed, "teammate.task", 1)
         assert task["executor_id"] == "worker-1"
+
+
+class CutAtTheSecondRequest:
+    """A task's run whose second request is never answered the first time it is sent (its
+    worker is killed meanwhile); sent again, it goes on. Counts the requests by step."""
+
+    def __init__(self) -> None:
+        self.asked: Counter[int] = Counter()
+
+    async def reply(self, body: dict) -> ToolCalls | Text:
+        step = tool_results(body)
+        self.asked[step] += 1
+        if step == 0:
+            return plan("in_progress", "pending")
+        if step == 1:
+            if self.asked[1] == 1:
+                await asyncio.Event().wait()  # cut by the kill
+            return plan("done", "done")
+        return Text(report("0"), delay=0.01)
+
+
+@pytest.mark.parametrize("back", ["restart", "recover"])
+async def test_a_task_left_by_a_killed_worker_ends_once(sandbox, model, tmp_path, back) -> None:
+    run = CutAtTheSecondRequest()
+    model.default = Dynamic(run.reply)
+    async with deployment(sandbox, model, tmp_path) as deployed:
+        await deployed.work("worker-1")
+        await deployed.serve(1)
+        short_id = (await start_tasks(deployed, ["goal-0"]))["goal-0"]
+        await sandbox.wait_for(lambda: run.asked[1] or None, 120)
+        deployed.kill("worker-1")
+        if back == "restart":
+            await deployed.work("worker-1")  # the same executor id: it resumes what it left
+        else:  # worker-1 does not come back: its task goes to worker-2
+            await deployed.work("worker-2")
+            status, said = await teammate("recover", "worker-1", env=deployed.env, cwd=tmp_path)
+            assert status == 0, said
+        await ended(deployed, [short_id], within=120)
+
+        card = card_of(deployed, short_id)
+        assert "✅ Done" in card["text"]
+        replies = sandbox.replies("general", card["ts"], from_bot=True)
+        assert [r["text"].strip() for r in replies if "Report for" in r["text"]] == [report("0")]
+        assert len(closing_lines(deployed, short_id)) == 1
+        # The first request was recorded: not sent again; the cut one was sent again.
+        assert run.asked == {0: 1, 1: 2, 2: 1}
+        [task] = await finished(deployed, "teammate.task", 1)
+        assert task["executor_id"] == ("worker-1" if back == "restart" else "worker-2")
