@@ -2,13 +2,15 @@
 `teammate worker` processes run it. Every task reports once and every mention is answered
 once, at most TEAMMATE_MAX_TASKS tasks work at once and the workspace's limit on sessions holds
 across the workers; a reply and a Stop that reach a replica steer and stop a task on a worker;
-a task left by a killed worker ends once, after its restart or on another after `recover`."""
+a task left by a killed worker ends once, after its restart or on another after `recover`; the
+workers, not the replicas, run the schedules."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import re
+import socket
 from collections import Counter
 
 import asyncpg  # type: ignore[import-untyped]
@@ -17,6 +19,8 @@ import pytest
 from bot.slack.render.task_card import STOP
 from bot.testkit.fakes.script import Dynamic, Text, ToolCalls, ToolUse
 from tests.e2e.test_cli import teammate
+from tests.e2e.test_schedules import GOAL as SCHEDULED
+from tests.e2e.test_schedules import recorded_done, runs_in_store, runs_reported, scheduled
 from tests.e2e.test_workers import LIMIT, Deployment, deployment
 
 pytestmark = pytest.mark.timeout(600)  # four bot processes start and work on two cores
@@ -297,3 +301,23 @@ async def test_a_task_left_by_a_killed_worker_ends_once(sandbox, model, tmp_path
         assert run.asked == {0: 1, 1: 2, 2: 1}
         [task] = await finished(deployed, "teammate.task", 1)
         assert task["executor_id"] == ("worker-1" if back == "restart" else "worker-2")
+
+
+async def test_the_workers_run_the_schedules(sandbox, model, tmp_path) -> None:
+    model.default = Text("The deploy queue is empty.", delay=0.01)
+    async with deployment(sandbox, model, tmp_path) as deployed:
+        deployed.env["TEAMMATE_SCHEDULE_TICK"] = "1"
+        await deployed.work("worker-1")
+        await deployed.serve(1)
+        sandbox.request_url = deployed.replicas[0]
+        short_id, _ = await scheduled(sandbox, f"every 1m {SCHEDULED}")
+        await runs_reported(sandbox, 1, 150)
+        await recorded_done(deployed.database_url, short_id, 1)
+        # The worker claimed the slot (the replica only acknowledges) and ran its task.
+        worker, _ = deployed.workers["worker-1"]
+        owners = {run.owner for run in await runs_in_store(deployed.database_url, short_id)}
+        assert owners == {f"{socket.gethostname()}:{worker.pid}"}
+        ran = await fetch(
+            deployed, "SELECT executor_id FROM dbos.workflow_status WHERE name = 'teammate.task'"
+        )
+        assert ran and {row["executor_id"] for row in ran} == {"worker-1"}
