@@ -20,8 +20,7 @@ first its turn (``task:<task id>:turn``) on the tasks queue, where at most
 ``TEAMMATE_MAX_TASKS`` tasks hold a place at once across every worker; the turn then queues the
 task's workflow on the sessions queue in its workspace's partition (so the task counts against
 ``TEAMMATE_WORKSPACE_SESSIONS`` with the answers) and holds its place until the task ends.
-Whichever worker takes the task's workflow runs its answer there too (a child workflow starts in
-the process of its parent).
+Whichever worker takes the task's workflow attaches the task and runs its answer, inside it.
 
 As for answers, DBOS finds workflows by name in a process-wide registry and a resumed
 workflow gets only its stored input, so what a task needs is installed once at start.
