@@ -3,7 +3,7 @@
 once, at most TEAMMATE_MAX_TASKS tasks work at once and the workspace's limit on sessions holds
 across the workers; a reply and a Stop that reach a replica steer and stop a task on a worker;
 a task left by a killed worker ends once, after its restart or on another after `recover`; the
-workers, not the replicas, run the schedules."""
+workers, not the replicas, run the schedules and the tasks that answers hand over."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from bot.testkit.fakes.script import Dynamic, Text, ToolCalls, ToolUse
 from tests.e2e.test_cli import teammate
 from tests.e2e.test_schedules import GOAL as SCHEDULED
 from tests.e2e.test_schedules import recorded_done, runs_in_store, runs_reported, scheduled
+from tests.e2e.test_task_handover import TASK_REPORT, model_that_hands_over, task_card
 from tests.e2e.test_workers import LIMIT, Deployment, deployment
 
 pytestmark = pytest.mark.timeout(600)  # four bot processes start and work on two cores
@@ -321,3 +322,29 @@ async def test_the_workers_run_the_schedules(sandbox, model, tmp_path) -> None:
             deployed, "SELECT executor_id FROM dbos.workflow_status WHERE name = 'teammate.task'"
         )
         assert ran and {row["executor_id"] for row in ran} == {"worker-1"}
+
+
+async def test_a_task_an_answer_hands_over_on_a_worker_runs_there_too(
+    sandbox, model, tmp_path
+) -> None:
+    model.default = Dynamic(model_that_hands_over)
+    async with deployment(sandbox, model, tmp_path) as deployed:
+        await deployed.work("worker-1")
+        await deployed.serve(1)
+        [asked] = await deployed.mention(1, "go through this quarter's incidents")
+        short_id = await sandbox.wait_for(lambda: task_card(sandbox), 60)
+        await ended(deployed, [short_id], within=120)
+
+        def answer() -> str | None:
+            replies = sandbox.replies("general", asked["ts"], from_bot=True)
+            done = [r["text"] for r in replies if not r["streaming"]]
+            return done[0] if done else None
+
+        assert f"I've started task `{short_id}`" in await sandbox.wait_for(answer, 30)
+        card = card_of(deployed, short_id)
+        assert "✅ Done" in card["text"]
+        texts = [r["text"] for r in sandbox.replies("general", card["ts"], from_bot=True)]
+        assert sum(TASK_REPORT in text for text in texts) == 1
+        assert len(closing_lines(deployed, short_id)) == 1
+        [task] = await finished(deployed, "teammate.task", 1)
+        assert task["executor_id"] == "worker-1" and task["queue_name"] == "teammate.sessions"
