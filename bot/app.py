@@ -248,8 +248,9 @@ class Runtime:
         services.tasks = _task_desk(settings, db, agent, admins)
         handover.install(services, client)
         desk.tasks = services.tasks.runs
-        salvage = await _task_salvage(settings, services, client)
-        await services.tasks.runs.restore(client)
+        salvage = await _task_salvage(settings, services, client, role)
+        if role == "all":  # with workers, a task is attached where its workflow is taken up
+            await services.tasks.runs.restore(client)
         signing_secret = (
             settings.slack_signing_secret.get_secret_value()
             if settings.slack_signing_secret
@@ -284,7 +285,7 @@ class Runtime:
             durable,
             sessions,
         )
-        runtime.scheduler = _schedules(settings, db, services, admins, client)
+        runtime.scheduler = _schedules(settings, db, services, admins, client, role)
         runtime.salvage = salvage
         return runtime
 
@@ -335,11 +336,12 @@ def _task_desk(settings: Settings, db: Database, agent: AgentService, admins: Ad
 
 
 async def _task_salvage(
-    settings: Settings, services: Services, client: AsyncWebClient
+    settings: Settings, services: Services, client: AsyncWebClient, role: Role
 ) -> TaskSalvage | None:
     """Without durable answers, tasks whose process died are ended as interrupted: now, before
-    the tasks still running are attached, and every lease from then on."""
-    if settings.durable_answers or services.tasks is None:
+    the tasks still running are attached, and every lease from then on (workers and the
+    replicas that feed them are always durable)."""
+    if role != "all" or settings.durable_answers or services.tasks is None:
         return None
     desk = services.tasks
     salvage = TaskSalvage(desk.store, services.claims, desk.runs, client)
@@ -349,14 +351,22 @@ async def _task_salvage(
 
 
 def _schedules(
-    settings: Settings, db: Database, services: Services, admins: Admins, client: AsyncWebClient
+    settings: Settings,
+    db: Database,
+    services: Services,
+    admins: Admins,
+    client: AsyncWebClient,
+    role: Role,
 ) -> Scheduler | None:
     """`/task every ...`: the desk for the commands, and the loop that runs the slots that
-    come (started once durable answers have resumed what they left)."""
+    come (started once durable answers have resumed what they left) in the processes that run
+    sessions: with workers, they claim the slots and a replica that only acknowledges does not."""
     if services.tasks is None:
         return None
     store = ScheduleStore(db, _owner_id())
     services.schedules = ScheduleDesk(store, services.tasks, admins, settings.timezone)
+    if role == "ack":
+        return None
     scheduler = Scheduler(store, services.tasks, services, client, settings.schedule_tick)
     scheduler.start()
     return scheduler
@@ -374,12 +384,17 @@ async def _durable_answers(
         return None, None
     from bot.core.durable import DurableEngine, queues
     from bot.slack.durable_answers import DurableAnswers
+    from bot.slack.durable_tasks import DurableTasks
 
     url, limit = settings.resolved_database_url, settings.workspace_sessions
     if role == "ack":
-        fed = queues.ClientQueue(url, limit)
+        fed = queues.ClientQueue(url, limit, settings.max_tasks)
         await fed.open()
         queues.install(fed)
+        if services.tasks is not None:
+            services.tasks.durable = DurableTasks(
+                services.tasks.runs, client, services.tracker, queued=True
+            )
         services.durable = DurableAnswers(
             services.responder,
             services.claims,
@@ -395,9 +410,9 @@ async def _durable_answers(
     )
     services.durable.install()
     if services.tasks is not None:
-        from bot.slack.durable_tasks import DurableTasks
-
-        services.tasks.durable = DurableTasks(services.tasks.runs, client, services.tracker)
+        services.tasks.durable = DurableTasks(
+            services.tasks.runs, client, services.tracker, queued=role == "worker"
+        )
         services.tasks.durable.install()
     if services.approvals is not None:
         from bot.slack.durable_resumes import DurableResumes
@@ -410,9 +425,9 @@ async def _durable_answers(
         desk.durable.install()
     await engine.migrate()
     engine.launch()
-    running = queues.RunningQueue(limit)
+    running = queues.RunningQueue(limit, settings.max_tasks)
     if role == "worker":
-        await running.open()  # registered, the queue is polled from now on
+        await running.open()  # registered, the queues are polled from now on
     queues.install(running)
     return engine, running
 

@@ -162,10 +162,20 @@ def _request(question: Question) -> dict[str, Any]:
     }
 
 
+def _answerer() -> DurableAnswers:
+    if _installed is None:
+        raise RuntimeError("no answerer installed: DurableAnswers.install() runs at start")
+    return _installed
+
+
 @DBOS.workflow(name="teammate.answer")
 async def answer_workflow(request: dict[str, Any]) -> ReplyOutcome | None:
     """One answer, recorded: its id is the claim's key; its steps are its model requests and
     risky tool calls."""
-    if _installed is None:
-        raise RuntimeError("no answerer installed: DurableAnswers.install() runs at start")
-    return await _installed.run(request)
+    return await _answerer().run(request)
+
+
+async def answer_in_workflow(request: dict[str, Any]) -> ReplyOutcome | None:
+    """An answer as part of the calling workflow (a task's): its model requests and risky tool
+    calls are that workflow's steps, so it runs wherever that workflow runs."""
+    return await _answerer().run(request)

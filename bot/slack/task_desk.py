@@ -110,7 +110,7 @@ class TaskDesk:
         if on_card is not None:  # the card is up: whoever handed the task over may say so
             on_card(task)
         if self.durable is not None:
-            await self.durable.start(task.id)  # the same workflow, if it was started before
+            await self.durable.start(task)  # the same workflow, if it was started before
         else:
             self._in_background(services, client, task)
         return None

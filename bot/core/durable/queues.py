@@ -1,4 +1,5 @@
-"""The sessions queue: where a session waits for a process that runs sessions to take it.
+"""The sessions queue: where a session waits for a process that runs sessions to take it
+(and the tasks queue, where a task waits its turn before it).
 
 One DBOS queue, partitioned by workspace: at most ``per_workspace`` sessions of one workspace
 run at once across every worker (DBOS counts a partition's running workflows in the system
@@ -7,6 +8,12 @@ tables, so the limit holds whatever the number of workers); the rest wait their 
 Enqueueing is :func:`enqueue_session`, whoever calls it (an answer, a task): the workflow's id
 names the session, and enqueueing an id that exists attaches to that workflow instead of
 queueing a second one, so a Slack retry or a second replica never enqueues twice.
+
+Tasks wait on a queue of their own first, ``teammate.tasks`` (:func:`enqueue_task`), that lets
+at most ``max_tasks`` run at once across every worker (DBOS counts the queue's running
+workflows in its tables, as for a partition): a task's turn there holds its place while the
+task itself runs as a session. Tasks beyond the limit wait on that queue, so they take none of
+their workspace's sessions from its answers.
 
 Two ways in, one per kind of process:
 
@@ -23,7 +30,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from dbos import DBOS, DBOSClient, EnqueueOptions, SetEnqueueOptions, SetWorkflowID
@@ -34,6 +41,7 @@ from bot.core.durable.engine import APP_NAME, SCHEMA, release, system_database_u
 log = logging.getLogger("teammate.core.durable.queues")
 
 SESSIONS_QUEUE = "teammate.sessions"
+TASKS_QUEUE = "teammate.tasks"
 POLL_SECONDS = 0.2
 """How often a worker looks for sessions: the most a session waits on an idle queue."""
 _RECYCLE_SECONDS = 1800  # connections a database proxy may cut after idling are replaced
@@ -41,12 +49,31 @@ NO_WORKSPACE = "-"
 """The partition of sessions without a workspace (every enqueue on it must name one)."""
 
 
-class SessionQueue(Protocol):
+class SessionQueue:
+    """Where this process queues sessions, and tasks' turns (:class:`RunningQueue` in a
+    process that runs sessions, :class:`ClientQueue` in one that only acknowledges)."""
+
     async def enqueue(
         self, workflow: Callable[..., Any], *args: Any, workflow_id: str, workspace: str
-    ) -> None: ...
+    ) -> None:
+        """On the sessions queue, in ``workspace``'s partition."""
+        options = _options(workflow, workflow_id, SESSIONS_QUEUE)
+        options["queue_partition_key"] = _partition(workspace)
+        await self._put(workflow, args, options)
 
-    async def close(self) -> None: ...
+    async def enqueue_task(
+        self, workflow: Callable[..., Any], *args: Any, workflow_id: str
+    ) -> None:
+        """On the tasks queue (it has no partitions)."""
+        await self._put(workflow, args, _options(workflow, workflow_id, TASKS_QUEUE))
+
+    async def _put(
+        self, workflow: Callable[..., Any], args: tuple[Any, ...], options: EnqueueOptions
+    ) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        return None
 
 
 _queue: SessionQueue | None = None
@@ -68,16 +95,31 @@ async def enqueue_session(
     await _queue.enqueue(workflow, *args, workflow_id=workflow_id, workspace=workspace)
 
 
+async def enqueue_task(workflow: Callable[..., Any], *args: Any, workflow_id: str) -> None:
+    """Queue ``workflow(*args)`` for one of the ``max_tasks`` places of the tasks queue."""
+    if _queue is None:
+        raise RuntimeError("no sessions queue: durable sessions are off in this process")
+    await _queue.enqueue_task(workflow, *args, workflow_id=workflow_id)
+
+
 def _partition(workspace: str) -> str:
     return workspace or NO_WORKSPACE
 
 
-def _limits(per_workspace: int) -> dict[str, Any]:
-    """The queue's settings, the same whoever registers it (the last to start wins)."""
+def _limits(per_workspace: int, max_tasks: int) -> dict[str, dict[str, Any]]:
+    """Each queue's settings, the same whoever registers them (the last to start wins)."""
+    common = {"polling_interval_sec": POLL_SECONDS, "on_conflict": "always_update"}
     return {
-        "partition_concurrency": per_workspace,
-        "polling_interval_sec": POLL_SECONDS,
-        "on_conflict": "always_update",
+        SESSIONS_QUEUE: {"partition_concurrency": per_workspace, **common},
+        TASKS_QUEUE: {"global_concurrency": max_tasks, **common},
+    }
+
+
+def _options(workflow: Callable[..., Any], workflow_id: str, queue: str) -> EnqueueOptions:
+    return {
+        "workflow_name": _registered_name(workflow),
+        "queue_name": queue,
+        "workflow_id": workflow_id,
     }
 
 
@@ -89,39 +131,37 @@ def _registered_name(workflow: Callable[..., Any]) -> str:
     return str(name)
 
 
-class RunningQueue:
-    """The queue in a process whose DBOS is launched: :meth:`open` after the launch registers
-    it (with the workspace limit), which also makes this process take sessions from it."""
+class RunningQueue(SessionQueue):
+    """The queues in a process whose DBOS is launched: :meth:`open` after the launch registers
+    them (with their limits), which also makes this process take sessions from them."""
 
-    def __init__(self, per_workspace: int) -> None:
+    def __init__(self, per_workspace: int, max_tasks: int) -> None:
         self.per_workspace = per_workspace
-        self._queue: Any = None
+        self.max_tasks = max_tasks
+        self._queues: dict[str, Any] = {}
         self._opening = asyncio.Lock()
 
     async def open(self) -> None:
         async with self._opening:
-            if self._queue is None:
-                self._queue = await DBOS.register_queue_async(
-                    SESSIONS_QUEUE, **_limits(self.per_workspace)
-                )
+            if not self._queues:
+                for name, limits in _limits(self.per_workspace, self.max_tasks).items():
+                    self._queues[name] = await DBOS.register_queue_async(name, **limits)
 
-    async def enqueue(
-        self, workflow: Callable[..., Any], *args: Any, workflow_id: str, workspace: str
+    async def _put(
+        self, workflow: Callable[..., Any], args: tuple[Any, ...], options: EnqueueOptions
     ) -> None:
         await self.open()
+        partition = options.get("queue_partition_key")
         with (
-            SetWorkflowID(workflow_id),
-            SetEnqueueOptions(queue_partition_key=_partition(workspace)),
+            SetWorkflowID(options["workflow_id"]),
+            SetEnqueueOptions(queue_partition_key=partition),
         ):
-            await self._queue.enqueue_async(workflow, *args)
-
-    async def close(self) -> None:
-        return None
+            await self._queues[options["queue_name"]].enqueue_async(workflow, *args)
 
 
-class ClientQueue:
-    """The queue seen from a process that runs no sessions. At :meth:`open` DBOS's tables are
-    created (or brought up to date) and the queue registered, so this process can start
+class ClientQueue(SessionQueue):
+    """The queues seen from a process that runs no sessions. At :meth:`open` DBOS's tables are
+    created (or brought up to date) and the queues registered, so this process can start
     before any worker has. Sessions asked for while a write runs go in one transaction
     (:class:`bot.core.batches.Batches`) through DBOS's ``enqueue_in_transaction``, on the
     client's own psycopg engine in a thread: DBOS runs its inserts there as statements it
@@ -129,9 +169,10 @@ class ClientQueue:
     transaction for each session and a connection of the product's driver (asyncpg) would
     compile both inserts again for each."""
 
-    def __init__(self, database_url: str, per_workspace: int) -> None:
+    def __init__(self, database_url: str, per_workspace: int, max_tasks: int) -> None:
         self.url = system_database_url(database_url)
         self.per_workspace = per_workspace
+        self.max_tasks = max_tasks
         self.version = release()
         self._engine: sa.Engine | None = None
         self._client: DBOSClient | None = None
@@ -152,24 +193,19 @@ class ClientQueue:
             dbos_system_schema=SCHEMA,
             application_name=APP_NAME,
         )
-        await self._client.register_queue_async(SESSIONS_QUEUE, **_limits(self.per_workspace))
+        for name, limits in _limits(self.per_workspace, self.max_tasks).items():
+            await self._client.register_queue_async(name, **limits)
 
-    async def enqueue(
-        self, workflow: Callable[..., Any], *args: Any, workflow_id: str, workspace: str
+    async def _put(
+        self, workflow: Callable[..., Any], args: tuple[Any, ...], options: EnqueueOptions
     ) -> None:
         if self._client is None:
             raise RuntimeError("ClientQueue.open() runs at start")
-        options: EnqueueOptions = {
-            "workflow_name": _registered_name(workflow),
-            "queue_name": SESSIONS_QUEUE,
-            "workflow_id": workflow_id,
-            "app_version": self.version,
-            "queue_partition_key": _partition(workspace),
-        }
+        options["app_version"] = self.version
         try:
             await self._enqueues.put((options, args))
         except Exception:  # noqa: BLE001 - one bad session must not fail the rest of its batch
-            log.warning("queueing %s with others failed; queueing it alone", workflow_id)
+            log.warning("queueing %s with others failed; queueing it alone", options["workflow_id"])
             await self._client.enqueue_async(options, *args)
 
     async def _insert(
