@@ -336,6 +336,7 @@ async def test_a_task_whose_process_died_ends_as_interrupted_at_the_next_start(
         **bot_environment(sandbox, model, tmp_path),
         "TEAMMATE_STREAM_INTERVAL": "0.2",
         "TEAMMATE_CLAIM_LEASE_SECONDS": "3",
+        "TEAMMATE_DURABLE_ANSWERS": "false",
     }
     log = tmp_path / "bot.log"
     port = free_port()
@@ -380,7 +381,7 @@ async def test_a_task_whose_process_died_ends_as_interrupted_at_the_next_start(
     assert len(model.requests) == 2  # it was not run again
 
 
-@pytest.mark.parametrize("bot_options", [{"claim_lease_seconds": 1.0}])
+@pytest.mark.parametrize("bot_options", [{"claim_lease_seconds": 1.0, "durable_answers": False}])
 async def test_only_a_task_whose_process_is_gone_is_ended_as_interrupted(stack) -> None:
     """Processes that share the database: a task another live process works on is left alone."""
     desk, db = stack.runtime.services.tasks, stack.runtime.db
