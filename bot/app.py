@@ -403,6 +403,7 @@ async def _durable_answers(
             tell_something_went_wrong,
             workers=fed,
         )
+        _durable_resumes(services, client, queued=True)
         return None, fed
     engine = DurableEngine(url, settings.executor_id)
     services.durable = DurableAnswers(
@@ -414,15 +415,7 @@ async def _durable_answers(
             services.tasks.runs, client, services.tracker, queued=role == "worker"
         )
         services.tasks.durable.install()
-    if services.approvals is not None:
-        from bot.slack.durable_resumes import DurableResumes
-
-        desk = services.approvals
-        runs = services.tasks.runs if services.tasks is not None else None
-        desk.durable = DurableResumes(
-            desk.approvals, services.responder, services.claims, client, services.tracker, runs
-        )
-        desk.durable.install()
+    _durable_resumes(services, client, queued=False)
     await engine.migrate()
     engine.launch()
     running = queues.RunningQueue(limit, settings.max_tasks)
@@ -430,6 +423,28 @@ async def _durable_answers(
         await running.open()  # registered, the queues are polled from now on
     queues.install(running)
     return engine, running
+
+
+def _durable_resumes(services: Services, client: AsyncWebClient, *, queued: bool) -> None:
+    """The part of an answer after its approvals as a workflow: run here, or queued for the
+    workers by a process that only acknowledges."""
+    if services.approvals is None:
+        return
+    from bot.slack.durable_resumes import DurableResumes
+
+    desk = services.approvals
+    runs = services.tasks.runs if services.tasks is not None else None
+    desk.durable = DurableResumes(
+        desk.approvals,
+        services.responder,
+        services.claims,
+        client,
+        services.tracker,
+        runs,
+        queued=queued,
+    )
+    if not queued:
+        desk.durable.install()
 
 
 def _memory_desk(agent: AgentService, responder: Responder, admins: Admins) -> MemoryDesk | None:

@@ -21,6 +21,10 @@ once, at the end of the resumed part, however often the workflow ran (a replay c
 step ends the task again, and the closing line is looked for before it is posted). The task's
 own workflow (``task:<task id>``) ended at the pause, leaving the task waiting.
 
+When workers run the sessions (TEAMMATE_SESSIONS=workers), the replica that took the click
+(or whose sweep timed the approval out) only queues the workflow on the sessions queue, in its
+workspace's partition, and a worker runs it.
+
 As for answers, DBOS finds workflows by name in a process-wide registry and a resumed workflow
 gets only its stored input, so what a resume needs is installed once at start.
 """
@@ -35,6 +39,7 @@ from dbos import DBOS, SetWorkflowID
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.approvals import Approvals, PausedRun
+from bot.core.durable import queues
 from bot.core.references import new_reference
 from bot.core.store import ClaimStore
 from bot.slack.reply import ReplyOutcome
@@ -65,7 +70,11 @@ class DurableResumes:
         client: AsyncWebClient,
         tracker: WorkTracker,
         tasks: TaskRuns | None,
+        *,
+        queued: bool = False,
     ) -> None:
+        self.queued = queued
+        """Set in a process that only acknowledges: a resume is queued for the workers."""
         self.approvals = approvals
         self.responder = responder
         self.claims = claims
@@ -81,7 +90,16 @@ class DurableResumes:
         _installed = self
 
     async def resume(self, run: PausedRun) -> None:
-        """Resume ``run`` in its workflow (one that exists already is joined)."""
+        """Resume ``run`` in its workflow (one that exists already is joined), or queue it for
+        the workers in its workspace's partition."""
+        if self.queued:
+            await queues.enqueue_session(
+                resume_workflow,
+                run.id,
+                workflow_id=workflow_id(run.id),
+                workspace=run.scope.team_id,
+            )
+            return
         self._started.add(run.id)
         try:
             with SetWorkflowID(workflow_id(run.id)):
