@@ -10,6 +10,7 @@ show the client was not the bottleneck. Each request is signed when it leaves, a
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import time
 from dataclasses import dataclass
@@ -62,12 +63,17 @@ async def open_loop(
                 return Sample(math.inf, lag, None)
             return Sample(loop.time() - due, lag, status)
 
-        start = loop.time() + 0.05
-        tasks = []
-        for i, body in enumerate(bodies):
-            due = start + i / rate
-            wait = due - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            tasks.append(asyncio.create_task(send(body, due)))
-        return list(await asyncio.gather(*tasks))
+        gc.collect()
+        gc.disable()
+        try:
+            start = loop.time() + 0.05
+            tasks = []
+            for i, body in enumerate(bodies):
+                due = start + i / rate
+                wait = due - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                tasks.append(asyncio.create_task(send(body, due)))
+            return list(await asyncio.gather(*tasks))
+        finally:
+            gc.enable()
