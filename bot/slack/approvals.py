@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.approvals import Approval, Approvals, Outcome, PausedRun
+from bot.core.background import cancel_and_wait
 from bot.core.references import new_reference
 from bot.slack.admins import Admins
 from bot.slack.render import approval_view
@@ -108,11 +109,8 @@ class ApprovalDesk:
             self._sweeper = asyncio.create_task(self._sweep_forever(client))
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-            self._sweeper = None
+        await cancel_and_wait(self._sweeper)
+        self._sweeper = None
 
     async def _sweep_forever(self, client: AsyncWebClient) -> None:
         interval = min(max(self.approvals.timeout / 4, 0.2), 30.0)

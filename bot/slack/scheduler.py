@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.background import cancel_and_wait
 from bot.core.store.claims import DONE
 from bot.core.store.schedules import Schedule, ScheduleStore
 from bot.core.store.tasks import task_id_for
@@ -67,10 +68,7 @@ class Scheduler:
 
     async def stop(self) -> None:
         """No more slots are claimed; runs already started go on (the drain waits for them)."""
-        if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
+        await cancel_and_wait(self._loop)
 
     async def tick(self, now: float | None = None) -> list[asyncio.Task[None]]:
         """Claim the slots due at ``now`` and start their runs, and take up the slots claimed

@@ -11,13 +11,13 @@ state once and stops.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.background import cancel_and_wait
 from bot.core.tasks.live import LiveTask
 from bot.slack.render import task_card
 from bot.slack.render.limiter import shared_limiter, workspace_key
@@ -48,10 +48,7 @@ class CardPainter:
 
     async def finish(self) -> None:
         """Stop redrawing and draw the final state."""
-        if self._drawing is not None:
-            self._drawing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._drawing
+        await cancel_and_wait(self._drawing)
         await self.draw()
 
     async def draw(self) -> None:

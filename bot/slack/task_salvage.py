@@ -14,12 +14,12 @@ have written already), so it is not.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.background import cancel_and_wait
 from bot.core.references import new_reference
 from bot.core.store import ClaimStore
 from bot.core.store.tasks import TaskStore
@@ -69,10 +69,7 @@ class TaskSalvage:
         self._loop = asyncio.create_task(self._every_lease())
 
     async def stop(self) -> None:
-        if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
+        await cancel_and_wait(self._loop)
 
     async def _every_lease(self) -> None:
         while True:

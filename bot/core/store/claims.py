@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.background import cancel_and_wait
 from bot.core.batches import Batches
 from bot.core.store.db import Database
 from bot.core.store.schema import ClaimRow
@@ -306,10 +307,7 @@ class ClaimStore:
     async def close(self) -> None:
         if self._pending:
             await asyncio.wait(self._pending, timeout=10)
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._heartbeat
+        await cancel_and_wait(self._heartbeat)
 
 
 def _affected(result: Result[Any]) -> int:
