@@ -304,6 +304,8 @@ async def test_a_task_killed_mid_way_finishes_after_a_restart(
     assert len(answers) == 1 and "All three steps are done" in answers[0]["text"]
     # The three requests before the kill, then the three the resumed task made.
     assert len(model.requests) == 3 + len(THREE_STEPS[2:])
+    # Its first run was not a resume; its run after the restart was.
+    assert log.read_text().count("resuming the answer of task:") == 1
 
 
 @pytest.mark.parametrize("bot_options", [{"max_tasks": 1}])
