@@ -23,6 +23,7 @@ from bot.testkit.processes import (
     answer_cut_by_sigkill,
     serving,
 )
+from tests.e2e.test_cli import teammate
 from tests.e2e.test_durable_answers import durable_environment, one_complete_answer
 from tests.e2e.test_exactly_once import mention_event_id
 from tests.e2e.test_task_sessions import task_cut_at_its_first_step
@@ -122,9 +123,12 @@ async def test_a_worker_of_the_new_build_takes_what_the_earlier_one_left(
 
 
 @pytest.mark.timeout(600)  # three bot processes start on two cores
+@pytest.mark.parametrize("back", ["restart", "recover"])
 async def test_a_task_an_earlier_worker_left_ends_as_interrupted_with_its_turn(
-    sandbox, model, tmp_path
+    sandbox, model, tmp_path, back
 ) -> None:
+    """Its worker started again on the new build, or, when it does not come back, `teammate
+    recover` of the new build (another worker of it running)."""
     run = CutAtTheSecondRequest()
     model.default = Dynamic(run.reply)
     async with deployment(sandbox, model, tmp_path) as deployed:
@@ -135,7 +139,14 @@ async def test_a_task_an_earlier_worker_left_ends_as_interrupted_with_its_turn(
         await sandbox.wait_for(lambda: run.asked[1] or None, 120)
         deployed.kill("worker-1")
         del deployed.env["TEAMMATE_RELEASE"]
-        await deployed.work("worker-1")  # the new build
+        if back == "restart":
+            await deployed.work("worker-1")  # the new build
+        else:
+            await deployed.work("worker-2")
+            status, said = await teammate("recover", "worker-1", env=deployed.env, cwd=tmp_path)
+            # The task's line says it ended; then the task and its turn are listed.
+            assert status == 0 and "\nworker-1: 2 runs handed" in said, said
+            assert "ended as interrupted" in said.splitlines()[0]
         [closing] = await sandbox.wait_for(lambda: closing_lines(deployed, short_id) or None, 60)
         assert "an upgrade changed how tasks run" in closing["text"]
         assert "⚠️ Interrupted" in worker_card_of(deployed, short_id)["text"]
