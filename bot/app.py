@@ -70,6 +70,7 @@ from bot.slack.workspace import SlackWorkspace
 if TYPE_CHECKING:
     from bot.core.durable import DurableEngine
     from bot.core.durable.queues import SessionQueue
+    from bot.slack.upgrades import Upgrade
 
 log = logging.getLogger("teammate.app")
 
@@ -388,7 +389,7 @@ async def _durable_answers(
 
     url, limit = settings.resolved_database_url, settings.workspace_sessions
     if role == "ack":
-        fed = queues.ClientQueue(url, limit, settings.max_tasks)
+        fed = queues.ClientQueue(url, limit, settings.max_tasks, settings.release)
         await fed.open()
         queues.install(fed)
         if services.tasks is not None:
@@ -405,7 +406,7 @@ async def _durable_answers(
         )
         _durable_resumes(services, client, queued=True)
         return None, fed
-    engine = DurableEngine(url, settings.executor_id)
+    engine = DurableEngine(url, settings.executor_id, application_version=settings.release)
     services.durable = DurableAnswers(
         services.responder, services.claims, client, services.tracker, tell_something_went_wrong
     )
@@ -417,12 +418,44 @@ async def _durable_answers(
         services.tasks.durable.install()
     _durable_resumes(services, client, queued=False)
     await engine.migrate()
+    await _upgrade(url, engine.application_version, services, client).handle(settings.executor_id)
     engine.launch()
     running = queues.RunningQueue(limit, settings.max_tasks)
     if role == "worker":
         await running.open()  # registered, the queues are polled from now on
     queues.install(running)
     return engine, running
+
+
+def _upgrade(url: str, version: str, services: Services, client: AsyncWebClient) -> Upgrade:
+    """What becomes of the runs an earlier build's step layout left (bot.slack.upgrades)."""
+    from bot.slack.upgrades import Upgrade
+
+    return Upgrade(url, version, services.tasks.runs if services.tasks else None, client)
+
+
+async def recover_executor(settings: Settings, executor_id: str) -> list[str]:
+    """`teammate recover`: the runs a gone executor left, handed to the running processes.
+    Those of an earlier step layout are handled as a start of this build handles its own
+    (an answer queued again from its start, a task ended as interrupted, in its thread); the
+    rest are queued again as they are, to resume at their last step."""
+    from bot.core.durable.engine import release
+    from bot.core.durable.recovery import hand_over
+    from bot.slack.task_runs import TaskRuns
+    from bot.slack.upgrades import Upgrade
+
+    url = settings.resolved_database_url
+    db = Database(url)
+    session = build_session()
+    try:
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+        client = build_web_client(token, settings.slack_api_url, session)
+        runs = TaskRuns(TaskStore(db), LiveTasks())
+        upgrade = Upgrade(url, settings.release or release(), runs, client)
+        return [*await upgrade.handle(executor_id), *await hand_over(url, executor_id)]
+    finally:
+        await session.close()
+        await db.close()
 
 
 def _durable_resumes(services: Services, client: AsyncWebClient, *, queued: bool) -> None:

@@ -120,11 +120,11 @@ def _knowledge(settings: Settings, args: argparse.Namespace) -> int:
 
 def _recover(settings: Settings, executor: str) -> int:
     """Queue a gone executor's pending runs for the running processes to resume."""
-    from bot.core.durable.recovery import hand_over
+    from bot.app import recover_executor
 
     logs.configure("WARNING")
     try:
-        ids = asyncio.run(hand_over(settings.resolved_database_url, executor))
+        ids = asyncio.run(recover_executor(settings, executor))
     except Exception as exc:  # noqa: BLE001 - one line, not a traceback
         raise SettingsProblem(
             f"could not read the durable runs in TEAMMATE_DATABASE_URL ({type(exc).__name__}): "

@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     schedule_tick: float = Field(15.0, gt=0, validation_alias=_env("TEAMMATE_SCHEDULE_TICK"))
     # Who this process is to DBOS: a restart with the same id resumes what it left running.
     executor_id: str = Field("local", min_length=1, validation_alias=_env("TEAMMATE_EXECUTOR_ID"))
+    # For tests only: the application version durable runs are recorded and recovered under,
+    # in place of the build's own (its release and step layout), to play a deploy of a build
+    # whose steps changed. Unset in every deployment.
+    release: str | None = Field(None, min_length=1, validation_alias=_env("TEAMMATE_RELEASE"))
     # Who runs the sessions a `teammate serve` or `run` acknowledges: "here" (the process
     # itself) or "workers" (`teammate worker` processes on PostgreSQL; this one acknowledges
     # and enqueues only).

@@ -123,7 +123,8 @@ class DurableAnswers:
         )
         if key in self._handled:
             return await self._answer(question)
-        log.info("resuming the answer of %s", key)
+        if claim.outcome is ClaimOutcome.TAKEN_OVER:  # a dead run's: not a task's first run
+            log.info("resuming the answer of %s", key)
         async with self.tracker.busy(), self.tracker.slot(), self.claims.held(claim):
             return await self._answer(question)
 

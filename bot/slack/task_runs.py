@@ -41,6 +41,9 @@ Answer = Callable[[Task, ReplyTarget], Awaitable[ReplyOutcome | None]]
 End = Callable[[str, ReplyOutcome | None], Awaitable[None]]
 REPORT_EVENT = "teammate_task_report"
 """The closing line's metadata event type; its payload names the task (``task_id``)."""
+NOTHING_RESUMES = "it stopped with the process that ran it, and nothing resumes it"
+UPGRADED = "an upgrade changed how tasks run, so the new version cannot go on with it"
+"""Why an interrupted task is not resumed, in its closing line."""
 
 
 class TaskRuns:
@@ -190,15 +193,26 @@ class TaskRuns:
             return
         await self._report(client, task, outcome)
 
-    async def interrupted(self, client: AsyncWebClient, task: Task) -> None:
-        """The end of a task whose process died (bot.slack.task_salvage): its card drawn a
-        last time and the closing line."""
-        text, blocks = task_card.card(task)
-        with contextlib.suppress(SlackApiError):
-            await client.chat_update(
-                channel=task.channel, ts=task.card_ts or "", text=text, blocks=blocks
-            )
-        await self._report(client, task, None)
+    async def interrupted(
+        self, client: AsyncWebClient, task: Task, why: str = NOTHING_RESUMES
+    ) -> None:
+        """The end of a task that nothing will resume (its process died, bot.slack.
+        task_salvage; an upgrade changed its steps, bot.slack.upgrades): its card drawn a last
+        time and the closing line, saying ``why``. One attached here is detached first."""
+        live = next((t for t in self._live_tasks() if t.task.id == task.id), None)
+        if live is not None:
+            live.task = task
+            self.live.remove(live)
+            painter = self._painters.pop(task.id, None)
+            if painter is not None:
+                await painter.finish()
+        else:
+            text, blocks = task_card.card(task)
+            with contextlib.suppress(SlackApiError):
+                await client.chat_update(
+                    channel=task.channel, ts=task.card_ts or "", text=text, blocks=blocks
+                )
+        await self._report(client, task, None, why)
 
     @staticmethod
     async def _reported(client: AsyncWebClient, task: Task) -> bool:
@@ -232,7 +246,11 @@ class TaskRuns:
         )
 
     async def _report(
-        self, client: AsyncWebClient, task: Task, outcome: ReplyOutcome | None
+        self,
+        client: AsyncWebClient,
+        task: Task,
+        outcome: ReplyOutcome | None,
+        why: str = NOTHING_RESUMES,
     ) -> None:
         """The closing line in the thread, for the requester."""
         if task.state == "done":
@@ -242,8 +260,7 @@ class TaskRuns:
         elif task.state == "interrupted":
             head = (
                 f"<@{task.requester}> task `{task.short_id}` was {task_card.INTERRUPTED}"
-                f" (ref `{task.error_reference}`): it stopped with the process that ran it,"
-                " and nothing resumes it. Start it again if it is still needed."
+                f" (ref `{task.error_reference}`): {why}. Start it again if it is still needed."
             )
         else:
             why = f": {outcome.error}" if outcome is not None and outcome.error else ""

@@ -96,13 +96,17 @@ async def test_a_slack_retry_on_another_replica_finishes_a_dead_replicas_answer(
             await one_complete_answer(sandbox, model, posted["ts"])
 
 
+@pytest.mark.parametrize("build", ["this", "earlier"])
 async def test_recover_hands_a_gone_executors_answer_to_a_running_process(
-    sandbox, model, tmp_path
+    sandbox, model, tmp_path, build
 ) -> None:
+    """Also when the gone executor ran an earlier build, whose steps this one cannot replay
+    (TEAMMATE_RELEASE plays it): the answer is then answered again from its start."""
     env = durable_environment(sandbox, model, tmp_path)
-    posted, port = await answer_cut_by_sigkill(
-        sandbox, model, {**env, "TEAMMATE_EXECUTOR_ID": "gone"}, tmp_path / "gone.log"
-    )
+    gone = {**env, "TEAMMATE_EXECUTOR_ID": "gone"}
+    if build == "earlier":
+        gone["TEAMMATE_RELEASE"] = "0.0.9+steps.0"
+    posted, port = await answer_cut_by_sigkill(sandbox, model, gone, tmp_path / "gone.log")
     async with serving({**env, "TEAMMATE_EXECUTOR_ID": "other"}, port, tmp_path / "b.log"):
         await asyncio.sleep(1.0)
         assert not [r for r in sandbox.replies("general", posted["ts"]) if not r["streaming"]]

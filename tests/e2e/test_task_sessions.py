@@ -9,6 +9,7 @@ import json
 import os
 import re
 import signal
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -303,6 +304,8 @@ async def test_a_task_killed_mid_way_finishes_after_a_restart(
     assert len(answers) == 1 and "All three steps are done" in answers[0]["text"]
     # The three requests before the kill, then the three the resumed task made.
     assert len(model.requests) == 3 + len(THREE_STEPS[2:])
+    # Its first run was not a resume; its run after the restart was.
+    assert log.read_text().count("resuming the answer of task:") == 1
 
 
 @pytest.mark.parametrize("bot_options", [{"max_tasks": 1}])
@@ -327,25 +330,18 @@ async def test_stop_on_a_queued_task_stops_it_before_it_starts(stack) -> None:
     assert len(stack.model.requests) == 1  # the stopped task never asked the model
 
 
-async def test_a_task_whose_process_died_ends_as_interrupted_at_the_next_start(
-    sandbox: Sandbox, model: FakeAnthropic, tmp_path
-) -> None:
-    """Without durable answers nothing resumes it: the card, the list and the thread say so."""
-    env = {
-        **os.environ,
-        **bot_environment(sandbox, model, tmp_path),
-        "TEAMMATE_STREAM_INTERVAL": "0.2",
-        "TEAMMATE_CLAIM_LEASE_SECONDS": "3",
-        "TEAMMATE_DURABLE_ANSWERS": "false",
-    }
-    log = tmp_path / "bot.log"
+async def task_cut_at_its_first_step(
+    sandbox: Sandbox, model: FakeAnthropic, env: dict[str, str], log: Path
+) -> tuple[str, int]:
+    """Start `teammate serve` on a free port, `/task` in #general, and SIGKILL the bot once the
+    card shows the plan's first step working (the task's second request waits). Returns the
+    task's short id and the port, for the restart."""
     port = free_port()
     sandbox.request_url = f"http://127.0.0.1:{port}/slack/events"
     model.script(plan("in_progress", "pending", "pending"), Hang(30.0))
-    seen = SimpleNamespace(sandbox=sandbox)
     bot = await start_serve(env, port, log)
     try:
-        short_id = await start_task(seen, "summarise this week's incidents")
+        short_id = await start_task(SimpleNamespace(sandbox=sandbox), "summarise the incidents")
         await sandbox.wait_for(
             lambda: (
                 (
@@ -359,6 +355,23 @@ async def test_a_task_whose_process_died_ends_as_interrupted_at_the_next_start(
     finally:
         bot.send_signal(signal.SIGKILL)
         bot.wait()
+    return short_id, port
+
+
+async def test_a_task_whose_process_died_ends_as_interrupted_at_the_next_start(
+    sandbox: Sandbox, model: FakeAnthropic, tmp_path
+) -> None:
+    """Without durable answers nothing resumes it: the card, the list and the thread say so."""
+    env = {
+        **os.environ,
+        **bot_environment(sandbox, model, tmp_path),
+        "TEAMMATE_STREAM_INTERVAL": "0.2",
+        "TEAMMATE_CLAIM_LEASE_SECONDS": "3",
+        "TEAMMATE_DURABLE_ANSWERS": "false",
+    }
+    log = tmp_path / "bot.log"
+    short_id, port = await task_cut_at_its_first_step(sandbox, model, env, log)
+    seen = SimpleNamespace(sandbox=sandbox)
     async with serving(env, port, log):
         end = await ended(seen, short_id, within=60)
         listed = await sandbox.run_command("alice", "general", "/task", "list")

@@ -6,8 +6,9 @@ application version: the one that died mid-answer resumes with no Slack retry, i
 steps not run again. So:
 
 - the executor id is stable across restarts (``TEAMMATE_EXECUTOR_ID``; one per process that
-  runs sessions), and the application version is pinned to the product's release rather than
-  DBOS's default hash of the code, so a restart on the same release recovers what it left;
+  runs sessions), and the application version is pinned to the product's release and its step
+  layout (:func:`release`) rather than DBOS's default hash of the code, so a restart on the
+  same build recovers what it left whatever else changed;
 - on SQLite the tables are in their own file beside the product's database (DBOS opens its own
   synchronous connections; a file of its own keeps its writes from waiting on the product's),
   on PostgreSQL they are in the product's database, in the schema ``dbos``.
@@ -28,6 +29,8 @@ from pathlib import Path
 from dbos import DBOS, DBOSConfig
 from dbos import _dbos as dbos_instance
 
+from bot.core.durable.layout import STEP_LAYOUT
+
 log = logging.getLogger("teammate.core.durable")
 
 APP_NAME = "teammate"
@@ -40,11 +43,14 @@ _running: DurableEngine | None = None
 
 
 def release() -> str:
-    """The product's release: the application version workflows are recovered under."""
+    """The application version workflows are recorded and recovered under: the product's
+    release and its step layout (``0.1.0+steps.1``), so a build that changes the steps a run
+    records does not replay the runs of the build before it."""
     try:
-        return version("teammate")
+        package = version("teammate")
     except PackageNotFoundError:  # running from a checkout that was never installed
-        return "0"
+        package = "0"
+    return f"{package}+steps.{STEP_LAYOUT}"
 
 
 def system_database_url(database_url: str) -> str:

@@ -169,11 +169,13 @@ class ClientQueue(SessionQueue):
     transaction for each session and a connection of the product's driver (asyncpg) would
     compile both inserts again for each."""
 
-    def __init__(self, database_url: str, per_workspace: int, max_tasks: int) -> None:
+    def __init__(
+        self, database_url: str, per_workspace: int, max_tasks: int, version: str | None = None
+    ) -> None:
         self.url = system_database_url(database_url)
         self.per_workspace = per_workspace
         self.max_tasks = max_tasks
-        self.version = release()
+        self.version = version or release()
         self._engine: sa.Engine | None = None
         self._client: DBOSClient | None = None
         self._enqueues: Batches[None, tuple[EnqueueOptions, tuple[Any, ...]], None]
