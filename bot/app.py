@@ -74,6 +74,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("teammate.app")
 
 DRAIN_SECONDS = 25.0
+ACK_LINGER_SECONDS = 0.02
+"""How long a replica that only acknowledges lets each batch of claims and of queued sessions
+wait for company: nobody waits on those writes but the handler behind the claim, and at a
+steady rate of single requests one transaction for several costs a fraction of one each (the
+answer starts that much later, on a worker, beside a model's seconds)."""
 
 Role = Literal["all", "ack", "worker"]
 """What a process does with the sessions: acknowledges and runs them (``all``: `serve`, `run`
@@ -215,7 +220,8 @@ class Runtime:
             mcp=mcp,
             tasks=live,
         )
-        claims = ClaimStore(db, _owner_id(), settings.claim_lease_seconds)
+        linger = ACK_LINGER_SECONDS if role == "ack" else 0.0
+        claims = ClaimStore(db, _owner_id(), settings.claim_lease_seconds, linger)
         threads = ThreadStore(db)
         channel_settings = ChannelSettings(db)
         reasoning = ReasoningStore(db, keep_days=settings.reasoning_days)
@@ -388,7 +394,7 @@ async def _durable_answers(
 
     url, limit = settings.resolved_database_url, settings.workspace_sessions
     if role == "ack":
-        fed = queues.ClientQueue(url, limit, settings.max_tasks)
+        fed = queues.ClientQueue(url, limit, settings.max_tasks, ACK_LINGER_SECONDS)
         await fed.open()
         queues.install(fed)
         if services.tasks is not None:

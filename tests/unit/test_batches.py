@@ -55,3 +55,19 @@ async def test_a_failed_write_reaches_each_of_its_callers_and_the_next_goes_on()
             await asked
     assert await batches.put("c") == "C"
     assert table.writes == [["c"]]
+
+
+async def test_a_lingering_batch_waits_for_company_before_its_turn() -> None:
+    """Without linger a lone put is written at once, alone; with it, one that comes a moment
+    later (while the first waits) goes in the same write."""
+    prompt, lingering = Table(), Table()
+    prompt.gate.set()
+    lingering.gate.set()
+    at_once = Batches(prompt.turn, prompt.write)
+    patient = Batches(lingering.turn, lingering.write, linger=1.0)
+    first = [at_once.put("a"), patient.put("a")]
+    await asyncio.sleep(0)
+    second = [at_once.put("b"), patient.put("b")]
+    assert await asyncio.gather(*first, *second) == ["A", "A", "B", "B"]
+    assert prompt.writes == [["a"], ["b"]]
+    assert lingering.writes == [["a", "b"]]
