@@ -74,11 +74,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("teammate.app")
 
 DRAIN_SECONDS = 25.0
-ACK_LINGER_SECONDS = 0.02
+ACK_LINGER_SECONDS = 0.05
 """How long a replica that only acknowledges lets each batch of claims and of queued sessions
-wait for company: nobody waits on those writes but the handler behind the claim, and at a
-steady rate of single requests one transaction for several costs a fraction of one each (the
-answer starts that much later, on a worker, beside a model's seconds)."""
+wait for company while requests are coming: nobody waits on those writes but the handler
+behind the claim, and at a steady rate of single requests one transaction for several costs
+a fraction of one each, for this process and for the database (the answer starts up to twice
+that much later, on a worker, beside a model's seconds; one after a quiet spell does not
+wait)."""
 
 Role = Literal["all", "ack", "worker"]
 """What a process does with the sessions: acknowledges and runs them (``all``: `serve`, `run`
