@@ -75,6 +75,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("teammate.app")
 
 DRAIN_SECONDS = 25.0
+ACK_LINGER_SECONDS = 0.05
+"""How long a replica that only acknowledges lets each batch of claims and of queued sessions
+wait for company while requests are coming: nobody waits on those writes but the handler
+behind the claim, and at a steady rate of single requests one transaction for several costs
+a fraction of one each, for this process and for the database (the answer starts up to twice
+that much later, on a worker, beside a model's seconds; one after a quiet spell does not
+wait)."""
 
 Role = Literal["all", "ack", "worker"]
 """What a process does with the sessions: acknowledges and runs them (``all``: `serve`, `run`
@@ -216,7 +223,8 @@ class Runtime:
             mcp=mcp,
             tasks=live,
         )
-        claims = ClaimStore(db, _owner_id(), settings.claim_lease_seconds)
+        linger = ACK_LINGER_SECONDS if role == "ack" else 0.0
+        claims = ClaimStore(db, _owner_id(), settings.claim_lease_seconds, linger)
         threads = ThreadStore(db)
         channel_settings = ChannelSettings(db)
         reasoning = ReasoningStore(db, keep_days=settings.reasoning_days)
@@ -389,7 +397,9 @@ async def _durable_answers(
 
     url, limit = settings.resolved_database_url, settings.workspace_sessions
     if role == "ack":
-        fed = queues.ClientQueue(url, limit, settings.max_tasks, settings.release)
+        fed = queues.ClientQueue(
+            url, limit, settings.max_tasks, settings.release, linger=ACK_LINGER_SECONDS
+        )
         await fed.open()
         queues.install(fed)
         if services.tasks is not None:

@@ -3,9 +3,13 @@
 A burst of requests each wanting one small write (a claim, a claim marked done, a session
 queued) costs one transaction per turn at the database instead of one per request: the first
 caller starts a write; everyone who comes while it waits for its transaction (SQLite's one
-writer, a pool connection) is in it, and whoever comes while it runs is in the next. Nothing
-waits on a timer, so a lone request is written at once. asyncio has no such primitive, and
-the database libraries batch only what one caller hands them at once.
+writer, a pool connection) is in it, and whoever comes while it runs is in the next. By
+default nothing waits on a timer, so a lone request is written at once; a process whose
+callers do not wait for the write (a replica that only acknowledges) may let each batch
+``linger`` a few milliseconds for company when requests are coming (one came within the
+linger before it), which at a steady rate of single requests turns one transaction each into
+one for several, while a request after a quiet spell is still written at once. asyncio has
+no such primitive, and the database libraries batch only what one caller hands them at once.
 """
 
 from __future__ import annotations
@@ -24,26 +28,37 @@ class Batches(Generic[Turn, Item, Result]):
     """``await put(item)`` is what ``write`` gave for that item. ``turn()`` opens the
     transaction; once it is open, ``write(transaction, items)`` gets every item waiting and
     returns one result per item, in order. If either raises, every caller in that batch gets
-    the exception."""
+    the exception. With ``linger`` (seconds) the first item of a batch that comes within
+    ``linger`` of the item before it waits that long for others before the turn is asked
+    for."""
 
     def __init__(
         self,
         turn: Callable[[], AbstractAsyncContextManager[Turn]],
         write: Callable[[Turn, list[Item]], Awaitable[list[Result]]],
+        linger: float = 0.0,
     ) -> None:
         self._turn = turn
         self._write = write
+        self._linger = linger
+        self._last_put = -linger
         self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
         self._writer: asyncio.Task[None] | None = None
 
     def put(self, item: Item) -> asyncio.Future[Result]:
-        done = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
         self._waiting.append((item, done))
+        now = loop.time()
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_waiting())
+            coming = now - self._last_put < self._linger
+            self._writer = asyncio.create_task(self._write_waiting(coming))
+        self._last_put = now
         return done
 
-    async def _write_waiting(self) -> None:
+    async def _write_waiting(self, linger: bool) -> None:
+        if linger:
+            await asyncio.sleep(self._linger)
         while self._waiting:
             batch: list[tuple[Item, asyncio.Future[Result]]] = []
             try:

@@ -80,7 +80,7 @@ class DurableAnswers:
         already exists; one a dead replica left is run here."""
         key = question.claim.key
         if self.workers is not None:
-            await _hand_to_workers(self.workers, question)
+            await _hand_to_workers(self.workers, self.claims, question)
             return None
         self._handled.add(key)
         try:
@@ -139,16 +139,19 @@ class DurableAnswers:
             return None
 
 
-async def _hand_to_workers(workers: SessionQueue, question: Question) -> None:
+async def _hand_to_workers(workers: SessionQueue, claims: ClaimStore, question: Question) -> None:
     """Queue the answer for a worker, which adopts the claim to record its replies; once
-    queued the event is handled as far as Slack is concerned. A retry of one queued already
-    attaches to it (same id)."""
-    await workers.enqueue(
+    queued the event is handled as far as Slack is concerned, and its claim is marked done in
+    the same transaction. A retry of one queued already attaches to it (same id)."""
+    finished = await workers.enqueue(
         answer_workflow,
         _request(question),
         workflow_id=question.claim.key,
         workspace=question.target.team_id,
+        finishing=question.claim,
     )
+    if finished:
+        claims.finished_elsewhere(question.claim)
 
 
 def _request(question: Question) -> dict[str, Any]:

@@ -55,3 +55,25 @@ async def test_a_failed_write_reaches_each_of_its_callers_and_the_next_goes_on()
             await asked
     assert await batches.put("c") == "C"
     assert table.writes == [["c"]]
+
+
+async def test_a_lingering_batch_waits_for_company_while_requests_are_coming() -> None:
+    """Without linger a lone put is written at once, alone. With it, a put that comes soon
+    after another waits for company, and one a moment later goes in the same write; a put
+    after a quiet spell longer than the linger is written at once."""
+    prompt, lingering = Table(), Table()
+    prompt.gate.set()
+    lingering.gate.set()
+    at_once = Batches(prompt.turn, prompt.write)
+    patient = Batches(lingering.turn, lingering.write, linger=0.5)
+    assert await patient.put("first") == "FIRST"  # nothing came before it: not held back
+    first = [at_once.put("a"), patient.put("a")]
+    await asyncio.sleep(0)
+    second = [at_once.put("b"), patient.put("b")]
+    assert await asyncio.gather(*first, *second) == ["A", "A", "B", "B"]
+    assert prompt.writes == [["a"], ["b"]]
+    assert lingering.writes == [["first"], ["a", "b"]]
+    await asyncio.sleep(0.6)  # quiet for longer than the linger
+    alone = patient.put("c")
+    await asyncio.sleep(0)
+    assert alone.done() and lingering.writes[-1] == ["c"]

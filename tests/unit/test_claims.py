@@ -99,3 +99,16 @@ async def test_only_messages_after_teammate_was_asked_are_follow_ups(db) -> None
     assert await threads.is_member("C1", "100.000100", "100.000900")
     assert not await threads.is_member("C1", "100.000100", "100.000200")  # older, arrived late
     assert await threads.is_member("C1", "100.000100")
+
+
+async def test_a_burst_of_claims_is_written_and_finished_together(db) -> None:
+    """Over a thousand claims asked for at once, some twice: each key is won once, by its first
+    ask, and finishing them all marks each done."""
+    store = ClaimStore(db, "burst", lease_seconds=60.0)
+    keys = [f"event:Burst{i}" for i in range(1200)]
+    claims = await asyncio.gather(*(store.claim(key) for key in keys + keys[:50]))
+    assert [c.outcome for c in claims[:1200]] == [ClaimOutcome.NEW] * 1200
+    assert [c.outcome for c in claims[1200:]] == [ClaimOutcome.DUPLICATE] * 50
+    await asyncio.gather(*(store.finish(claim) for claim in claims[:1200]))
+    assert {await store.state(key) for key in keys[::97]} == {"done"}
+    assert (await ClaimStore(db, "other").claim(keys[0])).outcome is ClaimOutcome.DUPLICATE

@@ -29,7 +29,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,6 +39,8 @@ from dbos import DBOS, DBOSClient, EnqueueOptions, SetEnqueueOptions, SetWorkflo
 
 from bot.core.batches import Batches
 from bot.core.durable.engine import APP_NAME, SCHEMA, release, system_database_url
+from bot.core.store import claim_statements
+from bot.core.store.claims import DONE, Claim
 
 log = logging.getLogger("teammate.core.durable.queues")
 
@@ -49,27 +53,42 @@ NO_WORKSPACE = "-"
 """The partition of sessions without a workspace (every enqueue on it must name one)."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Put:
+    """A workflow to queue: DBOS's options for it, its arguments, the claim it finishes."""
+
+    workflow: Callable[..., Any]
+    args: tuple[Any, ...]
+    options: EnqueueOptions
+    finishing: Claim | None = None
+
+
 class SessionQueue:
     """Where this process queues sessions, and tasks' turns (:class:`RunningQueue` in a
     process that runs sessions, :class:`ClientQueue` in one that only acknowledges)."""
 
     async def enqueue(
-        self, workflow: Callable[..., Any], *args: Any, workflow_id: str, workspace: str
-    ) -> None:
-        """On the sessions queue, in ``workspace``'s partition."""
+        self,
+        workflow: Callable[..., Any],
+        *args: Any,
+        workflow_id: str,
+        workspace: str,
+        finishing: Claim | None = None,
+    ) -> bool:
+        """On the sessions queue, in ``workspace``'s partition. True when ``finishing`` (the
+        claim of the request handed over) was marked done in the same transaction, so nobody
+        needs to write it again (only a process that merely acknowledges does this)."""
         options = _options(workflow, workflow_id, SESSIONS_QUEUE)
         options["queue_partition_key"] = _partition(workspace)
-        await self._put(workflow, args, options)
+        return await self._put(_Put(workflow, args, options, finishing))
 
     async def enqueue_task(
         self, workflow: Callable[..., Any], *args: Any, workflow_id: str
     ) -> None:
         """On the tasks queue (it has no partitions)."""
-        await self._put(workflow, args, _options(workflow, workflow_id, TASKS_QUEUE))
+        await self._put(_Put(workflow, args, _options(workflow, workflow_id, TASKS_QUEUE)))
 
-    async def _put(
-        self, workflow: Callable[..., Any], args: tuple[Any, ...], options: EnqueueOptions
-    ) -> None:
+    async def _put(self, put: _Put) -> bool:
         raise NotImplementedError
 
     async def close(self) -> None:
@@ -147,30 +166,37 @@ class RunningQueue(SessionQueue):
                 for name, limits in _limits(self.per_workspace, self.max_tasks).items():
                     self._queues[name] = await DBOS.register_queue_async(name, **limits)
 
-    async def _put(
-        self, workflow: Callable[..., Any], args: tuple[Any, ...], options: EnqueueOptions
-    ) -> None:
+    async def _put(self, put: _Put) -> bool:
         await self.open()
-        partition = options.get("queue_partition_key")
+        options = put.options
         with (
             SetWorkflowID(options["workflow_id"]),
-            SetEnqueueOptions(queue_partition_key=partition),
+            SetEnqueueOptions(queue_partition_key=options.get("queue_partition_key")),
         ):
-            await self._queues[options["queue_name"]].enqueue_async(workflow, *args)
+            await self._queues[options["queue_name"]].enqueue_async(put.workflow, *put.args)
+        return False  # the claim's holder finishes it, as for any work done here
 
 
 class ClientQueue(SessionQueue):
     """The queues seen from a process that runs no sessions. At :meth:`open` DBOS's tables are
     created (or brought up to date) and the queues registered, so this process can start
-    before any worker has. Sessions asked for while a write runs go in one transaction
-    (:class:`bot.core.batches.Batches`) through DBOS's ``enqueue_in_transaction``, on the
-    client's own psycopg engine in a thread: DBOS runs its inserts there as statements it
-    compiled once, where ``DBOSClient.enqueue_async`` would take a thread, a pool check and a
-    transaction for each session and a connection of the product's driver (asyncpg) would
-    compile both inserts again for each."""
+    before any worker has. Sessions asked for while a write runs (or, with ``linger``, in the
+    few milliseconds after the first) go in one transaction (:class:`bot.core.batches.Batches`)
+    through DBOS's ``enqueue_in_transaction``, on the client's own psycopg engine in a thread:
+    DBOS runs its inserts there as statements it compiled once, where
+    ``DBOSClient.enqueue_async`` would take a thread, a pool check and a transaction for each
+    session, and a connection of the product's driver (asyncpg) would compile both inserts
+    again for each. DBOS's tables are in the product's database, so the same transaction marks
+    the handed-over requests' claims done: queued and done are one commit, and the request
+    costs the replica two transactions' share, not three."""
 
     def __init__(
-        self, database_url: str, per_workspace: int, max_tasks: int, version: str | None = None
+        self,
+        database_url: str,
+        per_workspace: int,
+        max_tasks: int,
+        version: str | None = None,
+        linger: float = 0.0,
     ) -> None:
         self.url = system_database_url(database_url)
         self.per_workspace = per_workspace
@@ -178,8 +204,8 @@ class ClientQueue(SessionQueue):
         self.version = version or release()
         self._engine: sa.Engine | None = None
         self._client: DBOSClient | None = None
-        self._enqueues: Batches[None, tuple[EnqueueOptions, tuple[Any, ...]], None]
-        self._enqueues = Batches(contextlib.nullcontext, self._insert)
+        self._enqueues: Batches[None, _Put, bool]
+        self._enqueues = Batches(contextlib.nullcontext, self._insert, linger)
 
     async def open(self) -> None:
         await asyncio.to_thread(DBOS.migrate, self.url, schema=SCHEMA)
@@ -198,31 +224,38 @@ class ClientQueue(SessionQueue):
         for name, limits in _limits(self.per_workspace, self.max_tasks).items():
             await self._client.register_queue_async(name, **limits)
 
-    async def _put(
-        self, workflow: Callable[..., Any], args: tuple[Any, ...], options: EnqueueOptions
-    ) -> None:
+    async def _put(self, put: _Put) -> bool:
         if self._client is None:
             raise RuntimeError("ClientQueue.open() runs at start")
-        options["app_version"] = self.version
+        put.options["app_version"] = self.version
         try:
-            await self._enqueues.put((options, args))
+            return await self._enqueues.put(put)
         except Exception:  # noqa: BLE001 - one bad session must not fail the rest of its batch
-            log.warning("queueing %s with others failed; queueing it alone", options["workflow_id"])
-            await self._client.enqueue_async(options, *args)
+            workflow_id = put.options["workflow_id"]
+            log.warning("queueing %s with others failed; queueing it alone", workflow_id)
+            await self._client.enqueue_async(put.options, *put.args)
+            return False
 
-    async def _insert(
-        self, _: None, batch: list[tuple[EnqueueOptions, tuple[Any, ...]]]
-    ) -> list[None]:
+    async def _insert(self, _: None, batch: list[_Put]) -> list[bool]:
         client, engine = self._client, self._engine
         assert client is not None and engine is not None
+        finished: dict[str, list[str]] = {}
+        for put in batch:
+            if put.finishing is not None:
+                finished.setdefault(put.finishing.owner, []).append(put.finishing.key)
 
         def insert_all() -> None:
             with engine.begin() as connection:
-                for options, args in batch:
-                    client.enqueue_in_transaction(connection, options, *args)
+                for put in batch:
+                    client.enqueue_in_transaction(connection, put.options, *put.args)
+                now = time.time()
+                for owner, keys in finished.items():
+                    connection.execute(
+                        *claim_statements.finish("postgresql", owner, DONE, keys, now)
+                    )
 
         await asyncio.to_thread(insert_all)
-        return [None] * len(batch)
+        return [put.finishing is not None for put in batch]
 
     async def close(self) -> None:
         if self._client is not None:

@@ -20,19 +20,18 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.background import cancel_and_wait
 from bot.core.batches import Batches
+from bot.core.store import claim_statements
 from bot.core.store.db import Database
 from bot.core.store.schema import ClaimRow
 
 log = logging.getLogger("teammate.core.claims")
 
 RUNNING = "running"
-_ROWS_PER_INSERT = 500  # 8 values a row, well within SQLite's and PostgreSQL's limits
 _KEYS_PER_UPDATE = 500
 DONE = "done"
 
@@ -59,15 +58,20 @@ class Claim:
 
 
 class ClaimStore:
-    def __init__(self, db: Database, owner: str, lease_seconds: float = 30.0) -> None:
+    def __init__(
+        self, db: Database, owner: str, lease_seconds: float = 30.0, linger: float = 0.0
+    ) -> None:
+        """``linger``: how long a batch of claims (or of claims finished) waits for others
+        before it is written (:class:`bot.core.batches.Batches`)."""
         self.db = db
         self.owner = owner
         self.lease_seconds = lease_seconds
         self._held: set[str] = set()
+        self._finished_elsewhere: set[str] = set()
         self._heartbeat: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[Claim]] = set()
-        self._inserts = Batches(db.write, self._insert_rows)
-        self._finishes = Batches(db.write, self._finish_rows)
+        self._inserts = Batches(db.write, self._insert_rows, linger)
+        self._finishes = Batches(db.write, self._finish_rows, linger)
 
     async def claim(self, key: str) -> Claim:
         now = time.time()
@@ -114,29 +118,13 @@ class ClaimStore:
     async def _insert_rows(
         self, session: AsyncSession, batch: list[tuple[str, float]]
     ) -> list[bool]:
-        insert = (postgresql.insert if not self.db.is_sqlite else sqlite.insert)(ClaimRow)
-        rows = {
-            key: {
-                "key": key,
-                "owner": self.owner,
-                "state": RUNNING,
-                "lease_until": now + self.lease_seconds,
-                "attempts": 1,
-                "reply_ts": "[]",
-                "created_at": now,
-                "updated_at": now,
-            }
-            for key, now in reversed(batch)  # the first asked for a key gives its row
+        rows = {  # the first asked for a key gives its row
+            key: (key, now + self.lease_seconds, now) for key, now in reversed(batch)
         }
-        values = list(rows.values())
-        won: set[str] = set()
-        for start in range(0, len(values), _ROWS_PER_INSERT):
-            statement = (
-                insert.values(values[start : start + _ROWS_PER_INSERT])
-                .on_conflict_do_nothing(index_elements=["key"])
-                .returning(ClaimRow.key)
-            )
-            won.update((await session.scalars(statement)).all())
+        statement, params = claim_statements.insert_new(
+            self.db.dialect, self.owner, RUNNING, list(rows.values())
+        )
+        won = set((await session.scalars(statement, params)).all())
         firsts: list[bool] = []
         for key, _ in batch:  # a key asked for twice in one batch is won by the first ask
             firsts.append(key in won)
@@ -224,21 +212,19 @@ class ClaimStore:
         """Mark the claim done; the claims finished while a write waits go in one UPDATE."""
         await self._finishes.put(claim)
 
+    def finished_elsewhere(self, claim: Claim) -> None:
+        """The claim was marked done in another transaction (with the session queued for a
+        worker: :func:`bot.core.store.claim_statements.finish`): :meth:`held` does not write it
+        again."""
+        self._finished_elsewhere.add(claim.key)
+
     async def _finish_rows(self, session: AsyncSession, claims: list[Claim]) -> list[None]:
         now = time.time()
         by_owner: dict[str, list[str]] = {}
         for claim in claims:
             by_owner.setdefault(claim.owner, []).append(claim.key)
         for owner, keys in by_owner.items():
-            for start in range(0, len(keys), _KEYS_PER_UPDATE):
-                await session.execute(
-                    update(ClaimRow)
-                    .where(
-                        ClaimRow.key.in_(keys[start : start + _KEYS_PER_UPDATE]),
-                        ClaimRow.owner == owner,
-                    )
-                    .values(state=DONE, updated_at=now)
-                )
+            await session.execute(*claim_statements.finish(self.db.dialect, owner, DONE, keys, now))
         return [None] * len(claims)
 
     async def replies_of_others(self, channel: str, key: str) -> set[str]:
@@ -282,7 +268,10 @@ class ClaimStore:
             yield claim
         finally:
             self._held.discard(claim.key)
-        await self.finish(claim)
+            done_already = claim.key in self._finished_elsewhere
+            self._finished_elsewhere.discard(claim.key)
+        if not done_already:
+            await self.finish(claim)
 
     async def _beat(self) -> None:
         while self._held:

@@ -44,6 +44,8 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.dialect = "sqlite" if self.is_sqlite else "postgresql"
+        """The SQL dialect the database speaks, for statements written per dialect."""
         if self.is_sqlite:
             _ensure_parent(url)
             self.engine: AsyncEngine = create_async_engine(
