@@ -41,6 +41,7 @@ from bot.core.store import (
     ReasoningStore,
     ThreadStore,
 )
+from bot.slack import marks
 from bot.slack.client import without_rate_limit_retries
 from bot.slack.context import ThreadReader
 from bot.slack.reasoning import ReasoningKeeper
@@ -138,9 +139,7 @@ class Responder:
         remember = None
         if claim is not None:
             if claim.outcome is ClaimOutcome.TAKEN_OVER:
-                for ts in claim.previous_replies:
-                    with contextlib.suppress(SlackApiError):
-                        await client.chat_delete(channel=target.channel, ts=ts)
+                await self._remove_cut_resume(client, target, claim)
             remember = functools.partial(self.claims.record_replies, claim, target.channel)
         reply = self._reply(client, target, remember)
         outcome = await reply.draw(self.agent.resume(run))
@@ -172,10 +171,11 @@ class Responder:
         claim: Claim | None,
     ) -> None:
         """Post a prompt, addressed to the asker, for each call a paused answer waits on. The
-        prompts count among the answer's messages (``claim``): a durable answer resumed after
-        a crash deletes them with the rest and draws them again, naming the same calls (its
-        paused run is a step), so the thread shows each prompt once; one decided meanwhile
-        is not asked again."""
+        prompts count among the answer's messages (``claim``) and carry its mark (the call and
+        the claim): a durable answer resumed after a crash deletes them with the rest, those
+        it had no time to record too, and draws them again, naming the same calls (its paused
+        run is a step), so the thread shows each prompt once; one decided meanwhile is not
+        asked again."""
         approvals = self.approvals
         if approvals is None or not outcome.approvals:
             return
@@ -193,7 +193,15 @@ class Responder:
                 approvals.timeout,
             )
             prompt = await client.chat_postMessage(
-                channel=target.channel, thread_ts=target.thread_ts, text=text, blocks=blocks
+                channel=target.channel,
+                thread_ts=target.thread_ts,
+                text=text,
+                blocks=blocks,
+                metadata=marks.mark(
+                    marks.APPROVAL_PROMPT,
+                    approval_id=needed.approval_id,
+                    claim=claim.key if claim is not None else "",
+                ),
             )
             posted.append(prompt["ts"])
             await approvals.set_prompt(needed.approval_id, prompt["ts"])
@@ -278,6 +286,20 @@ class Responder:
             with contextlib.suppress(SlackApiError):
                 await client.chat_delete(channel=target.channel, ts=ts)
         log.info("took over %s; removed %d half-written messages", claim.key, len(leftovers))
+
+    async def _remove_cut_resume(
+        self, client: AsyncWebClient, target: ReplyTarget, claim: Claim
+    ) -> None:
+        """Delete what a dead run of this resumed part posted: the messages it recorded, and
+        those marked with its claim that it had no time to record (a prompt for a second
+        approval, cut between Slack posting it and the claim noting it)."""
+        leftovers = set(claim.previous_replies)
+        with contextlib.suppress(SlackApiError):
+            thread = await self.reader.messages(client, target.channel, target.thread_ts)
+            leftovers |= {m["ts"] for m in thread if marks.claim_of(m) == claim.key}
+        for ts in sorted(leftovers):
+            with contextlib.suppress(SlackApiError):
+                await client.chat_delete(channel=target.channel, ts=ts)
 
     async def _set_status(self, client: AsyncWebClient, target: ReplyTarget, status: str) -> None:
         """Since 2026-03 this works in any thread with chat:write. It is only a hint: it runs

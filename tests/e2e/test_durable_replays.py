@@ -2,7 +2,8 @@
 too. A real `teammate serve` is killed with SIGKILL at the worst moment (often once the sandbox
 has taken a Web API call and keeps its answer back, so the bot never learns the message was
 posted) and started again with the same executor id; the thread then shows what it would have
-shown without the crash: one approval prompt, whose click still goes on with the answer; the
+shown without the crash: one approval prompt (a second approval's too, cut as it was posted
+after the first was clicked), whose click still goes on with the answer; the
 request the crash cut sent again as it was, whatever was posted in the thread meanwhile; one
 closing line for a task, whether the crash came as its card was drawn ended or as the line
 itself was posted, after an approval too."""
@@ -208,3 +209,48 @@ async def test_a_task_killed_as_it_ends_after_its_approval_reports_once(
     end = await ended_after_a_restart(seen, short_id, env, port, log)
     the_task_ended_once(end, short_id)
     assert ledger.read_text().splitlines() == ["deploy 42"]
+
+
+SECOND_WORDS = "Now the second entry."
+
+
+def asks_about(entry: str):
+    """Whether a post is the prompt for the call that writes ``entry``."""
+    return lambda args: asks_for_approval(args) and entry in str(args.get("blocks"))
+
+
+async def test_a_second_prompt_killed_as_it_is_posted_shows_once_after_a_restart(
+    sandbox, model, tmp_path
+) -> None:
+    env, ledger, port = ledger_environment(sandbox, model, tmp_path, {})
+    first = ToolUse(WRITE_TOOL, {"entry": "deploy 42"}, id="toolu_write")
+    second = ToolUse(WRITE_TOOL, {"entry": "deploy 43"}, id="toolu_write_again")
+    model.script(
+        ToolCalls([first], PAUSED_WORDS), ToolCalls([second], SECOND_WORDS), Text(COMPLETE_ANSWER)
+    )
+    log = tmp_path / "bot.log"
+    bot = await start_serve(env, port, log)
+    posted = sandbox.post_message("alice", "general", f"<@{sandbox.bot_user_id}> note 42 and 43")
+    asked = await prompt_in(sandbox, posted["ts"])
+    approve = functools.partial(sandbox.click, "alice", "general", asked["ts"], APPROVE)
+    # The resumed answer asks for its second call; Slack posts the prompt, the bot dies.
+    await killed_when_held(sandbox, bot, "chat.postMessage", asks_about("deploy 43"), approve)
+    [cut] = prompts_in(sandbox, posted["ts"])
+    async with serving(env, port, log):
+        prompt = await sandbox.wait_for(
+            lambda: [r for r in prompts_in(sandbox, posted["ts"]) if r["ts"] != cut["ts"]], 60
+        )
+        await sandbox.settle()
+        assert prompts_in(sandbox, posted["ts"]) == prompt  # the cut prompt is gone
+        await sandbox.click("alice", "general", prompt[0]["ts"], APPROVE)
+        await sandbox.wait_for(
+            lambda: [
+                r for r in sandbox.replies("general", posted["ts"]) if r["text"] == COMPLETE_ANSWER
+            ],
+            60,
+        )
+        await sandbox.settle()
+        assert await pending_approvals(env) == []
+    texts = [r["text"] for r in sandbox.replies("general", posted["ts"], from_bot=True)]
+    assert texts.count(SECOND_WORDS) == texts.count(COMPLETE_ANSWER) == 1, texts
+    assert ledger.read_text().splitlines() == ["deploy 42", "deploy 43"]
