@@ -270,18 +270,26 @@ class Responder:
         return self.channel_settings is not None and await self.channel_settings.deep(channel)
 
     async def _remove_half_answer(self, question: Question) -> None:
-        """Delete what a dead owner of this claim posted: the messages it recorded, and any of
-        Teammate's messages after the question that no other answer owns (a crash can come
-        between Slack creating a message and the claim recording it)."""
+        """Delete what a dead owner of this claim posted: the messages it recorded, those
+        after the question marked with its claim, and those of Teammate's after the question
+        with no mark at all that no other answer recorded (a crash can come between Slack
+        creating a message and the claim recording it; a message being streamed carries no
+        metadata until it is stopped, so a half answer has none). A message marked by another
+        run (its prompt, a task's closing line) stays, recorded or not."""
         claim, client, target = question.claim, question.client, question.target
         asked = float(question.asked_ts or target.thread_ts)
-        leftovers = set(claim.previous_replies)
+        leftovers, unmarked = set(claim.previous_replies), set()
         with contextlib.suppress(SlackApiError):
             thread = await self.reader.messages(client, target.channel, target.thread_ts)
             for message in thread:
-                if self.reader.is_ours(message) and float(message["ts"]) > asked:
+                if not self.reader.is_ours(message) or float(message["ts"]) <= asked:
+                    continue
+                kind, _ = marks.carried(message)
+                if kind is None:
+                    unmarked.add(message["ts"])
+                elif marks.claim_of(message) == claim.key:
                     leftovers.add(message["ts"])
-        leftovers -= await self.claims.replies_of_others(target.channel, claim.key)
+        leftovers |= unmarked - await self.claims.replies_of_others(target.channel, claim.key)
         for ts in sorted(leftovers):
             with contextlib.suppress(SlackApiError):
                 await client.chat_delete(channel=target.channel, ts=ts)

@@ -6,7 +6,8 @@ shown without the crash: one approval prompt (a second approval's too, cut as it
 after the first was clicked), whose click still goes on with the answer; the
 request the crash cut sent again as it was, whatever was posted in the thread meanwhile; one
 closing line for a task, whether the crash came as its card was drawn ended or as the line
-itself was posted, after an approval too."""
+itself was posted, after an approval too; and what another answer in the same thread posted
+(on another replica, not yet recorded) stays when the killed one resumes."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from bot.testkit.processes import (
     serving,
     start_serve,
 )
+from tests.conftest import postgres_database
 from tests.e2e.test_approvals import prompt_in
 from tests.e2e.test_durable_answers import durable_environment
 from tests.e2e.test_durable_resumes import (
@@ -254,3 +256,56 @@ async def test_a_second_prompt_killed_as_it_is_posted_shows_once_after_a_restart
     texts = [r["text"] for r in sandbox.replies("general", posted["ts"], from_bot=True)]
     assert texts.count(SECOND_WORDS) == texts.count(COMPLETE_ANSWER) == 1, texts
     assert ledger.read_text().splitlines() == ["deploy 42", "deploy 43"]
+
+
+RECORDED = "Recorded deploy 42."
+
+
+async def test_a_resumed_answer_leaves_the_messages_of_another_answer_in_its_thread(
+    sandbox, model, tmp_path
+) -> None:
+    """Two replicas on one database answer in one thread; the one killed mid-answer resumes
+    while the other's prompt is posted but not yet recorded: the prompt stays, and works."""
+    async with postgres_database() as db:
+        env, ledger, _ = ledger_environment(
+            sandbox, model, tmp_path, {"TEAMMATE_DATABASE_URL": db.url}
+        )
+        killed = {**env, "TEAMMATE_DATA_DIR": str(tmp_path / "a")}
+        other = {**env, "TEAMMATE_EXECUTOR_ID": "bot-2", "TEAMMATE_DATA_DIR": str(tmp_path / "b")}
+        model.script(
+            Text(SLOW_ANSWER, delay=0.05),
+            ToolCalls(
+                [ToolUse(WRITE_TOOL, {"entry": "deploy 42"}, id="toolu_write")], PAUSED_WORDS
+            ),
+            Text(COMPLETE_ANSWER),
+            Text(RECORDED),
+        )
+        posted, port = await mention_cut_by_sigkill(
+            sandbox, killed, tmp_path / "a.log", "what changed?", lambda t: "token1 " in t
+        )
+        second = free_port()
+        async with serving(other, second, tmp_path / "b.log"):
+            sandbox.request_url = f"http://127.0.0.1:{second}/slack/events"
+            mention = f"<@{sandbox.bot_user_id}> note deploy 42"
+            with sandbox.holding("chat.postMessage", asks_for_approval) as held:
+                sandbox.post_message("alice", "general", mention, posted["ts"])
+                await held.seen(KILL_WITHIN)
+                # The killed replica comes back and resumes its answer meanwhile.
+                async with serving(killed, port, tmp_path / "a.log"):
+                    await complete_answer(sandbox, posted["ts"], KILL_WITHIN)
+            [prompt] = await sandbox.wait_for(lambda: prompts_in(sandbox, posted["ts"]), 10)
+            await sandbox.click("alice", "general", prompt["ts"], APPROVE)
+            await sandbox.wait_for(
+                lambda: [
+                    r for r in sandbox.replies("general", posted["ts"]) if RECORDED in r["text"]
+                ],
+                KILL_WITHIN,
+            )
+            await sandbox.settle()
+    texts = [r["text"] for r in sandbox.replies("general", posted["ts"], from_bot=True)]
+    assert not [t for t in texts if "token1 " in t]  # the half-written answer is gone
+    assert [t for t in texts if t == COMPLETE_ANSWER] == [COMPLETE_ANSWER]
+    assert [t for t in texts if t == PAUSED_WORDS] == [PAUSED_WORDS]
+    asked = [c for c in sandbox.calls("chat.postMessage") if asks_for_approval(c["args"])]
+    assert len(asked) == 1  # the prompt Slack had posted is the one that stayed
+    assert ledger.read_text().splitlines() == ["deploy 42"]
