@@ -15,6 +15,9 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+ANSWER = "teammate_answer"
+"""A message of an answer, once complete (a message being streamed has no metadata until it
+is stopped); payload ``claim``, the key of the run that posted it."""
 QUESTION = "teammate_question"
 """The message that asks a ``/ask`` question for its asker; payload ``user``, ``question``."""
 TASK_CARD = "teammate_task_card"

@@ -115,7 +115,7 @@ class Responder:
             )
 
         keeper = ReasoningKeeper(self.reasoning, target) if self.reasoning else None
-        reply = self._reply(client, target, remember, keeper.id if keeper else None)
+        reply = self._reply(client, target, remember, claim, keeper.id if keeper else None)
         events = self._events(question)
         try:
             outcome = await reply.draw(keeper.watch(events, reply.view) if keeper else events)
@@ -141,7 +141,7 @@ class Responder:
             if claim.outcome is ClaimOutcome.TAKEN_OVER:
                 await self._remove_cut_resume(client, target, claim)
             remember = functools.partial(self.claims.record_replies, claim, target.channel)
-        reply = self._reply(client, target, remember)
+        reply = self._reply(client, target, remember, claim)
         outcome = await reply.draw(self.agent.resume(run))
         self.streaming = reply.streaming
         await self._ask_for_approvals(client, target, outcome, claim)
@@ -152,8 +152,10 @@ class Responder:
         client: AsyncWebClient,
         target: ReplyTarget,
         on_message: Callable[[list[str]], Awaitable[None]] | None,
+        claim: Claim | None,
         reasoning_id: str | None = None,
     ) -> SlackReply:
+        """The answer's drawing; each message it completes carries the claim's mark."""
         return SlackReply(
             client,
             target,
@@ -161,6 +163,7 @@ class Responder:
             streaming=self.streaming,
             on_message=on_message,
             reasoning_id=reasoning_id,
+            metadata=marks.mark(marks.ANSWER, claim=claim.key) if claim is not None else None,
         )
 
     async def _ask_for_approvals(

@@ -7,7 +7,8 @@ after the first was clicked), whose click still goes on with the answer; the
 request the crash cut sent again as it was, whatever was posted in the thread meanwhile; one
 closing line for a task, whether the crash came as its card was drawn ended or as the line
 itself was posted, after an approval too; and what another answer in the same thread posted
-(on another replica, not yet recorded) stays when the killed one resumes."""
+(on another replica, not yet recorded) stays when the killed one resumes; a resumed part
+posted whole (Slack not streaming) and cut before it was recorded shows once."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ from tests.e2e.test_durable_resumes import (
     write_then,
 )
 from tests.e2e.test_tasks import card_of, ended, start_task
+from tests.e2e.test_update_fallback import STREAM_METHODS
 
 T = TypeVar("T")
 KILL_WITHIN = 60
@@ -309,3 +311,40 @@ async def test_a_resumed_answer_leaves_the_messages_of_another_answer_in_its_thr
     asked = [c for c in sandbox.calls("chat.postMessage") if asks_for_approval(c["args"])]
     assert len(asked) == 1  # the prompt Slack had posted is the one that stayed
     assert ledger.read_text().splitlines() == ["deploy 42"]
+
+
+def an_answer_post(args: dict[str, Any]) -> bool:
+    return not asks_for_approval(args)
+
+
+async def test_a_resumed_answer_drawn_without_streaming_killed_as_it_posts_shows_once(
+    sandbox, model, tmp_path
+) -> None:
+    """Where Slack does not stream, a message is posted whole: the resumed part's message,
+    cut between Slack posting it and the claim recording it, is found by its mark."""
+    sandbox.configure(disabled_methods=STREAM_METHODS)
+    env, _, port = ledger_environment(sandbox, model, tmp_path, {})
+    # The run goes on while Slack keeps the post's answer back: the request after the tool may
+    # have gone out unrecorded before the kill, and is then sent again.
+    write_then(model, Text(COMPLETE_ANSWER), Text(COMPLETE_ANSWER))
+    log = tmp_path / "bot.log"
+    bot = await start_serve(env, port, log)
+    posted = sandbox.post_message("alice", "general", f"<@{sandbox.bot_user_id}> note deploy 42")
+    asked = await prompt_in(sandbox, posted["ts"])
+    approve = functools.partial(sandbox.click, "alice", "general", asked["ts"], APPROVE)
+    # The first post after the click is the resumed part's message.
+    await killed_when_held(sandbox, bot, "chat.postMessage", an_answer_post, approve)
+    *_, cut = sandbox.replies("general", posted["ts"], from_bot=True)
+    async with serving(env, port, log):
+        await sandbox.wait_for(lambda: drawn_again(sandbox, posted["ts"], cut["ts"]), KILL_WITHIN)
+        await sandbox.settle()
+    texts = [r["text"] for r in sandbox.replies("general", posted["ts"], from_bot=True)]
+    # The answer's first part, the decided prompt, the resumed part once (the cut post gone;
+    # the write tool, cut as it ran, may have run twice: a step is at-least-once).
+    assert len(texts) == 3 and PAUSED_WORDS in texts[0] and COMPLETE_ANSWER in texts[2], texts
+
+
+def drawn_again(sandbox, ts: str, cut: str) -> bool:
+    """Whether the thread holds the complete answer in a message other than the cut one."""
+    replies = sandbox.replies("general", ts, from_bot=True)
+    return any(COMPLETE_ANSWER in r["text"] and r["ts"] != cut for r in replies)
