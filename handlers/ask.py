@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.context import QUESTION_EVENT
+from bot.slack import marks
 from bot.slack.exactly_once import Listeners, Work
 from bot.slack.parsing import parse_deep, parse_question
 from bot.slack.reply import ReplyTarget
@@ -43,10 +43,7 @@ async def ask(
         posted = await client.chat_postMessage(
             channel=channel,
             text=f"<@{user}> asked: {question}",
-            metadata={
-                "event_type": QUESTION_EVENT,
-                "event_payload": {"user": user, "question": question},
-            },
+            metadata=marks.mark(marks.QUESTION, user=user, question=question),
         )
     except SlackApiError as exc:
         if exc.response.get("error") not in {"not_in_channel", "channel_not_found"}:

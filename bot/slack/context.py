@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.conversation import Conversation, Scope, Turn
-from bot.slack import message_format
+from bot.slack import marks, message_format
 from bot.slack.directory import Directory
 from bot.slack.render.limiter import shared_limiter, workspace_key
 
 _MAX_MESSAGES = 1000
-QUESTION_EVENT = "teammate_question"
 
 
 @dataclass(frozen=True)
@@ -130,7 +129,7 @@ class ThreadReader:
     async def _turn(self, client: AsyncWebClient, message: dict) -> Turn | None:
         text = message.get("text") or ""
         metadata = message.get("metadata") or {}
-        if metadata.get("event_type") == QUESTION_EVENT:
+        if metadata.get("event_type") == marks.QUESTION:
             payload = metadata.get("event_payload") or {}
             asker = payload.get("user", "")
             name = await self.directory.user_name(client, asker) if asker else "someone"

@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -54,6 +55,7 @@ class SlackReply:
         on_message: Callable[[list[str]], Awaitable[None]] | None = None,
         limiter: SlackLimiter | None = None,
         reasoning_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> None:
         self.view = AnswerView(reasoning_id=reasoning_id)
         self.writer = StreamWriter(
@@ -64,6 +66,7 @@ class SlackReply:
             interval=interval,
             streaming=streaming,
             on_message=on_message,
+            metadata=metadata,
         )
 
     @property

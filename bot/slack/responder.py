@@ -41,6 +41,7 @@ from bot.core.store import (
     ReasoningStore,
     ThreadStore,
 )
+from bot.slack import marks
 from bot.slack.client import without_rate_limit_retries
 from bot.slack.context import ThreadReader
 from bot.slack.reasoning import ReasoningKeeper
@@ -114,7 +115,7 @@ class Responder:
             )
 
         keeper = ReasoningKeeper(self.reasoning, target) if self.reasoning else None
-        reply = self._reply(client, target, remember, keeper.id if keeper else None)
+        reply = self._reply(client, target, remember, claim, keeper.id if keeper else None)
         events = self._events(question)
         try:
             outcome = await reply.draw(keeper.watch(events, reply.view) if keeper else events)
@@ -138,11 +139,9 @@ class Responder:
         remember = None
         if claim is not None:
             if claim.outcome is ClaimOutcome.TAKEN_OVER:
-                for ts in claim.previous_replies:
-                    with contextlib.suppress(SlackApiError):
-                        await client.chat_delete(channel=target.channel, ts=ts)
+                await self._remove_cut_resume(client, target, claim)
             remember = functools.partial(self.claims.record_replies, claim, target.channel)
-        reply = self._reply(client, target, remember)
+        reply = self._reply(client, target, remember, claim)
         outcome = await reply.draw(self.agent.resume(run))
         self.streaming = reply.streaming
         await self._ask_for_approvals(client, target, outcome, claim)
@@ -153,8 +152,10 @@ class Responder:
         client: AsyncWebClient,
         target: ReplyTarget,
         on_message: Callable[[list[str]], Awaitable[None]] | None,
+        claim: Claim | None,
         reasoning_id: str | None = None,
     ) -> SlackReply:
+        """The answer's drawing; each message it completes carries the claim's mark."""
         return SlackReply(
             client,
             target,
@@ -162,6 +163,7 @@ class Responder:
             streaming=self.streaming,
             on_message=on_message,
             reasoning_id=reasoning_id,
+            metadata=marks.mark(marks.ANSWER, claim=claim.key) if claim is not None else None,
         )
 
     async def _ask_for_approvals(
@@ -172,10 +174,11 @@ class Responder:
         claim: Claim | None,
     ) -> None:
         """Post a prompt, addressed to the asker, for each call a paused answer waits on. The
-        prompts count among the answer's messages (``claim``): a durable answer resumed after
-        a crash deletes them with the rest and draws them again, naming the same calls (its
-        paused run is a step), so the thread shows each prompt once; one decided meanwhile
-        is not asked again."""
+        prompts count among the answer's messages (``claim``) and carry its mark (the call and
+        the claim): a durable answer resumed after a crash deletes them with the rest, those
+        it had no time to record too, and draws them again, naming the same calls (its paused
+        run is a step), so the thread shows each prompt once; one decided meanwhile is not
+        asked again."""
         approvals = self.approvals
         if approvals is None or not outcome.approvals:
             return
@@ -193,7 +196,15 @@ class Responder:
                 approvals.timeout,
             )
             prompt = await client.chat_postMessage(
-                channel=target.channel, thread_ts=target.thread_ts, text=text, blocks=blocks
+                channel=target.channel,
+                thread_ts=target.thread_ts,
+                text=text,
+                blocks=blocks,
+                metadata=marks.mark(
+                    marks.APPROVAL_PROMPT,
+                    approval_id=needed.approval_id,
+                    claim=claim.key if claim is not None else "",
+                ),
             )
             posted.append(prompt["ts"])
             await approvals.set_prompt(needed.approval_id, prompt["ts"])
@@ -262,22 +273,44 @@ class Responder:
         return self.channel_settings is not None and await self.channel_settings.deep(channel)
 
     async def _remove_half_answer(self, question: Question) -> None:
-        """Delete what a dead owner of this claim posted: the messages it recorded, and any of
-        Teammate's messages after the question that no other answer owns (a crash can come
-        between Slack creating a message and the claim recording it)."""
+        """Delete what a dead owner of this claim posted: the messages it recorded, those
+        after the question marked with its claim, and those of Teammate's after the question
+        with no mark at all that no other answer recorded (a crash can come between Slack
+        creating a message and the claim recording it; a message being streamed carries no
+        metadata until it is stopped, so a half answer has none). A message marked by another
+        run (its prompt, a task's closing line) stays, recorded or not."""
         claim, client, target = question.claim, question.client, question.target
         asked = float(question.asked_ts or target.thread_ts)
-        leftovers = set(claim.previous_replies)
+        leftovers, unmarked = set(claim.previous_replies), set()
         with contextlib.suppress(SlackApiError):
             thread = await self.reader.messages(client, target.channel, target.thread_ts)
             for message in thread:
-                if self.reader.is_ours(message) and float(message["ts"]) > asked:
+                if not self.reader.is_ours(message) or float(message["ts"]) <= asked:
+                    continue
+                kind, _ = marks.carried(message)
+                if kind is None:
+                    unmarked.add(message["ts"])
+                elif marks.claim_of(message) == claim.key:
                     leftovers.add(message["ts"])
-        leftovers -= await self.claims.replies_of_others(target.channel, claim.key)
+        leftovers |= unmarked - await self.claims.replies_of_others(target.channel, claim.key)
         for ts in sorted(leftovers):
             with contextlib.suppress(SlackApiError):
                 await client.chat_delete(channel=target.channel, ts=ts)
         log.info("took over %s; removed %d half-written messages", claim.key, len(leftovers))
+
+    async def _remove_cut_resume(
+        self, client: AsyncWebClient, target: ReplyTarget, claim: Claim
+    ) -> None:
+        """Delete what a dead run of this resumed part posted: the messages it recorded, and
+        those marked with its claim that it had no time to record (a prompt for a second
+        approval, cut between Slack posting it and the claim noting it)."""
+        leftovers = set(claim.previous_replies)
+        with contextlib.suppress(SlackApiError):
+            thread = await self.reader.messages(client, target.channel, target.thread_ts)
+            leftovers |= {m["ts"] for m in thread if marks.claim_of(m) == claim.key}
+        for ts in sorted(leftovers):
+            with contextlib.suppress(SlackApiError):
+                await client.chat_delete(channel=target.channel, ts=ts)
 
     async def _set_status(self, client: AsyncWebClient, target: ReplyTarget, status: str) -> None:
         """Since 2026-03 this works in any thread with chat:write. It is only a hint: it runs

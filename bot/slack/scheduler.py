@@ -10,7 +10,9 @@ a slot and before its task started leaves the slot's row running and its claim's
 running out: the next tick of any process takes the claim over and starts the task (the one
 recorded already, if it was), so the slot still runs once. A slot missed while no process ran
 is run once at the next start. A slot that comes while the schedule's previous run still works
-is skipped (said once in that run's thread): a schedule never runs twice at once.
+is skipped (said once in that run's thread): a schedule never runs twice at once. A slot
+taken up after its process died between Slack posting the card and the card's ts being stored
+keeps that card (found by its mark, bot.slack.marks) instead of posting a second one.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from bot.core.store.claims import DONE
 from bot.core.store.schedules import Schedule, ScheduleStore
 from bot.core.store.tasks import task_id_for
 from bot.core.tasks.model import Task
+from bot.slack import marks
 from bot.slack.exactly_once import Work
 from bot.slack.schedule_desk import when
 
@@ -162,6 +165,7 @@ class Scheduler:
                     channel=task.channel,
                     thread_ts=task.card_ts,
                     text=skipped_line(schedule, slot, task),
+                    metadata=marks.mark(marks.SCHEDULE_SKIP, schedule_id=schedule.id),
                 )
         return f"task `{task.short_id}` still works"
 

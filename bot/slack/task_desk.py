@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.store import Claim
+from bot.core.store import Claim, ClaimOutcome
 from bot.core.store.tasks import TaskStore
 from bot.core.tasks.live import LiveTasks
 from bot.core.tasks.model import Budget, BudgetLimits, Task
+from bot.slack import marks
 from bot.slack.admins import Admins
 from bot.slack.exactly_once import Work
 from bot.slack.render import task_card
@@ -98,7 +99,8 @@ class TaskDesk:
         if task.finished and task.card_ts is None:  # refused before: not in the channel
             return NOT_IN_CHANNEL
         if task.card_ts is None:
-            refused = await self._post_card(client, task)
+            again = work.claim.outcome is ClaimOutcome.TAKEN_OVER
+            refused = await self._post_card(client, task, look_first=again)
             if refused:
                 return refused
         elif task.finished or self.durable is None:
@@ -115,12 +117,21 @@ class TaskDesk:
             self._in_background(services, client, task)
         return None
 
-    async def _post_card(self, client: AsyncWebClient, task: Task) -> str | None:
-        """Post the task's card; the refusal line when Teammate is not in the channel."""
+    async def _post_card(
+        self, client: AsyncWebClient, task: Task, look_first: bool = False
+    ) -> str | None:
+        """Post the task's card, marked with the task's id; the refusal line when Teammate is
+        not in the channel. ``look_first`` (the request is taken over from a process that died):
+        a card that process posted without storing its ts is found in the channel and kept."""
+        if look_first and await self._adopt_card(client, task):
+            return None
         card_text, blocks = task_card.card(task)
         try:
             posted = await client.chat_postMessage(
-                channel=task.channel, text=card_text, blocks=blocks
+                channel=task.channel,
+                text=card_text,
+                blocks=blocks,
+                metadata=marks.mark(marks.TASK_CARD, task_id=task.id),
             )
         except SlackApiError as exc:
             if exc.response.get("error") not in {"not_in_channel", "channel_not_found"}:
@@ -129,6 +140,22 @@ class TaskDesk:
             return NOT_IN_CHANNEL
         await self.store.save(task, card_ts=posted["ts"])
         return None
+
+    async def _adopt_card(self, client: AsyncWebClient, task: Task) -> bool:
+        """Whether the task's card was in the channel already (its ts is stored then)."""
+        try:
+            since = task.created_at - marks.CARD_LOOKBACK
+            card = await marks.in_channel(
+                client, task.channel, since, marks.TASK_CARD, task_id=task.id
+            )
+        except SlackApiError as exc:
+            log.warning("could not look for the card of task %s: %s", task.short_id, exc)
+            return False
+        if card is None:
+            return False
+        log.info("task %s: its card was posted before the restart; kept", task.short_id)
+        await self.store.save(task, card_ts=card["ts"])
+        return True
 
     async def cancel(self, client: AsyncWebClient, short_id: str, user: str) -> str:
         """``/task cancel``: stop a task at its next step (the requester or an admin only)."""

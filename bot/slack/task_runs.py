@@ -31,6 +31,7 @@ from bot.core.conversation import Scope
 from bot.core.store.tasks import TaskStore
 from bot.core.tasks.live import LiveTask, LiveTasks
 from bot.core.tasks.model import Task
+from bot.slack import marks
 from bot.slack.render import task_card
 from bot.slack.reply import ReplyOutcome, ReplyTarget
 from bot.slack.task_card_painter import CardPainter
@@ -39,8 +40,6 @@ log = logging.getLogger("teammate.slack.tasks")
 
 Answer = Callable[[Task, ReplyTarget], Awaitable[ReplyOutcome | None]]
 End = Callable[[str, ReplyOutcome | None], Awaitable[None]]
-REPORT_EVENT = "teammate_task_report"
-"""The closing line's metadata event type; its payload names the task (``task_id``)."""
 NOTHING_RESUMES = "it stopped with the process that ran it, and nothing resumes it"
 UPGRADED = "an upgrade changed how tasks run, so the new version cannot go on with it"
 """Why an interrupted task is not resumed, in its closing line."""
@@ -217,23 +216,10 @@ class TaskRuns:
     @staticmethod
     async def _reported(client: AsyncWebClient, task: Task) -> bool:
         """Whether the task's closing line is in its thread."""
-        cursor = None
-        while True:
-            page = await client.conversations_replies(
-                channel=task.channel,
-                ts=task.card_ts or "",
-                include_all_metadata=True,
-                limit=200,
-                cursor=cursor,
-            )
-            for message in page.get("messages") or []:
-                metadata = message.get("metadata") or {}
-                named = (metadata.get("event_payload") or {}).get("task_id")
-                if metadata.get("event_type") == REPORT_EVENT and named == task.id:
-                    return True
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return False
+        thread = task.card_ts or ""
+        return bool(
+            await marks.in_thread(client, task.channel, thread, marks.TASK_REPORT, task_id=task.id)
+        )
 
     def _live_tasks(self) -> list[LiveTask]:
         return [p.live for p in self._painters.values()]
@@ -278,5 +264,5 @@ class TaskRuns:
             channel=task.channel,
             thread_ts=task.card_ts,
             text="\n".join(lines),
-            metadata={"event_type": REPORT_EVENT, "event_payload": {"task_id": task.id}},
+            metadata=marks.mark(marks.TASK_REPORT, task_id=task.id),
         )

@@ -2,10 +2,13 @@
 too. A real `teammate serve` is killed with SIGKILL at the worst moment (often once the sandbox
 has taken a Web API call and keeps its answer back, so the bot never learns the message was
 posted) and started again with the same executor id; the thread then shows what it would have
-shown without the crash: one approval prompt, whose click still goes on with the answer; the
+shown without the crash: one approval prompt (a second approval's too, cut as it was posted
+after the first was clicked), whose click still goes on with the answer; the
 request the crash cut sent again as it was, whatever was posted in the thread meanwhile; one
 closing line for a task, whether the crash came as its card was drawn ended or as the line
-itself was posted, after an approval too."""
+itself was posted, after an approval too; and what another answer in the same thread posted
+(on another replica, not yet recorded) stays when the killed one resumes; a resumed part
+posted whole (Slack not streaming) and cut before it was recorded shows once."""
 
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ from bot.testkit.processes import (
     serving,
     start_serve,
 )
+from tests.conftest import postgres_database
 from tests.e2e.test_approvals import prompt_in
 from tests.e2e.test_durable_answers import durable_environment
 from tests.e2e.test_durable_resumes import (
@@ -43,6 +47,7 @@ from tests.e2e.test_durable_resumes import (
     write_then,
 )
 from tests.e2e.test_tasks import card_of, ended, start_task
+from tests.e2e.test_update_fallback import STREAM_METHODS
 
 T = TypeVar("T")
 KILL_WITHIN = 60
@@ -208,3 +213,138 @@ async def test_a_task_killed_as_it_ends_after_its_approval_reports_once(
     end = await ended_after_a_restart(seen, short_id, env, port, log)
     the_task_ended_once(end, short_id)
     assert ledger.read_text().splitlines() == ["deploy 42"]
+
+
+SECOND_WORDS = "Now the second entry."
+
+
+def asks_about(entry: str):
+    """Whether a post is the prompt for the call that writes ``entry``."""
+    return lambda args: asks_for_approval(args) and entry in str(args.get("blocks"))
+
+
+async def test_a_second_prompt_killed_as_it_is_posted_shows_once_after_a_restart(
+    sandbox, model, tmp_path
+) -> None:
+    env, ledger, port = ledger_environment(sandbox, model, tmp_path, {})
+    first = ToolUse(WRITE_TOOL, {"entry": "deploy 42"}, id="toolu_write")
+    second = ToolUse(WRITE_TOOL, {"entry": "deploy 43"}, id="toolu_write_again")
+    model.script(
+        ToolCalls([first], PAUSED_WORDS), ToolCalls([second], SECOND_WORDS), Text(COMPLETE_ANSWER)
+    )
+    log = tmp_path / "bot.log"
+    bot = await start_serve(env, port, log)
+    posted = sandbox.post_message("alice", "general", f"<@{sandbox.bot_user_id}> note 42 and 43")
+    asked = await prompt_in(sandbox, posted["ts"])
+    approve = functools.partial(sandbox.click, "alice", "general", asked["ts"], APPROVE)
+    # The resumed answer asks for its second call; Slack posts the prompt, the bot dies.
+    await killed_when_held(sandbox, bot, "chat.postMessage", asks_about("deploy 43"), approve)
+    [cut] = prompts_in(sandbox, posted["ts"])
+    async with serving(env, port, log):
+        prompt = await sandbox.wait_for(
+            lambda: [r for r in prompts_in(sandbox, posted["ts"]) if r["ts"] != cut["ts"]], 60
+        )
+        await sandbox.settle()
+        assert prompts_in(sandbox, posted["ts"]) == prompt  # the cut prompt is gone
+        await sandbox.click("alice", "general", prompt[0]["ts"], APPROVE)
+        await sandbox.wait_for(
+            lambda: [
+                r for r in sandbox.replies("general", posted["ts"]) if r["text"] == COMPLETE_ANSWER
+            ],
+            60,
+        )
+        await sandbox.settle()
+        assert await pending_approvals(env) == []
+    texts = [r["text"] for r in sandbox.replies("general", posted["ts"], from_bot=True)]
+    assert texts.count(SECOND_WORDS) == texts.count(COMPLETE_ANSWER) == 1, texts
+    assert ledger.read_text().splitlines() == ["deploy 42", "deploy 43"]
+
+
+RECORDED = "Recorded deploy 42."
+
+
+async def test_a_resumed_answer_leaves_the_messages_of_another_answer_in_its_thread(
+    sandbox, model, tmp_path
+) -> None:
+    """Two replicas on one database answer in one thread; the one killed mid-answer resumes
+    while the other's prompt is posted but not yet recorded: the prompt stays, and works."""
+    async with postgres_database() as db:
+        env, ledger, _ = ledger_environment(
+            sandbox, model, tmp_path, {"TEAMMATE_DATABASE_URL": db.url}
+        )
+        killed = {**env, "TEAMMATE_DATA_DIR": str(tmp_path / "a")}
+        other = {**env, "TEAMMATE_EXECUTOR_ID": "bot-2", "TEAMMATE_DATA_DIR": str(tmp_path / "b")}
+        model.script(
+            Text(SLOW_ANSWER, delay=0.05),
+            ToolCalls(
+                [ToolUse(WRITE_TOOL, {"entry": "deploy 42"}, id="toolu_write")], PAUSED_WORDS
+            ),
+            Text(COMPLETE_ANSWER),
+            Text(RECORDED),
+        )
+        posted, port = await mention_cut_by_sigkill(
+            sandbox, killed, tmp_path / "a.log", "what changed?", lambda t: "token1 " in t
+        )
+        second = free_port()
+        async with serving(other, second, tmp_path / "b.log"):
+            sandbox.request_url = f"http://127.0.0.1:{second}/slack/events"
+            mention = f"<@{sandbox.bot_user_id}> note deploy 42"
+            with sandbox.holding("chat.postMessage", asks_for_approval) as held:
+                sandbox.post_message("alice", "general", mention, posted["ts"])
+                await held.seen(KILL_WITHIN)
+                # The killed replica comes back and resumes its answer meanwhile.
+                async with serving(killed, port, tmp_path / "a.log"):
+                    await complete_answer(sandbox, posted["ts"], KILL_WITHIN)
+            [prompt] = await sandbox.wait_for(lambda: prompts_in(sandbox, posted["ts"]), 10)
+            await sandbox.click("alice", "general", prompt["ts"], APPROVE)
+            await sandbox.wait_for(
+                lambda: [
+                    r for r in sandbox.replies("general", posted["ts"]) if RECORDED in r["text"]
+                ],
+                KILL_WITHIN,
+            )
+            await sandbox.settle()
+    texts = [r["text"] for r in sandbox.replies("general", posted["ts"], from_bot=True)]
+    assert not [t for t in texts if "token1 " in t]  # the half-written answer is gone
+    assert [t for t in texts if t == COMPLETE_ANSWER] == [COMPLETE_ANSWER]
+    assert [t for t in texts if t == PAUSED_WORDS] == [PAUSED_WORDS]
+    asked = [c for c in sandbox.calls("chat.postMessage") if asks_for_approval(c["args"])]
+    assert len(asked) == 1  # the prompt Slack had posted is the one that stayed
+    assert ledger.read_text().splitlines() == ["deploy 42"]
+
+
+def an_answer_post(args: dict[str, Any]) -> bool:
+    return not asks_for_approval(args)
+
+
+async def test_a_resumed_answer_drawn_without_streaming_killed_as_it_posts_shows_once(
+    sandbox, model, tmp_path
+) -> None:
+    """Where Slack does not stream, a message is posted whole: the resumed part's message,
+    cut between Slack posting it and the claim recording it, is found by its mark."""
+    sandbox.configure(disabled_methods=STREAM_METHODS)
+    env, _, port = ledger_environment(sandbox, model, tmp_path, {})
+    # The run goes on while Slack keeps the post's answer back: the request after the tool may
+    # have gone out unrecorded before the kill, and is then sent again.
+    write_then(model, Text(COMPLETE_ANSWER), Text(COMPLETE_ANSWER))
+    log = tmp_path / "bot.log"
+    bot = await start_serve(env, port, log)
+    posted = sandbox.post_message("alice", "general", f"<@{sandbox.bot_user_id}> note deploy 42")
+    asked = await prompt_in(sandbox, posted["ts"])
+    approve = functools.partial(sandbox.click, "alice", "general", asked["ts"], APPROVE)
+    # The first post after the click is the resumed part's message.
+    await killed_when_held(sandbox, bot, "chat.postMessage", an_answer_post, approve)
+    *_, cut = sandbox.replies("general", posted["ts"], from_bot=True)
+    async with serving(env, port, log):
+        await sandbox.wait_for(lambda: drawn_again(sandbox, posted["ts"], cut["ts"]), KILL_WITHIN)
+        await sandbox.settle()
+    texts = [r["text"] for r in sandbox.replies("general", posted["ts"], from_bot=True)]
+    # The answer's first part, the decided prompt, the resumed part once (the cut post gone;
+    # the write tool, cut as it ran, may have run twice: a step is at-least-once).
+    assert len(texts) == 3 and PAUSED_WORDS in texts[0] and COMPLETE_ANSWER in texts[2], texts
+
+
+def drawn_again(sandbox, ts: str, cut: str) -> bool:
+    """Whether the thread holds the complete answer in a message other than the cut one."""
+    replies = sandbox.replies("general", ts, from_bot=True)
+    return any(COMPLETE_ANSWER in r["text"] and r["ts"] != cut for r in replies)

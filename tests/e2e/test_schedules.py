@@ -16,6 +16,7 @@ import pytest
 
 from bot.core.store import ClaimStore, Database
 from bot.core.store.schedules import ScheduleStore
+from bot.slack import marks
 from bot.slack.scheduler import ENDED_UNNOTED, claim_key
 from bot.testkit.fakes.script import Dynamic, Text
 from bot.testkit.processes import free_port, serving, start_serve
@@ -268,6 +269,42 @@ async def test_a_slot_whose_process_died_before_its_card_was_posted_runs_after_a
     # The slot the dead process claimed ran, once: one card and one model request a run.
     assert runs[0].slot == cut.slot and runs[0].state == "done"
     assert len(cards(sandbox)) == len(model.requests) == sum(r.state == "done" for r in runs)
+
+
+def is_card(args: dict) -> bool:
+    return marks.TASK_CARD in str(args.get("metadata"))
+
+
+@pytest.mark.timeout(420)
+async def test_a_slot_killed_once_slack_posted_its_card_keeps_that_card_after_a_restart(
+    sandbox, model, tmp_path
+) -> None:
+    env = schedule_environment(
+        sandbox, model, tmp_path, TEAMMATE_CLAIM_LEASE_SECONDS="3", TEAMMATE_EXECUTOR_ID="bot-1"
+    )
+    port, log, url, bot = await serve_on_sqlite(sandbox, model, tmp_path, env)
+    try:
+        # Slack posts the slot's card and the bot dies before it hears back.
+        with sandbox.holding("chat.postMessage", is_card) as held:
+            short_id, _ = await scheduled(sandbox, f"every 1m {GOAL}")
+            await held.seen(150)
+            bot.send_signal(signal.SIGKILL)
+            bot.wait()
+    finally:
+        bot.kill()
+        bot.wait()
+    [card] = cards(sandbox)
+    [cut] = await runs_in_store(url, short_id)
+    assert cut.state == "running"
+    async with serving(env, port, log):
+        await runs_reported(sandbox, 1, 60)
+        await recorded_done(url, short_id, 1)
+    runs = await runs_in_store(url, short_id)
+    shown = cards(sandbox)
+    # The card Slack had posted is the slot's only card, with the run's report in its thread.
+    assert shown[0]["ts"] == card["ts"] and reported(sandbox, shown[0])
+    assert runs[0].slot == cut.slot and runs[0].state == "done"
+    assert len(shown) == len(model.requests) == sum(r.state == "done" for r in runs)
 
 
 @pytest.mark.parametrize("bot_options", [QUIET])

@@ -83,8 +83,12 @@ class StreamWriter:
         interval: float,
         streaming: bool,
         on_message: Callable[[list[str]], Awaitable[None]] | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> None:
         self.client = client
+        self.metadata = metadata
+        """Message metadata each message carries once complete (who posted it, for a
+        take-over after a crash); a message being streamed has none until it is stopped."""
         self.target = target
         self.view = view
         self.limiter = limiter
@@ -303,6 +307,7 @@ class StreamWriter:
                 channel=self.target.channel,
                 thread_ts=self.target.thread_ts,
                 **self._update_content(text, footer),
+                **self._marked(),
             )
         self.view.taken(ids)
         self._current_ts = response["ts"]
@@ -341,6 +346,7 @@ class StreamWriter:
                 ts=self._current_ts,
                 **_content(tail, chunks),
                 **({"blocks": footer} if footer else {}),
+                **self._marked(),
             )
         elif footer or tail or ids:
             await self._redraw(self._current_text + tail, ids, footer)
@@ -357,6 +363,9 @@ class StreamWriter:
             ts=self._current_ts,
             **self._update_content(text, footer),
         )
+
+    def _marked(self) -> dict[str, Any]:
+        return {"metadata": self.metadata} if self.metadata is not None else {}
 
     def _reset(self) -> None:
         self._current_ts = None
