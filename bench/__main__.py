@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bench import (
     ack_latency,
+    ack_workers,
     compaction,
     concurrent_streams,
     durable_answers,
@@ -42,6 +43,7 @@ embedded model included):
 ```sh
 .venv/bin/python -m bench                    # all of them (a few minutes); rewrites this page
 .venv/bin/python -m bench.ack_latency        # or one at a time, printing its table
+.venv/bin/python -m bench.ack_workers        # the same with the answers on a worker (PostgreSQL)
 .venv/bin/python -m bench.first_text
 .venv/bin/python -m bench.stream_calls
 .venv/bin/python -m bench.concurrent_streams
@@ -78,6 +80,7 @@ def main() -> None:
     other = OtherWork()
     modules = (
         ack_latency,
+        ack_workers,
         first_text,
         stream_calls,
         concurrent_streams,
