@@ -18,6 +18,10 @@ time.
 
     python -m bench.worker_cpu
     python -m bench.worker_cpu --rate 5 --seconds 10 --idle 10
+
+Keep a setup's mentions under about 90 a minute: beyond, the bot paces its own Slack calls to
+the workspace's rate tiers (bot/slack/render/limiter.py) and the answers wait for the next
+minute, which is not CPU.
 """
 
 from __future__ import annotations
