@@ -24,6 +24,7 @@ from bench import (
     memory_reads,
     stream_calls,
     tool_step,
+    worker_cpu,
 )
 from bench.report import OtherWork, Result, machine, to_markdown, to_text, verdict
 
@@ -51,6 +52,7 @@ embedded model included):
 .venv/bin/python -m bench.durable_step       # what recording a model request in DBOS costs
 .venv/bin/python -m bench.durable_answers    # durable answers off against on, same run
 .venv/bin/python -m bench.durable_resume     # a restart taking up a killed answer
+.venv/bin/python -m bench.worker_cpu         # a worker's CPU at rest and per answer
 .venv/bin/python -m bench.embedded_model   # needs the embedded model (`make local`)
 .venv/bin/python -m bench.embedded_quality # the embedded model's answers (30 + 30 held out)
 .venv/bin/python -m bench.knowledge_search # knowledge search over 10,000 sections
@@ -88,6 +90,7 @@ def main() -> None:
         durable_step,
         durable_answers,
         durable_resume,
+        worker_cpu,
         embedded_model,
         embedded_quality,
         knowledge_search,

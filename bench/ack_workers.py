@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench import ack_latency
 from bench.ack_latency import DRAIN_SECONDS, KINDS, Run
@@ -57,6 +58,34 @@ def spawn(command: list[str], env: dict[str, str], log_path: Path) -> subprocess
         return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
+async def start_worker(
+    world: dict[str, Any], database_url: str, data_dir: Path
+) -> subprocess.Popen[bytes]:
+    """A `teammate worker` process on ``database_url``, wired to the world's sandbox and fake
+    model, once it answers on its health port (its log in ``data_dir``)."""
+    port = free_port()
+    command = [sys.executable, "-m", "bot", "worker", "--port", str(port)]
+    if WORKER_NICE:
+        command = ["nice", "-n", str(WORKER_NICE), *command]
+    log_path = data_dir / WORKER_LOG
+    env = worker_env(world, database_url, str(data_dir))
+    return await until_ready(spawn(command, env, log_path), port, log_path, within=180)
+
+
+def worker_env(world: dict[str, Any], database_url: str, data_dir: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "SLACK_BOT_TOKEN": world["bot_token"],
+        "SLACK_API_URL": world["api_url"],
+        "ANTHROPIC_API_KEY": "bench-key",
+        "ANTHROPIC_BASE_URL": world["model_url"],
+        "TEAMMATE_MODEL": MODEL,
+        "TEAMMATE_DATA_DIR": data_dir,
+        "TEAMMATE_DATABASE_URL": database_url,
+        "TEAMMATE_EXECUTOR_ID": "bench-worker",
+    }
+
+
 class WorkersRun(Run):
     """bench.ack_latency's run, with Teammate split into an ack-only server and a worker."""
 
@@ -77,7 +106,7 @@ class WorkersRun(Run):
                 tempfile.TemporaryDirectory(prefix="bench-worker-") as worker_dir,
             ):
                 server = Child(server_main, "ack", self.world_info, ack_dir, extra, name="teammate")
-                worker = await self._start_worker(db.url, Path(worker_dir))
+                worker = await start_worker(self.world_info, db.url, Path(worker_dir))
                 try:
                     url = (await server.start(within=180))["url"]
                     await self._measure(kind, world, server, worker, url)
@@ -85,29 +114,6 @@ class WorkersRun(Run):
                     await server.kill()
                     worker.kill()  # the queued rest is abandoned with the database
                     await asyncio.to_thread(worker.wait, 10)
-
-    async def _start_worker(self, database_url: str, data_dir: Path) -> subprocess.Popen[bytes]:
-        port = free_port()
-        command = [sys.executable, "-m", "bot", "worker", "--port", str(port)]
-        if WORKER_NICE:
-            command = ["nice", "-n", str(WORKER_NICE), *command]
-        log_path = data_dir / WORKER_LOG
-        env = self._worker_env(database_url, str(data_dir))
-        return await until_ready(spawn(command, env, log_path), port, log_path, within=180)
-
-    def _worker_env(self, database_url: str, data_dir: str) -> dict[str, str]:
-        world = self.world_info
-        return {
-            **os.environ,
-            "SLACK_BOT_TOKEN": world["bot_token"],
-            "SLACK_API_URL": world["api_url"],
-            "ANTHROPIC_API_KEY": "bench-key",
-            "ANTHROPIC_BASE_URL": world["model_url"],
-            "TEAMMATE_MODEL": MODEL,
-            "TEAMMATE_DATA_DIR": data_dir,
-            "TEAMMATE_DATABASE_URL": database_url,
-            "TEAMMATE_EXECUTOR_ID": "bench-worker",
-        }
 
     async def _measure(
         self, kind: str, world: Child, server: Child, worker: subprocess.Popen[bytes], url: str

@@ -122,6 +122,24 @@ async def test_a_huge_result_is_cut_and_says_so(catalog: Catalog, prompts: Promp
     assert "[The result was cut: the first 40,000 of 1,000,000 characters are shown." in told
 
 
+async def test_tools_serve_answer_after_answer_each_with_its_own_arguments(
+    catalog: Catalog, prompts: Prompts
+) -> None:
+    """The registry builds each tool once; every answer still calls it afresh."""
+
+    async def lookup(ctx: RunContext[AnswerDeps], ticket: str) -> str:
+        """Look a ticket up."""
+        return f"ticket {ticket} is open"
+
+    registry = ToolRegistry()
+    registry.add(ToolDef(lookup))
+    for ticket in ("T-1", "T-2", "T-3"):
+        model = CallsThenEchoes("lookup", {"ticket": ticket})
+        events = await collect(answer_with(catalog, prompts, registry, model), ask())
+        assert isinstance(terminal(events), Done)
+        assert text_of(events) == f"The tool said: ticket {ticket} is open"
+
+
 async def test_a_result_carries_its_summary_and_sources_to_the_step(
     catalog: Catalog, prompts: Prompts
 ) -> None:

@@ -37,6 +37,10 @@ APP_NAME = "teammate"
 SQLITE_FILE = "dbos.sqlite"
 SCHEMA = "dbos"
 LISTENER_POLL_SECONDS = 0.1
+NOTIFIER_SECONDS = 0.1
+"""How often DBOS's notifier thread sends the NOTIFYs that events and streams written since
+(neither is used here) owe their readers; its default, 0.01 s, wakes it 100 times a second
+for nothing. A stop joins it, so its sleep bounds every stop too."""
 
 _running: DurableEngine | None = None
 """The engine launched in this process (DBOS is one per process)."""
@@ -92,6 +96,7 @@ class DurableEngine:
             # wait is for a workflow's outcome, which polls on its own); a stop joins it, so
             # its sleep bounds every stop. Idle, a wake-up reads nothing.
             notification_listener_polling_interval_sec=LISTENER_POLL_SECONDS,
+            notification_coalesce_sec=NOTIFIER_SECONDS,
         )
         self._launched = False
 
