@@ -219,13 +219,18 @@ class TaskDesk:
         if live is not None:
             live.task.stop_requested = live.task.stop_requested or reason
             await live.changed()
+        else:  # it runs in another process (a worker): the card says "stopping" from now
+            await self._redraw(client, task.short_id)
         return f"Task `{task.short_id}` stops at its next step."
 
     async def _redraw(self, client: AsyncWebClient, short_id: str) -> None:
+        """Draw the card from the task's row: the progress the process that runs it stored
+        last, the replies its run took in, and what was asked of it since."""
         task = await self.store.get(short_id)
         if task is None or task.card_ts is None:
             return
-        text, blocks = task_card.card(task)
+        taken_in = [reply for reply in await self.store.steering(task.id) if reply.taken]
+        text, blocks = task_card.card(task, _elapsed(task), taken_in)
         with contextlib.suppress(SlackApiError):
             await client.chat_update(
                 channel=task.channel, ts=task.card_ts, text=text, blocks=blocks

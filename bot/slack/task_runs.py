@@ -225,11 +225,9 @@ class TaskRuns:
         return [p.live for p in self._painters.values()]
 
     async def _keep(self, live: LiveTask) -> None:
-        """Store the progress the card is about to show."""
-        task = live.task
-        await self.store.save(
-            task, plan=task.plan, tokens_used=task.tokens_used, cost_usd=task.cost_usd
-        )
+        """Store the progress the card is about to show, and learn of a Stop another process
+        took in meanwhile (it drew "stopping" on the card: this drawing keeps it)."""
+        await self.store.keep(live.task)
 
     async def _report(
         self, client: AsyncWebClient, task: Task, outcome: ReplyOutcome | None

@@ -220,6 +220,20 @@ class TaskStore:
         async with self.db.sessions.begin() as session:
             await session.execute(update(TaskRow).where(TaskRow.id == task.id).values(**values))
 
+    async def keep(self, task: Task) -> None:
+        """Store the task's progress (plan, tokens, cost) and read, in the same statement, a
+        stop asked for since in any process, onto ``task``."""
+        task.updated_at = time.time()
+        values = _values(task, {"plan", "tokens_used", "cost_usd", "updated_at"})
+        async with self.db.sessions.begin() as session:
+            asked = await session.scalar(
+                update(TaskRow)
+                .where(TaskRow.id == task.id)
+                .values(**values)
+                .returning(TaskRow.stop_requested)
+            )
+        task.stop_requested = task.stop_requested or asked
+
     async def listed(self, channel: str, user: str, limit: int = 20) -> list[Task]:
         """The newest tasks of ``channel`` and of ``user`` anywhere."""
         statement = (
