@@ -338,13 +338,15 @@ def _task_desk(settings: Settings, db: Database, agent: AgentService, admins: Ad
 async def _task_salvage(
     settings: Settings, services: Services, client: AsyncWebClient, role: Role
 ) -> TaskSalvage | None:
-    """Without durable answers, tasks whose process died are ended as interrupted: now, before
-    the tasks still running are attached, and every lease from then on (workers and the
-    replicas that feed them are always durable)."""
-    if role != "all" or settings.durable_answers or services.tasks is None:
+    """Tasks whose process died and that nothing resumes are ended as interrupted: now, before
+    the tasks still running are attached, and every lease from then on, in the processes that
+    run tasks. Without durable answers that is every task left queued or working; with them
+    (workers always have them), only one whose process died before its card was posted."""
+    if role == "ack" or services.tasks is None:
         return None
     desk = services.tasks
-    salvage = TaskSalvage(desk.store, services.claims, desk.runs, client)
+    durable = role == "worker" or settings.durable_answers
+    salvage = TaskSalvage(desk.store, services.claims, desk.runs, client, durable=durable)
     await salvage.sweep()
     salvage.start()
     return salvage

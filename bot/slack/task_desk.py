@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.store import Claim
+from bot.core.store import Claim, ClaimStore
 from bot.core.store.tasks import TaskStore
 from bot.core.tasks.live import LiveTasks
 from bot.core.tasks.model import Budget, BudgetLimits, Task
@@ -33,7 +33,7 @@ from bot.slack.render import task_card
 from bot.slack.reply import ReplyOutcome, ReplyTarget
 from bot.slack.task_options import TaskAsk, parse_task
 from bot.slack.task_runs import Answer, TaskRuns
-from bot.slack.task_salvage import owner_key
+from bot.slack.task_salvage import card_key, owner_key
 
 if TYPE_CHECKING:
     from bot.slack.durable_tasks import DurableTasks
@@ -95,10 +95,10 @@ class TaskDesk:
             return budget
         key = work.claim.key
         task = await self.store.create(team_id, channel, user, ask.goal, budget, key=key)
-        if task.finished and task.card_ts is None:  # refused before: not in the channel
-            return NOT_IN_CHANNEL
+        if task.finished and task.card_ts is None:  # refused before, or cut before its card
+            return task_card.cut_short(task) if task.state == "interrupted" else NOT_IN_CHANNEL
         if task.card_ts is None:
-            refused = await self._post_card(client, task)
+            refused = await self._post_card(client, task, services.claims)
             if refused:
                 return refused
         elif task.finished or self.durable is None:
@@ -115,19 +115,25 @@ class TaskDesk:
             self._in_background(services, client, task)
         return None
 
-    async def _post_card(self, client: AsyncWebClient, task: Task) -> str | None:
-        """Post the task's card; the refusal line when Teammate is not in the channel."""
-        card_text, blocks = task_card.card(task)
-        try:
-            posted = await client.chat_postMessage(
-                channel=task.channel, text=card_text, blocks=blocks
-            )
-        except SlackApiError as exc:
-            if exc.response.get("error") not in {"not_in_channel", "channel_not_found"}:
-                raise
-            await self.store.save(task, state="failed")
-            return NOT_IN_CHANNEL
-        await self.store.save(task, card_ts=posted["ts"])
+    async def _post_card(
+        self, client: AsyncWebClient, task: Task, claims: ClaimStore
+    ) -> str | None:
+        """Post the task's card; the refusal line when Teammate is not in the channel. Under
+        the claim of its posting, kept alive meanwhile: a task whose process dies before its
+        card is recorded is told apart by it, and ended (bot.slack.task_salvage)."""
+        claim = await claims.adopt(card_key(task.id))
+        async with claims.held(claim):
+            card_text, blocks = task_card.card(task)
+            try:
+                posted = await client.chat_postMessage(
+                    channel=task.channel, text=card_text, blocks=blocks
+                )
+            except SlackApiError as exc:
+                if exc.response.get("error") not in {"not_in_channel", "channel_not_found"}:
+                    raise
+                await self.store.save(task, state="failed")
+                return NOT_IN_CHANNEL
+            await self.store.save(task, card_ts=posted["ts"])
         return None
 
     async def cancel(self, client: AsyncWebClient, short_id: str, user: str) -> str:

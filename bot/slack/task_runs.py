@@ -192,7 +192,19 @@ class TaskRuns:
 
     async def interrupted(self, client: AsyncWebClient, task: Task) -> None:
         """The end of a task whose process died (bot.slack.task_salvage): its card drawn a
-        last time and the closing line."""
+        last time and the closing line; one that died before its card was posted has neither,
+        and its requester is told privately in its channel."""
+        if task.card_ts is None:
+            with contextlib.suppress(SlackApiError):
+                await client.chat_postEphemeral(
+                    channel=task.channel, user=task.requester, text=task_card.cut_short(task)
+                )
+            return
+        live = next((t for t in self._live_tasks() if t.task.id == task.id), None)
+        if live is not None:  # attached at this start (restore), but nothing works on it
+            live.task = task
+            await self._close(client, live, None)
+            return
         text, blocks = task_card.card(task)
         with contextlib.suppress(SlackApiError):
             await client.chat_update(

@@ -409,3 +409,73 @@ async def test_only_a_task_whose_process_is_gone_is_ended_as_interrupted(stack) 
     assert not stack.sandbox.replies("general", card_of(stack.sandbox, alive.short_id)["ts"])
     [closing] = [r for r in end["replies"] if f"task `{gone.short_id}`" in r["text"]]
     assert "was interrupted by a restart" in closing["text"]
+
+
+@pytest.mark.parametrize("durable", ["true", "false"])
+async def test_a_task_whose_process_died_before_its_card_was_recorded_ends_as_interrupted(
+    sandbox: Sandbox, model: FakeAnthropic, tmp_path, durable: str
+) -> None:
+    """Killed while Slack posts the card (posted, its ts never stored): no run was started, so
+    nothing would ever run it, durable answers or not. The next start ends it and says so."""
+    env = {
+        **os.environ,
+        **bot_environment(sandbox, model, tmp_path),
+        "TEAMMATE_CLAIM_LEASE_SECONDS": "2",
+        "TEAMMATE_DURABLE_ANSWERS": durable,
+    }
+    log = tmp_path / "bot.log"
+    port = free_port()
+    sandbox.request_url = f"http://127.0.0.1:{port}/slack/events"
+    bot = await start_serve(env, port, log)
+    try:
+        with sandbox.holding("chat.postMessage", lambda args: "Task `" in args["text"]) as card:
+            result = await sandbox.run_command("alice", "general", "/task", "count the incidents")
+            assert result["status"] == 200 and not result["failed"], result
+            posted = await card.seen(20)
+            bot.send_signal(signal.SIGKILL)
+            bot.wait()
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+            bot.wait()
+    short_id = re.search(r"Task `(\w{6})`", posted["text"]).group(1)  # type: ignore[union-attr]
+    async with serving(env, port, log):
+        [note] = await sandbox.wait_for(lambda: sandbox.ephemeral("alice", "general") or None, 30)
+        listed = await sandbox.run_command("alice", "general", "/task", "list")
+        assert listed["status"] == 200
+        [_, shown] = await sandbox.wait_for(
+            lambda: (notes := sandbox.ephemeral("alice", "general"))[1:] and notes, 30
+        )
+    reference = re.search(r"\(ref `(\w+)`\)", note["text"])
+    assert reference is not None, note["text"]
+    assert note["text"].startswith(
+        f"Task `{short_id}` (count the incidents) was interrupted by a restart before it started"
+    )
+    assert f"ref={reference.group(1)}" in log.read_text()
+    assert f"`{short_id}` ⚠️ Interrupted · count the incidents" in shown["text"]
+    assert not model.requests  # it was never run
+
+
+@pytest.mark.parametrize(
+    "bot_options",
+    [
+        {"claim_lease_seconds": 1.0, "durable_answers": False},
+        {"claim_lease_seconds": 1.0, "durable_answers": True},
+    ],
+)
+async def test_a_task_whose_card_is_slow_to_post_is_not_ended(stack) -> None:
+    """Its process lives and keeps the posting's claim alive: a sweep leaves it alone however
+    long Slack takes, and the task then runs as usual."""
+    stack.model.script(Text("The incidents are counted: three."))
+    salvage, desk = stack.runtime.salvage, stack.runtime.services.tasks
+    assert salvage is not None and desk is not None
+    with stack.sandbox.holding("chat.postMessage", lambda args: "Task `" in args["text"]) as card:
+        await stack.sandbox.run_command("alice", "general", "/task", "count the incidents")
+        posted = await card.seen(20)
+        short_id = re.search(r"Task `(\w{6})`", posted["text"]).group(1)  # type: ignore[union-attr]
+        await asyncio.sleep(2.5)  # over two leases: a dead poster's would have run out
+        assert await salvage.sweep() == 0
+        assert (await desk.store.get(short_id)).state == "queued"  # type: ignore[union-attr]
+    end = await ended(stack, short_id)
+    assert "✅ Done" in end["card"]["text"]
+    assert not stack.sandbox.ephemeral("alice", "general")

@@ -120,6 +120,16 @@ class TaskStore:
             rows = (await session.execute(statement)).scalars().all()
         return [_task(row) for row in rows]
 
+    async def left_without_card(self, before: float) -> list[Task]:
+        """Tasks still queued with no card, not touched since ``before``: the ones whose
+        process may have died while it was starting them."""
+        statement = select(TaskRow).where(
+            TaskRow.state == "queued", TaskRow.card_ts.is_(None), TaskRow.updated_at < before
+        )
+        async with self.db.sessions() as session:
+            rows = (await session.execute(statement)).scalars().all()
+        return [_task(row) for row in rows]
+
     async def interrupt(self, task_id: str, reference: str) -> Task | None:
         """End a task whose process died as interrupted; None when it had ended (or paused)."""
         now = time.time()
