@@ -32,8 +32,8 @@ from bot.slack.exactly_once import Work
 from bot.slack.render import task_card
 from bot.slack.reply import ReplyOutcome, ReplyTarget
 from bot.slack.task_options import TaskAsk, parse_task
-from bot.slack.task_runs import Answer, TaskRuns
-from bot.slack.task_salvage import card_key, owner_key
+from bot.slack.task_runs import Answer, TaskRuns, owner_key
+from bot.slack.task_salvage import card_key
 
 if TYPE_CHECKING:
     from bot.slack.durable_tasks import DurableTasks

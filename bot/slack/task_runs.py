@@ -28,6 +28,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.conversation import Scope
+from bot.core.store import ClaimStore
 from bot.core.store.tasks import TaskStore
 from bot.core.tasks.live import LiveTask, LiveTasks
 from bot.core.tasks.model import Task
@@ -36,6 +37,12 @@ from bot.slack.reply import ReplyOutcome, ReplyTarget
 from bot.slack.task_card_painter import CardPainter
 
 log = logging.getLogger("teammate.slack.tasks")
+
+
+def owner_key(task_id: str) -> str:
+    """The claim held by the process that works on the task (bot.slack.task_salvage)."""
+    return f"task:{task_id}"
+
 
 Answer = Callable[[Task, ReplyTarget], Awaitable[ReplyOutcome | None]]
 End = Callable[[str, ReplyOutcome | None], Awaitable[None]]
@@ -115,21 +122,27 @@ class TaskRuns:
         client: AsyncWebClient,
         scope: Scope,
         resume: Callable[[], Awaitable[ReplyOutcome]],
+        claims: ClaimStore,
     ) -> ReplyOutcome | None:
-        """Run ``resume`` (a paused answer going on after its approvals); when it is a task's
-        (its thread is a task card's), as that task: budgets and plan go on, and it ends."""
+        """Run ``resume`` (a paused answer going on after its approvals, durable answers off);
+        when it is a task's (its thread is a task card's), as that task: budgets and plan go
+        on, it ends, and the task's claim is held meanwhile, as by the run before its pause: a
+        process that dies in it leaves a lease that runs out, and the task is ended as
+        interrupted (bot.slack.task_salvage) instead of staying "working"."""
         task = await self.store.in_thread(scope.channel_id, scope.thread_ts)
         if task is None:
             return await resume()
-        task = await self.store.begin(task.id) or task
-        live = self.attach(client, task)
-        live.new_run()
-        await live.changed()
-        outcome: ReplyOutcome | None = None
-        try:
-            outcome = await resume()
-        finally:
-            await self.end(client, task.id, outcome)
+        claim = await claims.adopt(owner_key(task.id))
+        async with claims.held(claim):
+            task = await self.store.begin(task.id) or task
+            live = self.attach(client, task)
+            live.new_run()
+            await live.changed()
+            outcome: ReplyOutcome | None = None
+            try:
+                outcome = await resume()
+            finally:
+                await self.end(client, task.id, outcome)
         return outcome
 
     async def end(self, client: AsyncWebClient, task_id: str, outcome: ReplyOutcome | None) -> None:

@@ -32,14 +32,9 @@ from bot.core.references import new_reference
 from bot.core.store import ClaimStore
 from bot.core.store.tasks import TaskStore
 from bot.core.tasks.model import Task
-from bot.slack.task_runs import TaskRuns
+from bot.slack.task_runs import TaskRuns, owner_key
 
 log = logging.getLogger("teammate.slack.task_salvage")
-
-
-def owner_key(task_id: str) -> str:
-    """The claim held by the process that works on the task."""
-    return f"task:{task_id}"
 
 
 def card_key(task_id: str) -> str:
