@@ -6,6 +6,7 @@ Socket Mode and the CLI all start from it, and `close()` undoes it in reverse.
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import os
@@ -59,7 +60,7 @@ from bot.slack.directory import Directory
 from bot.slack.memory_desk import MemoryDesk
 from bot.slack.responder import Responder
 from bot.slack.schedule_desk import ScheduleDesk
-from bot.slack.scheduler import Scheduler
+from bot.slack.scheduler import Scheduler, slots_tasks
 from bot.slack.services import Services, tell_something_went_wrong
 from bot.slack.task_desk import TaskDesk
 from bot.slack.task_handover import TaskHandover
@@ -248,7 +249,7 @@ class Runtime:
         services.tasks = _task_desk(settings, db, agent, admins)
         handover.install(services, client)
         desk.tasks = services.tasks.runs
-        salvage = await _task_salvage(settings, services, client, role)
+        salvage = await _task_salvage(settings, db, services, client, role)
         if role == "all":  # with workers, a task is attached where its workflow is taken up
             await services.tasks.runs.restore(client)
         signing_secret = (
@@ -336,7 +337,7 @@ def _task_desk(settings: Settings, db: Database, agent: AgentService, admins: Ad
 
 
 async def _task_salvage(
-    settings: Settings, services: Services, client: AsyncWebClient, role: Role
+    settings: Settings, db: Database, services: Services, client: AsyncWebClient, role: Role
 ) -> TaskSalvage | None:
     """Tasks whose process died and that nothing resumes are ended as interrupted: now, before
     the tasks still running are attached, and every lease from then on, in the processes that
@@ -346,7 +347,15 @@ async def _task_salvage(
         return None
     desk = services.tasks
     durable = role == "worker" or settings.durable_answers
-    salvage = TaskSalvage(desk.store, services.claims, desk.runs, client, durable=durable)
+    slots = ScheduleStore(db, _owner_id())  # their scheduler takes their slots up again
+    salvage = TaskSalvage(
+        desk.store,
+        services.claims,
+        desk.runs,
+        client,
+        durable=durable,
+        taken_up=functools.partial(slots_tasks, slots),
+    )
     await salvage.sweep()
     salvage.start()
     return salvage

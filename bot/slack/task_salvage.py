@@ -10,7 +10,8 @@ With durable answers or without, a task is recorded first and its card posted ne
 claim ``card:<task id>`` (held alive while Slack is asked): a task still queued with no card
 whose posting claim's lease ran out (or that never got one) was being started by a process
 that died. No workflow was started for it (that comes once the card is up), so with durable
-answers too nothing would ever run it: it stayed queued in `/task list` for good.
+answers too nothing would ever run it: it stayed queued in `/task list` for good. (A
+schedule's slot is the exception: the scheduler takes the slot up again and posts its card.)
 
 At start, and every lease from then on (another process may die while this one lives), each
 such task is ended as interrupted with a reference id (the log line's): its card says so and
@@ -24,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -51,6 +53,7 @@ class TaskSalvage:
         client: AsyncWebClient,
         *,
         durable: bool = False,
+        taken_up: Callable[[], Awaitable[set[str]]] | None = None,
     ) -> None:
         self.store = store
         self.claims = claims
@@ -59,14 +62,19 @@ class TaskSalvage:
         self.durable = durable
         """With durable answers, a task with a card is resumed by its workflow: only the ones
         left without a card are ended."""
+        self.taken_up = taken_up
+        """The ids of the tasks that something else starts again (a schedule's slots)."""
         self._loop: asyncio.Task[None] | None = None
 
     async def sweep(self) -> int:
         """End the tasks left by a process that is gone; how many."""
         before = time.time() - self.claims.lease_seconds
         ended = 0
-        for task in await self.store.left_without_card(before):
-            ended += await self._end(task, card_key(task.id))
+        cut = await self.store.left_without_card(before)
+        elsewhere = await self.taken_up() if cut and self.taken_up is not None else set()
+        for task in cut:
+            if task.id not in elsewhere:
+                ended += await self._end(task, card_key(task.id))
         if not self.durable:
             for task in await self.store.left_running(before):
                 ended += await self._end(task, owner_key(task.id))
