@@ -6,6 +6,7 @@ Socket Mode and the CLI all start from it, and `close()` undoes it in reverse.
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import os
@@ -59,7 +60,7 @@ from bot.slack.directory import Directory
 from bot.slack.memory_desk import MemoryDesk
 from bot.slack.responder import Responder
 from bot.slack.schedule_desk import ScheduleDesk
-from bot.slack.scheduler import Scheduler
+from bot.slack.scheduler import Scheduler, slots_tasks
 from bot.slack.services import Services, tell_something_went_wrong
 from bot.slack.task_desk import TaskDesk
 from bot.slack.task_handover import TaskHandover
@@ -257,7 +258,7 @@ class Runtime:
         services.tasks = _task_desk(settings, db, agent, admins)
         handover.install(services, client)
         desk.tasks = services.tasks.runs
-        salvage = await _task_salvage(settings, services, client, role)
+        salvage = await _task_salvage(settings, db, services, client, role)
         if role == "all":  # with workers, a task is attached where its workflow is taken up
             await services.tasks.runs.restore(client)
         signing_secret = (
@@ -345,15 +346,25 @@ def _task_desk(settings: Settings, db: Database, agent: AgentService, admins: Ad
 
 
 async def _task_salvage(
-    settings: Settings, services: Services, client: AsyncWebClient, role: Role
+    settings: Settings, db: Database, services: Services, client: AsyncWebClient, role: Role
 ) -> TaskSalvage | None:
-    """Without durable answers, tasks whose process died are ended as interrupted: now, before
-    the tasks still running are attached, and every lease from then on (workers and the
-    replicas that feed them are always durable)."""
-    if role != "all" or settings.durable_answers or services.tasks is None:
+    """Tasks whose process died and that nothing resumes are ended as interrupted: now, before
+    the tasks still running are attached, and every lease from then on, in the processes that
+    run tasks. Without durable answers that is every task left queued or working; with them
+    (workers always have them), only one whose process died before its card was posted."""
+    if role == "ack" or services.tasks is None:
         return None
     desk = services.tasks
-    salvage = TaskSalvage(desk.store, services.claims, desk.runs, client)
+    durable = role == "worker" or settings.durable_answers
+    slots = ScheduleStore(db, _owner_id())  # their scheduler takes their slots up again
+    salvage = TaskSalvage(
+        desk.store,
+        services.claims,
+        desk.runs,
+        client,
+        durable=durable,
+        taken_up=functools.partial(slots_tasks, slots),
+    )
     await salvage.sweep()
     salvage.start()
     return salvage

@@ -132,7 +132,10 @@ class ApprovalDesk:
                     await self.responder.resume(client, run)
                 else:
                     await self.tasks.resumed(
-                        client, scope, lambda: self.responder.resume(client, run)
+                        client,
+                        scope,
+                        lambda: self.responder.resume(client, run),
+                        self.responder.claims,
                     )
         except Exception:
             reference = new_reference()

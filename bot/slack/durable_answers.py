@@ -8,7 +8,8 @@ thread, run the agent, draw its events into Slack); inside it each model request
 of a tool that writes or reaches outside is a recorded step (:mod:`bot.core.durable.steps`).
 When the process dies mid-answer, the next start of the same executor resumes the workflow with
 no Slack retry, and a Slack retry that reaches another replica once the dead one's lease ran out
-resumes it there: the body runs again, adopts the claim and, as in every take-over, the
+resumes it there (a replica that only acknowledges, when a worker died, puts it back on its
+queue for a live worker): the body runs again, adopts the claim and, as in every take-over, the
 responder first deletes the half-written message; the requests and tool calls that completed
 return what they recorded (the model is not asked again, the tool does not run again), their
 text is drawn again at once, and the answer goes on live from the step the crash cut. The
@@ -38,7 +39,7 @@ from bot.slack.work import WorkTracker
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from bot.core.durable.queues import SessionQueue
+    from bot.core.durable.queues import ClientQueue
 
 log = logging.getLogger("teammate.slack.durable")
 
@@ -56,11 +57,12 @@ class DurableAnswers:
         tracker: WorkTracker,
         on_failure: Callable[[AsyncWebClient, str, str, str], Awaitable[None]],
         *,
-        workers: SessionQueue | None = None,
+        workers: ClientQueue | None = None,
     ) -> None:
         self.responder = responder
         self.workers = workers
-        """Set when workers run the answers: this process only enqueues them."""
+        """Set when workers run the answers: this process only enqueues them (and queues
+        again one a dead worker left, when a Slack retry takes its claim over)."""
         self.claims = claims
         self.client = client
         self.tracker = tracker
@@ -80,7 +82,9 @@ class DurableAnswers:
         already exists; one a dead replica left is run here."""
         key = question.claim.key
         if self.workers is not None:
-            await _hand_to_workers(self.workers, self.claims, question)
+            taken_over = question.claim.outcome is ClaimOutcome.TAKEN_OVER
+            if not (taken_over and await self.workers.take_back(key)):
+                await _hand_to_workers(self.workers, self.claims, question)
             return None
         self._handled.add(key)
         try:
@@ -139,7 +143,7 @@ class DurableAnswers:
             return None
 
 
-async def _hand_to_workers(workers: SessionQueue, claims: ClaimStore, question: Question) -> None:
+async def _hand_to_workers(workers: ClientQueue, claims: ClaimStore, question: Question) -> None:
     """Queue the answer for a worker, which adopts the claim to record its replies; once
     queued the event is handled as far as Slack is concerned, and its claim is marked done in
     the same transaction. A retry of one queued already attaches to it (same id)."""

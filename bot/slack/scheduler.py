@@ -46,7 +46,20 @@ ENDED_UNNOTED = "its process ended before noting how the run went"
 
 
 def claim_key(schedule: Schedule, slot: int) -> str:
-    return f"schedule:{schedule.id}:{datetime.fromtimestamp(slot, UTC).isoformat()}"
+    return _slot_key(schedule.id, slot)
+
+
+def _slot_key(schedule_id: str, slot: int) -> str:
+    return f"schedule:{schedule_id}:{datetime.fromtimestamp(slot, UTC).isoformat()}"
+
+
+async def slots_tasks(store: ScheduleStore) -> set[str]:
+    """The ids of the tasks of slots whose run has not yet started its task: a tick takes each
+    up again (its card posted then) when its process died, so nothing else must end them."""
+    return {
+        task_id_for(_slot_key(run.schedule_id, run.slot))
+        for run in await store.unstarted(time.time())
+    }
 
 
 class Scheduler:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.store import Claim, ClaimOutcome
+from bot.core.store import Claim, ClaimOutcome, ClaimStore
 from bot.core.store.tasks import TaskStore
 from bot.core.tasks.live import LiveTasks
 from bot.core.tasks.model import Budget, BudgetLimits, Task
@@ -33,8 +33,8 @@ from bot.slack.exactly_once import Work
 from bot.slack.render import task_card
 from bot.slack.reply import ReplyOutcome, ReplyTarget
 from bot.slack.task_options import TaskAsk, parse_task
-from bot.slack.task_runs import Answer, TaskRuns
-from bot.slack.task_salvage import owner_key
+from bot.slack.task_runs import Answer, TaskRuns, owner_key
+from bot.slack.task_salvage import card_key
 
 if TYPE_CHECKING:
     from bot.slack.durable_tasks import DurableTasks
@@ -96,11 +96,11 @@ class TaskDesk:
             return budget
         key = work.claim.key
         task = await self.store.create(team_id, channel, user, ask.goal, budget, key=key)
-        if task.finished and task.card_ts is None:  # refused before: not in the channel
-            return NOT_IN_CHANNEL
+        if task.finished and task.card_ts is None:  # refused before, or cut before its card
+            return task_card.cut_short(task) if task.state == "interrupted" else NOT_IN_CHANNEL
         if task.card_ts is None:
             again = work.claim.outcome is ClaimOutcome.TAKEN_OVER
-            refused = await self._post_card(client, task, look_first=again)
+            refused = await self._post_card(client, task, services.claims, look_first=again)
             if refused:
                 return refused
         elif task.finished or self.durable is None:
@@ -118,27 +118,32 @@ class TaskDesk:
         return None
 
     async def _post_card(
-        self, client: AsyncWebClient, task: Task, look_first: bool = False
+        self, client: AsyncWebClient, task: Task, claims: ClaimStore, look_first: bool = False
     ) -> str | None:
         """Post the task's card, marked with the task's id; the refusal line when Teammate is
-        not in the channel. ``look_first`` (the request is taken over from a process that died):
-        a card that process posted without storing its ts is found in the channel and kept."""
-        if look_first and await self._adopt_card(client, task):
-            return None
-        card_text, blocks = task_card.card(task)
-        try:
-            posted = await client.chat_postMessage(
-                channel=task.channel,
-                text=card_text,
-                blocks=blocks,
-                metadata=marks.mark(marks.TASK_CARD, task_id=task.id),
-            )
-        except SlackApiError as exc:
-            if exc.response.get("error") not in {"not_in_channel", "channel_not_found"}:
-                raise
-            await self.store.save(task, state="failed")
-            return NOT_IN_CHANNEL
-        await self.store.save(task, card_ts=posted["ts"])
+        not in the channel. Under the claim of its posting, kept alive meanwhile: a task whose
+        process dies before its card is recorded is told apart by it, and ended
+        (bot.slack.task_salvage). ``look_first`` (the request is taken over from a process
+        that died): a card that process posted without storing its ts is found in the channel
+        and kept."""
+        claim = await claims.adopt(card_key(task.id))
+        async with claims.held(claim):
+            if look_first and await self._adopt_card(client, task):
+                return None
+            card_text, blocks = task_card.card(task)
+            try:
+                posted = await client.chat_postMessage(
+                    channel=task.channel,
+                    text=card_text,
+                    blocks=blocks,
+                    metadata=marks.mark(marks.TASK_CARD, task_id=task.id),
+                )
+            except SlackApiError as exc:
+                if exc.response.get("error") not in {"not_in_channel", "channel_not_found"}:
+                    raise
+                await self.store.save(task, state="failed")
+                return NOT_IN_CHANNEL
+            await self.store.save(task, card_ts=posted["ts"])
         return None
 
     async def _adopt_card(self, client: AsyncWebClient, task: Task) -> bool:
@@ -246,13 +251,18 @@ class TaskDesk:
         if live is not None:
             live.task.stop_requested = live.task.stop_requested or reason
             await live.changed()
+        else:  # it runs in another process (a worker): the card says "stopping" from now
+            await self._redraw(client, task.short_id)
         return f"Task `{task.short_id}` stops at its next step."
 
     async def _redraw(self, client: AsyncWebClient, short_id: str) -> None:
+        """Draw the card from the task's row: the progress the process that runs it stored
+        last, the replies its run took in, and what was asked of it since."""
         task = await self.store.get(short_id)
         if task is None or task.card_ts is None:
             return
-        text, blocks = task_card.card(task)
+        taken_in = [reply for reply in await self.store.steering(task.id) if reply.taken]
+        text, blocks = task_card.card(task, _elapsed(task), taken_in)
         with contextlib.suppress(SlackApiError):
             await client.chat_update(
                 channel=task.channel, ts=task.card_ts, text=text, blocks=blocks

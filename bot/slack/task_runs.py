@@ -28,6 +28,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.conversation import Scope
+from bot.core.store import ClaimStore
 from bot.core.store.tasks import TaskStore
 from bot.core.tasks.live import LiveTask, LiveTasks
 from bot.core.tasks.model import Task
@@ -37,6 +38,12 @@ from bot.slack.reply import ReplyOutcome, ReplyTarget
 from bot.slack.task_card_painter import CardPainter
 
 log = logging.getLogger("teammate.slack.tasks")
+
+
+def owner_key(task_id: str) -> str:
+    """The claim held by the process that works on the task (bot.slack.task_salvage)."""
+    return f"task:{task_id}"
+
 
 Answer = Callable[[Task, ReplyTarget], Awaitable[ReplyOutcome | None]]
 End = Callable[[str, ReplyOutcome | None], Awaitable[None]]
@@ -117,21 +124,27 @@ class TaskRuns:
         client: AsyncWebClient,
         scope: Scope,
         resume: Callable[[], Awaitable[ReplyOutcome]],
+        claims: ClaimStore,
     ) -> ReplyOutcome | None:
-        """Run ``resume`` (a paused answer going on after its approvals); when it is a task's
-        (its thread is a task card's), as that task: budgets and plan go on, and it ends."""
+        """Run ``resume`` (a paused answer going on after its approvals, durable answers off);
+        when it is a task's (its thread is a task card's), as that task: budgets and plan go
+        on, it ends, and the task's claim is held meanwhile, as by the run before its pause: a
+        process that dies in it leaves a lease that runs out, and the task is ended as
+        interrupted (bot.slack.task_salvage) instead of staying "working"."""
         task = await self.store.in_thread(scope.channel_id, scope.thread_ts)
         if task is None:
             return await resume()
-        task = await self.store.begin(task.id) or task
-        live = self.attach(client, task)
-        live.new_run()
-        await live.changed()
-        outcome: ReplyOutcome | None = None
-        try:
-            outcome = await resume()
-        finally:
-            await self.end(client, task.id, outcome)
+        claim = await claims.adopt(owner_key(task.id))
+        async with claims.held(claim):
+            task = await self.store.begin(task.id) or task
+            live = self.attach(client, task)
+            live.new_run()
+            await live.changed()
+            outcome: ReplyOutcome | None = None
+            try:
+                outcome = await resume()
+            finally:
+                await self.end(client, task.id, outcome)
         return outcome
 
     async def end(self, client: AsyncWebClient, task_id: str, outcome: ReplyOutcome | None) -> None:
@@ -197,9 +210,17 @@ class TaskRuns:
     ) -> None:
         """The end of a task that nothing will resume (its process died, bot.slack.
         task_salvage; an upgrade changed its steps, bot.slack.upgrades): its card drawn a last
-        time and the closing line, saying ``why``. One attached here is detached first."""
+        time and the closing line, saying ``why``. One attached here is detached first; one
+        that died before its card was posted has neither, and its requester is told privately
+        in its channel."""
+        if task.card_ts is None:
+            with contextlib.suppress(SlackApiError):
+                await client.chat_postEphemeral(
+                    channel=task.channel, user=task.requester, text=task_card.cut_short(task)
+                )
+            return
         live = next((t for t in self._live_tasks() if t.task.id == task.id), None)
-        if live is not None:
+        if live is not None:  # attached at this start (restore), but nothing works on it
             live.task = task
             self.live.remove(live)
             painter = self._painters.pop(task.id, None)
@@ -225,11 +246,9 @@ class TaskRuns:
         return [p.live for p in self._painters.values()]
 
     async def _keep(self, live: LiveTask) -> None:
-        """Store the progress the card is about to show."""
-        task = live.task
-        await self.store.save(
-            task, plan=task.plan, tokens_used=task.tokens_used, cost_usd=task.cost_usd
-        )
+        """Store the progress the card is about to show, and learn of a Stop another process
+        took in meanwhile (it drew "stopping" on the card: this drawing keeps it)."""
+        await self.store.keep(live.task)
 
     async def _report(
         self,

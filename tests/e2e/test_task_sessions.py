@@ -23,7 +23,7 @@ from bot.sandbox import Sandbox
 from bot.slack.render import task_card
 from bot.slack.render.approval_view import APPROVE
 from bot.slack.render.task_card import STOP
-from bot.slack.task_salvage import owner_key
+from bot.slack.task_runs import owner_key
 from bot.testkit.fakes import FakeAnthropic
 from bot.testkit.fakes.script import Dynamic, Hang, Text, ToolCalls, ToolUse
 from bot.testkit.processes import free_port, serving, start_serve
@@ -32,6 +32,7 @@ from tests.conftest import postgres_database
 from tests.e2e.test_approvals import NOTE, Noticeboard, prompt_in
 from tests.e2e.test_durable_answers import durable_environment
 from tests.e2e.test_tasks import THREE_STEPS, card_of, ended, plan, start_task
+from tests.mcp.servers import stdio_entry, write_config
 
 BOTH_WAYS = pytest.mark.parametrize(
     "bot_options", [{"durable_answers": False}, {}], ids=["in-process", "durable"]
@@ -422,3 +423,115 @@ async def test_only_a_task_whose_process_is_gone_is_ended_as_interrupted(stack) 
     assert not stack.sandbox.replies("general", card_of(stack.sandbox, alive.short_id)["ts"])
     [closing] = [r for r in end["replies"] if f"task `{gone.short_id}`" in r["text"]]
     assert "was interrupted by a restart" in closing["text"]
+
+
+@pytest.mark.parametrize("durable", ["true", "false"])
+async def test_a_task_whose_process_died_before_its_card_was_recorded_ends_as_interrupted(
+    sandbox: Sandbox, model: FakeAnthropic, tmp_path, durable: str
+) -> None:
+    """Killed while Slack posts the card (posted, its ts never stored): no run was started, so
+    nothing would ever run it, durable answers or not. The next start ends it and says so."""
+    env = {
+        **os.environ,
+        **bot_environment(sandbox, model, tmp_path),
+        "TEAMMATE_CLAIM_LEASE_SECONDS": "2",
+        "TEAMMATE_DURABLE_ANSWERS": durable,
+    }
+    log = tmp_path / "bot.log"
+    port = free_port()
+    sandbox.request_url = f"http://127.0.0.1:{port}/slack/events"
+    bot = await start_serve(env, port, log)
+    try:
+        with sandbox.holding("chat.postMessage", lambda args: "Task `" in args["text"]) as card:
+            result = await sandbox.run_command("alice", "general", "/task", "count the incidents")
+            assert result["status"] == 200 and not result["failed"], result
+            posted = await card.seen(20)
+            bot.send_signal(signal.SIGKILL)
+            bot.wait()
+    finally:
+        if bot.poll() is None:
+            bot.kill()
+            bot.wait()
+    short_id = re.search(r"Task `(\w{6})`", posted["text"]).group(1)  # type: ignore[union-attr]
+    async with serving(env, port, log):
+        [note] = await sandbox.wait_for(lambda: sandbox.ephemeral("alice", "general") or None, 30)
+        listed = await sandbox.run_command("alice", "general", "/task", "list")
+        assert listed["status"] == 200
+        [_, shown] = await sandbox.wait_for(
+            lambda: (notes := sandbox.ephemeral("alice", "general"))[1:] and notes, 30
+        )
+    reference = re.search(r"\(ref `(\w+)`\)", note["text"])
+    assert reference is not None, note["text"]
+    assert note["text"].startswith(
+        f"Task `{short_id}` (count the incidents) was interrupted by a restart before it started"
+    )
+    assert f"ref={reference.group(1)}" in log.read_text()
+    assert f"`{short_id}` ⚠️ Interrupted · count the incidents" in shown["text"]
+    assert not model.requests  # it was never run
+
+
+@pytest.mark.parametrize(
+    "bot_options",
+    [
+        {"claim_lease_seconds": 1.0, "durable_answers": False},
+        {"claim_lease_seconds": 1.0, "durable_answers": True},
+    ],
+)
+async def test_a_task_whose_card_is_slow_to_post_is_not_ended(stack) -> None:
+    """Its process lives and keeps the posting's claim alive: a sweep leaves it alone however
+    long Slack takes, and the task then runs as usual."""
+    stack.model.script(Text("The incidents are counted: three."))
+    salvage, desk = stack.runtime.salvage, stack.runtime.services.tasks
+    assert salvage is not None and desk is not None
+    with stack.sandbox.holding("chat.postMessage", lambda args: "Task `" in args["text"]) as card:
+        await stack.sandbox.run_command("alice", "general", "/task", "count the incidents")
+        posted = await card.seen(20)
+        short_id = re.search(r"Task `(\w{6})`", posted["text"]).group(1)  # type: ignore[union-attr]
+        await asyncio.sleep(2.5)  # over two leases: a dead poster's would have run out
+        assert await salvage.sweep() == 0
+        assert (await desk.store.get(short_id)).state == "queued"  # type: ignore[union-attr]
+    end = await ended(stack, short_id)
+    assert "✅ Done" in end["card"]["text"]
+    assert not stack.sandbox.ephemeral("alice", "general")
+
+
+async def test_a_task_whose_process_died_after_an_approval_ends_as_interrupted(
+    sandbox: Sandbox, model: FakeAnthropic, tmp_path
+) -> None:
+    """Without durable answers: the part after the click holds the task's claim, as the part
+    before it did, so once that process is gone the task is ended, not left "working"."""
+    servers = {"wiki": stdio_entry(tools=["delete_page"], risk="write")}
+    env = {
+        **os.environ,
+        **bot_environment(sandbox, model, tmp_path),
+        "TEAMMATE_STREAM_INTERVAL": "0.2",
+        "TEAMMATE_CLAIM_LEASE_SECONDS": "2",
+        "TEAMMATE_DURABLE_ANSWERS": "false",
+        "TEAMMATE_MCP_CONFIG": str(write_config(tmp_path, servers)),
+    }
+    model.script(
+        plan("in_progress", "pending", "pending"),
+        ToolCalls([ToolUse("wiki_delete_page", {"title": "Old runbook"}, id="toolu_del")]),
+        Hang(60.0),  # the request after the approved call: cut by the kill
+    )
+    log = tmp_path / "bot.log"
+    port = free_port()
+    sandbox.request_url = f"http://127.0.0.1:{port}/slack/events"
+    seen = SimpleNamespace(sandbox=sandbox)
+    bot = await start_serve(env, port, log)
+    try:
+        short_id = await start_task(seen, "tidy the wiki's runbooks")
+        prompt = await prompt_in(sandbox, card_of(sandbox, short_id)["ts"])
+        await sandbox.click("alice", "general", prompt["ts"], APPROVE)
+        await sandbox.wait_for(lambda: len(model.requests) >= 3 or None, 30)
+    finally:
+        bot.send_signal(signal.SIGKILL)
+        bot.wait()
+    async with serving(env, port, log):
+        end = await ended(seen, short_id, within=60)
+    assert "⚠️ Interrupted" in end["card"]["text"]
+    [closing] = [r for r in end["replies"] if f"task `{short_id}`" in r["text"]]
+    assert closing["text"].startswith(
+        f"<@U0ALICE> task `{short_id}` was interrupted by a restart (ref `"
+    )
+    assert len(model.requests) == 3  # it was not run again

@@ -2,7 +2,8 @@
 `teammate worker` processes run it. Every task reports once and every mention is answered
 once, at most TEAMMATE_MAX_TASKS tasks work at once and the workspace's limit on sessions holds
 across the workers; a reply and a Stop that reach a replica steer and stop a task on a worker;
-a task left by a killed worker ends once, after its restart or on another after `recover`; the
+the card says "stopping" as soon as the Stop reaches the replica; a task left by a killed
+worker ends once, after its restart or on another after `recover`; the
 workers, not the replicas, run the schedules and the tasks that answers hand over."""
 
 from __future__ import annotations
@@ -212,10 +213,13 @@ async def test_a_reply_and_a_stop_at_a_replica_reach_the_task_on_a_worker(
     sandbox, model, tmp_path
 ) -> None:
     second, third = asyncio.Event(), asyncio.Event()
+    ticked_and_reading = ToolCalls(  # the last step ticked, then the thread read
+        [*plan("done", "done").calls, ToolUse("read_thread", {})], delay=0.02
+    )
     model.script(
         plan("in_progress", "pending"),
         held_until(second, plan("done", "in_progress")),
-        held_until(third, plan("done", "in_progress")),
+        held_until(third, ticked_and_reading),
     )
     async with deployment(sandbox, model, tmp_path) as deployed:
         await deployed.work("worker-1")
@@ -236,11 +240,40 @@ async def test_a_reply_and_a_stop_at_a_replica_reach_the_task_on_a_worker(
         assert "Keep it to one page" in sent(model.requests[2].json)
         assert "<@U0BOB>" in sent(model.requests[2].json)
 
+        # The worker drew the reply it took in; its card painter then goes idle while the
+        # request waits (it draws only on a change), so what draws "stopping" next is the Stop.
+        await sandbox.wait_for(lambda: "📨 Taken in" in str(card_of(deployed, short_id)["blocks"]))
+        await asyncio.sleep(1.0)
         await sandbox.click("alice", "general", card["ts"], STOP, short_id)
         [told] = await sandbox.wait_for(lambda: sandbox.ephemeral("alice") or None, 30)
         assert "stops at its next step" in told["text"]
-        third.set()  # the step under way ends; the next one is not asked for
-        await ended(deployed, [short_id], within=60)
+        # The replica draws it on the card at once, while the worker's request still waits.
+        stopping = "stopping: stopped by <@U0ALICE>"
+        await sandbox.wait_for(lambda: stopping in str(card_of(deployed, short_id)["blocks"]), 30)
+        assert len(model.requests) == 3 and not third.is_set()
+        assert "📨 Taken in: <@U0BOB>" in str(card_of(deployed, short_id)["blocks"])
+
+        def reading_the_card(args: dict) -> bool:
+            return args.get("ts") == card["ts"]
+
+        with sandbox.holding("conversations.replies", reading_the_card) as reading:
+            third.set()  # the step under way ends: it ticks the plan and reads the thread
+            await reading.seen(60)
+            # The worker draws the ticked step on the card, and "stopping" stays on it.
+            ticked = await sandbox.wait_for(
+                lambda: (
+                    "2/2 steps" in (shown := str(card_of(deployed, short_id)["blocks"])) and shown
+                ),
+                30,
+            )
+            assert stopping in ticked
+        await ended(deployed, [short_id], within=60)  # the next request is not asked for
+        # From the Stop on, every drawing of the card says "stopping" until it says stopped.
+        drawn = [
+            str(c["args"]) for c in sandbox.calls("chat.update") if c["args"]["ts"] == card["ts"]
+        ]
+        since = drawn[next(i for i, d in enumerate(drawn) if stopping in d) :]
+        assert all(stopping in d or "⏹️ Stopped" in d for d in since), since
 
         card = card_of(deployed, short_id)
         assert "⏹️ Stopped" in card["text"]

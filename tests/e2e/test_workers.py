@@ -10,6 +10,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from bot.testkit.processes import free_port, start_serve, start_worker, stop_gra
 from bot.testkit.stack import bot_environment
 from tests.conftest import postgres_database
 from tests.e2e.test_cli import teammate
+from tests.e2e.test_exactly_once import mention_event_id
 
 pytestmark = pytest.mark.timeout(600)  # four bot processes start and answer on two cores
 
@@ -242,6 +244,58 @@ async def test_recover_hands_a_dead_workers_sessions_to_the_other(sandbox, model
         assert len(taken) == len(left)
         assert {s["executor_id"] for s in taken} == {"worker-2"}
         assert {s["queue_name"] for s in taken} == {"teammate.sessions"}
+
+
+async def lease_ran_out(deployed: Deployment, key: str) -> None:
+    """Once the lease of the claim ``key`` has run out (nothing renews a dead owner's)."""
+    url = deployed.database_url.replace("postgresql+asyncpg://", "postgresql://")
+    connection = await asyncpg.connect(url)
+    try:
+        for _ in range(600):
+            lease = await connection.fetchval("SELECT lease_until FROM claims WHERE key = $1", key)
+            if lease is not None and lease < time.time():
+                return
+            await asyncio.sleep(0.1)
+    finally:
+        await connection.close()
+    raise AssertionError(f"the lease of {key} never ran out")
+
+
+async def test_a_slack_retry_at_a_replica_hands_a_dead_workers_answer_to_another(
+    sandbox, model, tmp_path
+) -> None:
+    model.default = Text(SLOW_ANSWER, delay=0.05)
+    async with deployment(sandbox, model, tmp_path) as deployed:
+        deployed.env["TEAMMATE_CLAIM_LEASE_SECONDS"] = "2"
+        await deployed.work("worker-1")  # alone: it creates DBOS's tables (see the class)
+        await deployed.serve(1)
+        [posted] = await killed_mid_answers(deployed, 1)
+        event_id = mention_event_id(sandbox, posted)
+        key = f"event:{event_id}"
+        await deployed.work("worker-2")  # worker-1 does not come back
+        await lease_ran_out(deployed, key)
+        [left] = await deployed.sessions(workflow_uuid=key)
+        assert (left["status"], left["executor_id"]) == ("PENDING", "worker-1")
+
+        sandbox.request_url = deployed.replicas[0]
+        attempt = await sandbox.redeliver(event_id, retry_num=1)
+        assert attempt["status"] == 200
+        await deployed.answered([posted], SLOW_ANSWER, within=120)
+        [session] = await deployed.finished_sessions(1)
+        assert session["executor_id"] == "worker-2"  # resumed by a live worker
+        assert session["queue_name"] == "teammate.sessions"  # on its queue, under its limit
+        assert session["queue_partition_key"] == sandbox.team_id
+        assert len(model.requests) == 2  # the request the kill cut, sent once more
+
+        # worker-1 back at last finds nothing of its own left running (DBOS reads what it
+        # recovers as it launches, before the worker is ready): it answers nothing again.
+        await deployed.work("worker-1")
+        await sandbox.settle()
+        [session] = await deployed.sessions(workflow_uuid=key)
+        assert (session["status"], session["executor_id"]) == ("SUCCESS", "worker-2")
+        replies = sandbox.replies("general", posted["ts"], from_bot=True)
+        assert [r["text"].strip() for r in replies] == [SLOW_ANSWER]
+        assert len(model.requests) == 2
 
 
 @pytest.mark.parametrize("command", [["worker"], ["serve"]])

@@ -239,16 +239,36 @@ class ClientQueue(SessionQueue):
         for name, limits in _limits(self.per_workspace, self.max_tasks).items():
             await self._client.register_queue_async(name, **limits)
 
-    async def _put(self, put: _Put) -> bool:
+    async def take_back(self, workflow_id: str) -> bool:
+        """Queue again the session ``workflow_id`` if a worker left it running (PENDING); False
+        when it is not. Called once its claim was taken over, so its lease ran out: the worker
+        is gone. Back on its own queue and partition (its limits hold), whichever worker takes
+        it resumes it at its last recorded step, under that worker's executor id; the dead
+        worker's restart recovers only what is PENDING under its own, so it never runs it too."""
+        client = self._opened()
+        left = await client.list_workflows_async(
+            workflow_ids=[workflow_id], status="PENDING", load_input=False, load_output=False
+        )
+        if not left:
+            return False
+        log.info("queueing %s again, left by executor %s", workflow_id, left[0].executor_id)
+        await client.resume_workflow_async(workflow_id, queue_name=left[0].queue_name)
+        return True
+
+    def _opened(self) -> DBOSClient:
         if self._client is None:
             raise RuntimeError("ClientQueue.open() runs at start")
+        return self._client
+
+    async def _put(self, put: _Put) -> bool:
+        client = self._opened()
         put.options["app_version"] = self.version
         try:
             return await self._enqueues.put(put)
         except Exception:  # noqa: BLE001 - one bad session must not fail the rest of its batch
             workflow_id = put.options["workflow_id"]
             log.warning("queueing %s with others failed; queueing it alone", workflow_id)
-            await self._client.enqueue_async(put.options, *put.args)
+            await client.enqueue_async(put.options, *put.args)
             return False
 
     async def _insert(self, _: None, batch: list[_Put]) -> list[bool]:

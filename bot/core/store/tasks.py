@@ -120,6 +120,16 @@ class TaskStore:
             rows = (await session.execute(statement)).scalars().all()
         return [_task(row) for row in rows]
 
+    async def left_without_card(self, before: float) -> list[Task]:
+        """Tasks still queued with no card, not touched since ``before``: the ones whose
+        process may have died while it was starting them."""
+        statement = select(TaskRow).where(
+            TaskRow.state == "queued", TaskRow.card_ts.is_(None), TaskRow.updated_at < before
+        )
+        async with self.db.sessions() as session:
+            rows = (await session.execute(statement)).scalars().all()
+        return [_task(row) for row in rows]
+
     async def interrupt(self, task_id: str, reference: str) -> Task | None:
         """End a task whose process died as interrupted; None when it had ended (or paused)."""
         now = time.time()
@@ -219,6 +229,20 @@ class TaskStore:
         values = _values(task, set(changes) | {"updated_at"})
         async with self.db.sessions.begin() as session:
             await session.execute(update(TaskRow).where(TaskRow.id == task.id).values(**values))
+
+    async def keep(self, task: Task) -> None:
+        """Store the task's progress (plan, tokens, cost) and read, in the same statement, a
+        stop asked for since in any process, onto ``task``."""
+        task.updated_at = time.time()
+        values = _values(task, {"plan", "tokens_used", "cost_usd", "updated_at"})
+        async with self.db.sessions.begin() as session:
+            asked = await session.scalar(
+                update(TaskRow)
+                .where(TaskRow.id == task.id)
+                .values(**values)
+                .returning(TaskRow.stop_requested)
+            )
+        task.stop_requested = task.stop_requested or asked
 
     async def listed(self, channel: str, user: str, limit: int = 20) -> list[Task]:
         """The newest tasks of ``channel`` and of ``user`` anywhere."""

@@ -102,6 +102,15 @@ def status(task: Task, elapsed: float | None = None) -> str:
     return " · ".join(parts)
 
 
+def cut_short(task: Task) -> str:
+    """For the requester of a task whose process died before its card was posted."""
+    return (
+        f"Task `{task.short_id}` ({task.goal}) was {INTERRUPTED} before it started"
+        f" (ref `{task.error_reference}`): it stopped with the process that was starting it,"
+        " and nothing runs it. Start it again if it is still needed."
+    )
+
+
 def listing(tasks: list[Task]) -> str:
     """``/task list``: a line per task (id, goal, state, age, progress)."""
     if not tasks:
