@@ -18,12 +18,18 @@ thread ends with one complete answer.
 DBOS finds workflows and steps by name in a registry global to the process, and a resumed
 workflow receives only its stored inputs (plain data), so what an answer needs (the Slack
 client, the responder, the claims) is installed once at start with :meth:`install`.
+
+A `/ask` handed to workers comes with its question still to post: the workflow's first step
+(``teammate.ask.post``) posts it and records its ts, and the answer goes in that thread. A
+resume returns the recorded ts; one cut between Slack posting the question and the step being
+recorded looks for the question by its mark before posting (only then: a first run never
+reads the channel).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING, Any
 
 from dbos import DBOS, SetWorkflowID, WorkflowHandleAsync
@@ -31,7 +37,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.durable.steps import DurableSteps
 from bot.core.references import new_reference
-from bot.core.store import ClaimOutcome, ClaimStore
+from bot.core.store import Claim, ClaimOutcome, ClaimStore
+from bot.slack import questions
+from bot.slack.questions import AskedQuestion
 from bot.slack.reply import ReplyOutcome, ReplyTarget
 from bot.slack.responder import Question, Responder
 from bot.slack.work import WorkTracker
@@ -42,6 +50,8 @@ if TYPE_CHECKING:
     from bot.core.durable.queues import ClientQueue
 
 log = logging.getLogger("teammate.slack.durable")
+
+ASK_STEP = "teammate.ask.post"
 
 _installed: DurableAnswers | None = None
 
@@ -116,6 +126,7 @@ class DurableAnswers:
         in flight for a graceful stop. Either way a dead owner's half answer is replaced."""
         key = request["key"]
         claim = await self.claims.adopt(key)
+        asked = request.get("asked")
         question = Question(
             claim,
             self.client,
@@ -124,12 +135,18 @@ class DurableAnswers:
             deep=request["deep"],
             asked_ts=request["asked_ts"],
             message=request["message"],
+            asked=AskedQuestion(**asked) if asked else None,
         )
         if key in self._handled:
             return await self._answer(question)
         if claim.outcome is ClaimOutcome.TAKEN_OVER:  # a dead run's: not a task's first run
             log.info("resuming the answer of %s", key)
         async with self.tracker.busy(), self.tracker.slot(), self.claims.held(claim):
+            if question.asked is not None:
+                ts = await _post_question(self.client, question.asked, claim)
+                if ts is None:  # not in the channel: the asker was told
+                    return None
+                question = replace(question, target=replace(question.target, thread_ts=ts))
             return await self._answer(question)
 
     async def _answer(self, question: Question) -> ReplyOutcome | None:
@@ -167,7 +184,20 @@ def _request(question: Question) -> dict[str, Any]:
         "deep": question.deep,
         "asked_ts": question.asked_ts,
         "message": question.message,
+        "asked": asdict(question.asked) if question.asked else None,
     }
+
+
+@DBOS.step(name=ASK_STEP)
+async def _post_question(client: AsyncWebClient, asked: AskedQuestion, claim: Claim) -> str | None:
+    """The question's ts, posted now, or found where a cut run of this claim had posted it;
+    None when Teammate is not in the channel (the asker is told)."""
+    if claim.outcome is ClaimOutcome.TAKEN_OVER:
+        found = await questions.asked_before(client, asked, claim.key)
+        if found is not None:
+            log.info("%s: adopting the question a cut run had posted", claim.key)
+            return found
+    return await questions.ask(client, asked, claim.key)
 
 
 def _answerer() -> DurableAnswers:

@@ -19,7 +19,8 @@ ANSWER = "teammate_answer"
 """A message of an answer, once complete (a message being streamed has no metadata until it
 is stopped); payload ``claim``, the key of the run that posted it."""
 QUESTION = "teammate_question"
-"""The message that asks a ``/ask`` question for its asker; payload ``user``, ``question``."""
+"""The message that asks a ``/ask`` question for its asker; payload ``user``, ``question`` and
+``claim``, the key of the run that posted it (a run cut before it learned the ts finds it)."""
 TASK_CARD = "teammate_task_card"
 """A task's card in the channel; payload ``task_id``."""
 TASK_REPORT = "teammate_task_report"

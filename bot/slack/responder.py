@@ -44,6 +44,7 @@ from bot.core.store import (
 from bot.slack import marks
 from bot.slack.client import without_rate_limit_retries
 from bot.slack.context import ThreadReader
+from bot.slack.questions import AskedQuestion
 from bot.slack.reasoning import ReasoningKeeper
 from bot.slack.render import approval_view
 from bot.slack.render.limiter import shared_limiter, workspace_key
@@ -64,7 +65,9 @@ class Question:
     that asked (default: the thread's parent); Teammate's answer always comes after it.
     ``message`` is that message as its event carried it: when it opens its thread (and this is
     no take-over of a half-written answer), it is the whole conversation. ``deep``: True or
-    False as the person asked (``--deep``, ``--no-deep``), None for the channel's default."""
+    False as the person asked (``--deep``, ``--no-deep``), None for the channel's default.
+    ``asked``: a `/ask` whose question is still to be posted, by the worker that answers it
+    (the target's thread is that post's, so it has no ts yet)."""
 
     claim: Claim
     client: AsyncWebClient
@@ -73,6 +76,7 @@ class Question:
     deep: bool | None = None
     asked_ts: str | None = None
     message: dict | None = None
+    asked: AskedQuestion | None = None
 
 
 class Responder:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -18,11 +18,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core import wording
 from bot.core.references import new_reference
 from bot.core.store import ChannelSettings, ClaimStore, ReasoningStore, ThreadStore
-from bot.slack import blocks
+from bot.slack import blocks, questions
 from bot.slack.context import BotIdentity
 from bot.slack.exactly_once import Work
 from bot.slack.memory_desk import MemoryDesk
 from bot.slack.parsing import parse_deep
+from bot.slack.questions import AskedQuestion
 from bot.slack.reply import ReplyOutcome, ReplyTarget
 from bot.slack.responder import Question, Responder
 from bot.slack.work import WorkTracker
@@ -63,6 +64,7 @@ class Services:
         deep: bool | None = None,
         asked_ts: str | None = None,
         message: dict | None = None,
+        asked: AskedQuestion | None = None,
     ) -> ReplyOutcome | None:
         """Answer in ``target``'s thread; ``deep`` as the person asked (None: the channel's
         default).
@@ -79,6 +81,7 @@ class Services:
                 deep=deep,
                 asked_ts=asked_ts,
                 message=message,
+                asked=asked,
             )
             answer = self.durable.answer if self.durable else self.responder.answer
             async with self.tracker.slot():
@@ -88,6 +91,22 @@ class Services:
             log.exception("answer failed in %s ref=%s", target.channel, reference)
             await tell_something_went_wrong(client, target.channel, target.thread_ts, reference)
             return None
+
+    async def ask(
+        self, work: Work, client: AsyncWebClient, asked: AskedQuestion, *, deep: bool | None
+    ) -> ReplyOutcome | None:
+        """Post a `/ask` question in its channel and answer it in that thread. When workers
+        run the answers, the worker posts it, as the first step of the answer: this process
+        only acknowledges and queues."""
+        target = ReplyTarget(asked.channel, "", asked.team_id, asked.user)
+        text = asked.question
+        if self.durable is not None and self.durable.workers is not None:
+            return await self.answer(work, client, target, text=text, deep=deep, asked=asked)
+        ts = await questions.ask(client, asked, work.claim.key)
+        if ts is None:
+            return None
+        target = replace(target, thread_ts=ts)
+        return await self.answer(work, client, target, text=text, deep=deep)
 
     async def answer_message(
         self, work: Work, client: AsyncWebClient, body: dict, message: dict
