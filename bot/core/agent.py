@@ -115,6 +115,10 @@ class StepRecorder(Protocol):
         the first run got instead of doing it again."""
         ...
 
+    def run_id(self) -> str:
+        """The id of the durable run this code is part of (empty outside one)."""
+        ...
+
 
 class UsageRecorder(Protocol):
     async def record(
@@ -489,6 +493,7 @@ class AgentService:
         approvals = self._approvals
         if approvals is None or output.calls:
             raise RuntimeError("the run stopped for tool calls nobody here can decide")
+        origin = self.steps.run_id() if self.steps is not None else ""
         shown.paused = await self.once(
             "pause",
             lambda: approvals.pause(
@@ -498,6 +503,7 @@ class AgentService:
                 result.all_messages(),
                 output,
                 self._toolbox.risk,
+                origin,
             ),
         )
 

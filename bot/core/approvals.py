@@ -92,6 +92,11 @@ class PausedRun:
     messages: list[ModelMessage]
     decisions: dict[str, tuple[Outcome, str | None]] = field(default_factory=dict)
     """tool_call_id → (outcome, who decided); filled when the run is taken for resuming."""
+    origin: str = ""
+    """The durable run that paused (empty outside one): the resume goes on once it ended."""
+    asked_at: float = 0.0
+    """When its last prompt was posted (Slack's clock, as a ts; the pause's time when no
+    prompt's ts was stored): what the part after the decisions posts comes after it."""
 
     def conversation(self) -> Conversation:
         return Conversation(turns=[], scope=self.scope, model=self.model, deep=self.deep)
@@ -132,8 +137,10 @@ class Approvals:
         messages: list[ModelMessage],
         requests: DeferredToolRequests,
         risk: Callable[[str], Risk],
+        origin: str = "",
     ) -> tuple[str, list[ApprovalNeeded]]:
-        """Store the paused run and its calls; the run's id and an event per call."""
+        """Store the paused run and its calls (``origin``: the durable run that paused); the
+        run's id and an event per call."""
         scope, now = conversation.scope, time.time()
         run = PausedRunRow(
             id=new_id(),
@@ -148,6 +155,7 @@ class Approvals:
             messages=ModelMessagesTypeAdapter.dump_json(messages).decode(),
             state=PAUSED,
             created_at=now,
+            origin=origin,
         )
         rows, events = [], []
         for call in requests.approvals:
@@ -224,6 +232,17 @@ class Approvals:
         resume = await self._take(row.run_id) if taken else None
         return Decided(taken, _approval(row), resume)
 
+    async def allowed_meanwhile(self, channel: str, tool: str, by: str | None) -> list[Decided]:
+        """Approve every call of ``tool`` still waiting in ``channel``, now that ``by`` chose
+        to always allow it there: it would run without asking if it were called now (an
+        answer a crash cut, its refusal recorded, would otherwise ask again on its replay)."""
+        done = []
+        for row in await self.store.waiting_in(channel, tool):
+            decided = await self.decide(row.id, "approved", by, always=True)
+            if decided is not None and decided.taken:
+                done.append(decided)
+        return done
+
     async def set_prompt(self, approval_id: str, prompt_ts: str) -> None:
         await self.store.set_prompt(approval_id, prompt_ts)
 
@@ -248,6 +267,7 @@ class Approvals:
         if row is None:
             return None
         calls = await self.store.approvals_of(run_id)
+        prompts = [float(c.prompt_ts) for c in calls if c.prompt_ts]
         return PausedRun(
             id=row.id,
             scope=Scope(**json.loads(row.scope)),
@@ -256,7 +276,14 @@ class Approvals:
             instructions=row.instructions,
             messages=ModelMessagesTypeAdapter.validate_json(row.messages),
             decisions={c.tool_call_id: (_outcome(c.state), c.decided_by) for c in calls},
+            origin=row.origin or "",
+            asked_at=max(prompts, default=row.created_at),
         )
+
+    async def origin(self, run_id: str) -> str:
+        """The durable run that paused ``run_id`` (empty when none, or no such run)."""
+        row = await self.store.run(run_id)
+        return (row.origin or "") if row is not None else ""
 
 
 class ApprovalGate(WrapperToolset[AnswerDeps]):

@@ -4,7 +4,9 @@ A click is checked first (only the person who asked, or a workspace admin, may d
 else is told so privately and nothing happens), then decided in the core with one conditional
 update, so a double click or a second replica finds the call decided and does nothing more.
 The prompt's buttons are replaced by the decision, and the one decision that completes a paused
-answer resumes it in its thread, in a new message drawn by the same renderer. A paused task's
+answer resumes it in its thread, in a new message drawn by the same renderer. "Always allow"
+also approves the calls of that tool still waiting in the channel (they would not be asked
+now), and resumes the answers that completes. A paused task's
 answer goes on as that task (:meth:`TaskRuns.resumed`): its budgets and plan, then its end.
 With durable answers, that resumed part is a workflow of its own (bot.slack.durable_resumes).
 
@@ -90,8 +92,14 @@ class ApprovalDesk:
         if not shown.prompt_ts:  # clicked before the prompt's ts was stored: it is this message
             shown = replace(shown, prompt_ts=_clicked_message(body))
         await self._show(client, shown)
-        if decided.resume is not None:
-            await self._resume(client, decided.resume)
+        meanwhile = []
+        if choice == approval_view.ALWAYS:
+            meanwhile = await self.approvals.allowed_meanwhile(approval.channel, shown.tool, user)
+        for other in meanwhile:
+            log.info("approval %s of %s: always allowed by %s", other.approval.id, shown.tool, user)
+            await self._show(client, other.approval)
+        runs = [d.resume for d in (decided, *meanwhile) if d.resume is not None]
+        await asyncio.gather(*(self._resume(client, run) for run in runs))
 
     async def sweep(self, client: AsyncWebClient) -> int:
         """Count every call past its time as denied, and resume what that completes."""

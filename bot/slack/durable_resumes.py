@@ -14,6 +14,12 @@ executor id, DBOS resumes the workflow, the claim comes back taken over and what
 had posted is deleted before the answer is drawn again, so the thread ends with one complete
 resumed answer.
 
+It goes on only once the run that paused has ended (a step, ``teammate.resume.after``): a
+decision clicked while that run is being replayed after a crash (in the second or so between a
+restart and DBOS resuming it) would otherwise draw the part after the decision first, and the
+replay would then draw the part before it again below. The replay draws its text, shows the
+decided prompt as decided, and ends; then the resumed part is drawn under it.
+
 When the paused run is a task's (its thread is a task card's, found in a step so that a replay
 finds the same task whatever its state now), the workflow goes on as that task (budgets, plan,
 stops) and ends it in a step of its own: the card's last drawing and the closing line come
@@ -31,6 +37,7 @@ gets only its stored input, so what a resume needs is installed once at start.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from typing import TYPE_CHECKING
@@ -53,6 +60,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("teammate.slack.durable")
 
 _installed: DurableResumes | None = None
+ORIGIN_WAIT = 60.0
+"""Seconds a resume waits at most for the run that paused to end (one whose process is gone
+and not coming back does not hold the answer up for longer)."""
+ORIGIN_POLL = 0.2
+_UNDER_WAY = {"PENDING", "ENQUEUED", "DELAYED"}
 
 
 def workflow_id(run_id: str) -> str:
@@ -119,6 +131,7 @@ class DurableResumes:
             await self._go_on(run_id)
 
     async def _go_on(self, run_id: str) -> None:
+        await _after_origin(run_id)
         run = await self.approvals.taken(run_id)
         if run is None:
             log.warning("no paused run %s to resume", run_id)
@@ -158,6 +171,25 @@ def _resumer() -> DurableResumes:
     if _installed is None:
         raise RuntimeError("no resumer installed: DurableResumes.install() runs at start")
     return _installed
+
+
+@DBOS.step(name="teammate.resume.after")
+async def _after_origin(run_id: str) -> None:
+    """Wait until the durable run that paused ``run_id`` has ended (at most ORIGIN_WAIT), so
+    that what it draws comes before what the resume draws. Recorded: a replay waits no more."""
+    origin = await _resumer().approvals.origin(run_id)
+    if not origin:
+        return
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + ORIGIN_WAIT
+    while True:
+        status = await DBOS.get_workflow_status_async(origin)
+        if status is None or status.status not in _UNDER_WAY:
+            return
+        if loop.time() >= deadline:
+            log.warning("resuming %s while %s is still %s", run_id, origin, status.status)
+            return
+        await asyncio.sleep(ORIGIN_POLL)
 
 
 @DBOS.step(name="teammate.resume.task")

@@ -106,7 +106,8 @@ class Responder:
     async def answer(self, question: Question) -> ReplyOutcome:
         claim, client, target = question.claim, question.client, question.target
         if claim.outcome is ClaimOutcome.TAKEN_OVER:
-            await self._remove_half_answer(question)
+            asked = float(question.asked_ts or target.thread_ts)
+            await self._remove_leftovers(client, target, claim, after=asked)
         writes = self.side_writes.for_answer()
         writes.start("join the thread", lambda: self._join(question))
         status = asyncio.create_task(self._set_status(client, target, THINKING_STATUS))
@@ -137,13 +138,14 @@ class Responder:
     ) -> ReplyOutcome:
         """Go on with an answer that paused for approvals, in a new message of its thread.
         Under a ``claim`` (a durable resume) the messages it posts are recorded, and a claim
-        taken over from a dead run first deletes the ones that run had posted."""
+        taken over from a dead run first deletes the ones that run had posted (after the
+        run's prompts: the answer's part before them stays)."""
         scope = run.scope
         target = ReplyTarget(scope.channel_id, scope.thread_ts, scope.team_id, scope.user_id)
         remember = None
         if claim is not None:
             if claim.outcome is ClaimOutcome.TAKEN_OVER:
-                await self._remove_cut_resume(client, target, claim)
+                await self._remove_leftovers(client, target, claim, after=run.asked_at)
             remember = functools.partial(self.claims.record_replies, claim, target.channel)
         reply = self._reply(client, target, remember, claim)
         outcome = await reply.draw(self.agent.resume(run))
@@ -181,24 +183,35 @@ class Responder:
         prompts count among the answer's messages (``claim``) and carry its mark (the call and
         the claim): a durable answer resumed after a crash deletes them with the rest, those
         it had no time to record too, and draws them again, naming the same calls (its paused
-        run is a step), so the thread shows each prompt once; one decided meanwhile is not
-        asked again."""
+        run is a step), so the thread shows each prompt once; one decided meanwhile (a click
+        on the cut prompt, "Always allow" in the channel) shows its decision instead of
+        asking again."""
         approvals = self.approvals
         if approvals is None or not outcome.approvals:
             return
         again = claim is not None and claim.outcome is ClaimOutcome.TAKEN_OVER
         posted = []
         for needed in outcome.approvals:
-            if again and not await _waits(approvals, needed.approval_id):
-                continue
-            text, blocks = approval_view.prompt(
-                target.user_id,
-                needed.tool,
-                needed.risk,
-                needed.args,
-                needed.approval_id,
-                approvals.timeout,
-            )
+            decided = await approvals.approval(needed.approval_id) if again else None
+            if decided is not None and not decided.pending:
+                text, blocks = approval_view.decided(
+                    decided.tool,
+                    decided.risk,
+                    decided.args,
+                    decided.state,
+                    decided.decided_by,
+                    decided.decided_at,
+                    decided.always,
+                )
+            else:
+                text, blocks = approval_view.prompt(
+                    target.user_id,
+                    needed.tool,
+                    needed.risk,
+                    needed.args,
+                    needed.approval_id,
+                    approvals.timeout,
+                )
             prompt = await client.chat_postMessage(
                 channel=target.channel,
                 thread_ts=target.thread_ts,
@@ -276,20 +289,21 @@ class Responder:
         """Whether the channel asked for deep mode on every answer (``/teammate deep on``)."""
         return self.channel_settings is not None and await self.channel_settings.deep(channel)
 
-    async def _remove_half_answer(self, question: Question) -> None:
+    async def _remove_leftovers(
+        self, client: AsyncWebClient, target: ReplyTarget, claim: Claim, after: float
+    ) -> None:
         """Delete what a dead owner of this claim posted: the messages it recorded, those
-        after the question marked with its claim, and those of Teammate's after the question
-        with no mark at all that no other answer recorded (a crash can come between Slack
-        creating a message and the claim recording it; a message being streamed carries no
-        metadata until it is stopped, so a half answer has none). A message marked by another
-        run (its prompt, a task's closing line) stays, recorded or not."""
-        claim, client, target = question.claim, question.client, question.target
-        asked = float(question.asked_ts or target.thread_ts)
+        after ``after`` (the question; a resumed part's prompts) marked with its claim, and
+        those of Teammate's after it with no mark at all that no other run recorded (a crash
+        can come between Slack creating a message and the claim recording it; a message
+        being streamed carries no metadata until it is stopped, so a half answer has none). A
+        message marked by another run (its prompt, a task's closing line) stays, recorded or
+        not."""
         leftovers, unmarked = set(claim.previous_replies), set()
         with contextlib.suppress(SlackApiError):
             thread = await self.reader.messages(client, target.channel, target.thread_ts)
             for message in thread:
-                if not self.reader.is_ours(message) or float(message["ts"]) <= asked:
+                if not self.reader.is_ours(message) or float(message["ts"]) <= after:
                     continue
                 kind, _ = marks.carried(message)
                 if kind is None:
@@ -301,20 +315,6 @@ class Responder:
             with contextlib.suppress(SlackApiError):
                 await client.chat_delete(channel=target.channel, ts=ts)
         log.info("took over %s; removed %d half-written messages", claim.key, len(leftovers))
-
-    async def _remove_cut_resume(
-        self, client: AsyncWebClient, target: ReplyTarget, claim: Claim
-    ) -> None:
-        """Delete what a dead run of this resumed part posted: the messages it recorded, and
-        those marked with its claim that it had no time to record (a prompt for a second
-        approval, cut between Slack posting it and the claim noting it)."""
-        leftovers = set(claim.previous_replies)
-        with contextlib.suppress(SlackApiError):
-            thread = await self.reader.messages(client, target.channel, target.thread_ts)
-            leftovers |= {m["ts"] for m in thread if marks.claim_of(m) == claim.key}
-        for ts in sorted(leftovers):
-            with contextlib.suppress(SlackApiError):
-                await client.chat_delete(channel=target.channel, ts=ts)
 
     async def _set_status(self, client: AsyncWebClient, target: ReplyTarget, status: str) -> None:
         """Since 2026-03 this works in any thread with chat:write. It is only a hint: it runs
@@ -332,9 +332,3 @@ class Responder:
                     if (wait := retry_after(exc)) is not None:
                         lane.refused(wait)  # the next answers skip it sooner
                     raise
-
-
-async def _waits(approvals: Approvals, approval_id: str) -> bool:
-    """Whether the call still waits for a decision."""
-    approval = await approvals.approval(approval_id)
-    return approval is not None and approval.pending

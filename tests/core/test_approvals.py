@@ -227,6 +227,34 @@ async def test_always_allow_skips_the_prompt_in_that_channel_only(
     assert len(desk.posted) == 2
 
 
+async def test_always_allow_approves_the_calls_of_that_tool_waiting_in_that_channel(
+    catalog: Catalog, prompts: Prompts, approvals: Approvals
+) -> None:
+    desk = Desk()
+
+    async def waiting(channel: str | None = None) -> ApprovalNeeded:
+        question = ask()
+        if channel is not None:
+            question.scope = replace(question.scope, channel_id=channel)
+        agent = service(catalog, prompts, desk, Calls([POST]), approvals)
+        (needed,) = [e for e in await collect(agent, question) if isinstance(e, ApprovalNeeded)]
+        return needed
+
+    clicked, meanwhile, elsewhere = await waiting(), await waiting(), await waiting("C2elsewhere")
+    scope = ask().scope
+    decided = await approvals.decide(clicked.approval_id, "approved", "U1", always=True)
+    assert decided is not None and decided.taken
+    [other] = await approvals.allowed_meanwhile(scope.channel_id, "post_message", "U1")
+    assert other.approval.id == meanwhile.approval_id and other.resume is not None
+    assert other.approval.always and other.approval.decided_by == "U1"
+    agent = service(catalog, prompts, desk, Calls([POST]), approvals)
+    await resumed(agent, other.resume)
+    assert desk.posted == ["hello ops"]
+    still = await approvals.approval(elsewhere.approval_id)
+    assert still is not None and still.pending  # another channel's call still waits
+    assert await approvals.allowed_meanwhile(scope.channel_id, "post_message", "U1") == []
+
+
 async def test_without_approvals_a_write_tool_is_refused(
     catalog: Catalog, prompts: Prompts
 ) -> None:

@@ -7,8 +7,10 @@ after the first was clicked), whose click still goes on with the answer; the
 request the crash cut sent again as it was, whatever was posted in the thread meanwhile; one
 closing line for a task, whether the crash came as its card was drawn ended or as the line
 itself was posted, after an approval too; and what another answer in the same thread posted
-(on another replica, not yet recorded) stays when the killed one resumes; a resumed part
-posted whole (Slack not streaming) and cut before it was recorded shows once."""
+(on another replica, not yet recorded) stays when the killed one resumes; a resumed part cut
+before it was recorded shows once, whether posted whole (Slack not streaming; found by its
+mark) or streamed (its stream, unmarked until stopped, is deleted as Teammate's unrecorded
+message after the prompt)."""
 
 from __future__ import annotations
 
@@ -317,14 +319,23 @@ def an_answer_post(args: dict[str, Any]) -> bool:
     return not asks_for_approval(args)
 
 
-async def test_a_resumed_answer_drawn_without_streaming_killed_as_it_posts_shows_once(
-    sandbox, model, tmp_path
+@pytest.mark.parametrize(
+    ("disabled", "method", "match"),
+    [
+        (STREAM_METHODS, "chat.postMessage", an_answer_post),
+        ([], "chat.startStream", lambda args: True),
+    ],
+    ids=["posted-whole", "streamed"],
+)
+async def test_a_resumed_part_killed_as_slack_creates_its_message_shows_once(
+    sandbox, model, tmp_path, disabled, method, match
 ) -> None:
-    """Where Slack does not stream, a message is posted whole: the resumed part's message,
-    cut between Slack posting it and the claim recording it, is found by its mark."""
-    sandbox.configure(disabled_methods=STREAM_METHODS)
+    """The resumed part's message, cut between Slack creating it and the claim recording it:
+    posted whole (where Slack does not stream) it carries the claim's mark; a stream carries
+    none until it is stopped, and is Teammate's unrecorded message after the prompt."""
+    sandbox.configure(disabled_methods=disabled)
     env, _, port = ledger_environment(sandbox, model, tmp_path, {})
-    # The run goes on while Slack keeps the post's answer back: the request after the tool may
+    # The run goes on while Slack keeps the call's answer back: the request after the tool may
     # have gone out unrecorded before the kill, and is then sent again.
     write_then(model, Text(COMPLETE_ANSWER), Text(COMPLETE_ANSWER))
     log = tmp_path / "bot.log"
@@ -332,14 +343,15 @@ async def test_a_resumed_answer_drawn_without_streaming_killed_as_it_posts_shows
     posted = sandbox.post_message("alice", "general", f"<@{sandbox.bot_user_id}> note deploy 42")
     asked = await prompt_in(sandbox, posted["ts"])
     approve = functools.partial(sandbox.click, "alice", "general", asked["ts"], APPROVE)
-    # The first post after the click is the resumed part's message.
-    await killed_when_held(sandbox, bot, "chat.postMessage", an_answer_post, approve)
+    # The first such call after the click is the resumed part's message.
+    await killed_when_held(sandbox, bot, method, match, approve)
     *_, cut = sandbox.replies("general", posted["ts"], from_bot=True)
+    assert cut["streaming"] == (method == "chat.startStream")
     async with serving(env, port, log):
         await sandbox.wait_for(lambda: drawn_again(sandbox, posted["ts"], cut["ts"]), KILL_WITHIN)
         await sandbox.settle()
     texts = [r["text"] for r in sandbox.replies("general", posted["ts"], from_bot=True)]
-    # The answer's first part, the decided prompt, the resumed part once (the cut post gone;
+    # The answer's first part, the decided prompt, the resumed part once (the cut one gone;
     # the write tool, cut as it ran, may have run twice: a step is at-least-once).
     assert len(texts) == 3 and PAUSED_WORDS in texts[0] and COMPLETE_ANSWER in texts[2], texts
 

@@ -40,6 +40,21 @@ LAYOUTS: dict[int, list[str]] = {
         "workflow teammate.task(task_id)",
         "workflow teammate.task.turn(task_id, team_id)",
     ],
+    3: [
+        "step teammate.answer.pause",
+        "step teammate.answer.start",
+        "step teammate.ask.post",
+        "step teammate.model.request",
+        "step teammate.resume.after",
+        "step teammate.resume.task",
+        "step teammate.resume.task_end",
+        "step teammate.task.end",
+        "step teammate.tool.call",
+        "workflow teammate.answer(request)",
+        "workflow teammate.resume(run_id)",
+        "workflow teammate.task(task_id)",
+        "workflow teammate.task.turn(task_id, team_id)",
+    ],
 }
 """Each layout's fingerprint, the current one last: add one, never edit one."""
 

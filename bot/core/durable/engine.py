@@ -48,7 +48,7 @@ _running: DurableEngine | None = None
 
 def release() -> str:
     """The application version workflows are recorded and recovered under: the product's
-    release and its step layout (``0.1.0+steps.2``), so a build that changes the steps a run
+    release and its step layout (``0.1.0+steps.3``), so a build that changes the steps a run
     records does not replay the runs of the build before it."""
     try:
         package = version("teammate")

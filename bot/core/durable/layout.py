@@ -19,7 +19,7 @@ import inspect
 
 from dbos import _dbos as dbos_registry
 
-STEP_LAYOUT = 2
+STEP_LAYOUT = 3
 """Bump it (and record the new fingerprint) with every change to the steps a run records."""
 
 _STEP_PREFIX = "<temp>."

@@ -331,3 +331,7 @@ class DurableSteps:
         outcome: Outcome = await _ONCE[what](work)
         result: T = outcome.result()
         return result
+
+    def run_id(self) -> str:
+        """The workflow's id in a workflow's own code, else empty."""
+        return (DBOS.workflow_id or "") if in_workflow() else ""

@@ -89,6 +89,14 @@ class ApprovalStore:
         async with self.db.sessions() as session:
             return list((await session.scalars(query)).all())
 
+    async def waiting_in(self, channel: str, tool: str) -> list[ApprovalRow]:
+        """The calls of ``tool`` in ``channel`` still waiting for a decision."""
+        query = select(ApprovalRow).where(
+            ApprovalRow.state == PENDING, ApprovalRow.channel == channel, ApprovalRow.tool == tool
+        )
+        async with self.db.sessions() as session:
+            return list((await session.scalars(query.order_by(ApprovalRow.created_at))).all())
+
     async def allow(self, team_id: str, channel: str, tool: str, by: str) -> None:
         insert = (postgresql.insert if not self.db.is_sqlite else sqlite.insert)(ToolAllowanceRow)
         statement = insert.values(

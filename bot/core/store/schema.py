@@ -173,6 +173,9 @@ class PausedRunRow(Base):
     state: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[float] = mapped_column(Float)
     resumed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    origin: Mapped[str] = mapped_column(String(200), default="")
+    """The durable run that paused (its workflow id; empty outside one): its resume waits for
+    it to end, so a replay of it after a crash draws before the part after the decision."""
 
 
 class ApprovalRow(Base):
