@@ -1,14 +1,14 @@
 """Paused runs name the durable run that paused: the part after the decision waits for that
 run to end (a replay of it after a crash draws its part of the answer first).
 
-Revision ID: 0015
+Revision ID: 0014
 Revises: 0013
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
