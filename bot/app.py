@@ -300,6 +300,8 @@ class Runtime:
         return runtime
 
     async def close(self) -> None:
+        if self.durable is not None:  # queued sessions stay queued for the other workers
+            self.durable.stop_taking()
         if self.scheduler is not None:
             await self.scheduler.stop()
         if self.salvage is not None:

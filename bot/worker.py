@@ -5,8 +5,9 @@ stores, the tools, the DBOS engine under its own ``TEAMMATE_EXECUTOR_ID``) but t
 request: its DBOS takes sessions off the queue (bot.core.durable.queues), at most
 ``TEAMMATE_WORKSPACE_SESSIONS`` of a workspace at once across all workers. At start it resumes
 the sessions this executor left running. With ``--port`` it serves `/healthz` and `/readyz` for
-an orchestrator. SIGTERM or SIGINT stops it as `serve` stops: running answers get their time to
-finish, and one still running stays recorded for the next start to resume.
+an orchestrator. SIGTERM or SIGINT stops it as `serve` stops: it takes nothing more off the
+queues from that moment (what is queued stays there for the other workers), running answers
+get their time to finish, and one still running stays recorded for the next start to resume.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ async def run_worker(settings: Settings, host: str, port: int | None) -> int:
             await web.TCPSite(runner, host, port).start()
         log.info("worker %s is taking sessions", settings.executor_id)
         await stop.wait()
-        log.info("stopping: letting running answers finish")
+        log.info("stopping: taking no more sessions, letting running answers finish")
     finally:
         await runtime.close()
         if runner is not None:

@@ -91,3 +91,12 @@ async def in_thread(
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not cursor:
             return found
+
+
+async def task_card(
+    client: AsyncWebClient, channel: str, task_id: str, recorded_at: float
+) -> dict | None:
+    """The card of the task ``task_id`` (recorded at ``recorded_at``) found in ``channel`` by
+    its mark, or None: Slack posted it though the process that asked never stored its ts."""
+    since = recorded_at - CARD_LOOKBACK
+    return await in_channel(client, channel, since, TASK_CARD, task_id=task_id)

@@ -149,10 +149,7 @@ class TaskDesk:
     async def _adopt_card(self, client: AsyncWebClient, task: Task) -> bool:
         """Whether the task's card was in the channel already (its ts is stored then)."""
         try:
-            since = task.created_at - marks.CARD_LOOKBACK
-            card = await marks.in_channel(
-                client, task.channel, since, marks.TASK_CARD, task_id=task.id
-            )
+            card = await marks.task_card(client, task.channel, task.id, task.created_at)
         except SlackApiError as exc:
             log.warning("could not look for the card of task %s: %s", task.short_id, exc)
             return False

@@ -48,6 +48,7 @@ def owner_key(task_id: str) -> str:
 Answer = Callable[[Task, ReplyTarget], Awaitable[ReplyOutcome | None]]
 End = Callable[[str, ReplyOutcome | None], Awaitable[None]]
 NOTHING_RESUMES = "it stopped with the process that ran it, and nothing resumes it"
+NEVER_STARTED = "it stopped with the process that was starting it, and nothing runs it"
 UPGRADED = "an upgrade changed how tasks run, so the new version cannot go on with it"
 """Why an interrupted task is not resumed, in its closing line."""
 

@@ -15,7 +15,9 @@ schedule's slot is the exception: the scheduler takes the slot up again and post
 
 At start, and every lease from then on (another process may die while this one lives), each
 such task is ended as interrupted with a reference id (the log line's): its card says so and
-the requester is told in its thread, or, with no card to draw, privately in its channel.
+the requester is told in its thread, or, with no card to draw, privately in its channel. A card
+Slack posted while its process died before it stored the ts is looked for first, by its mark
+(one ``conversations.history`` read): found, it is drawn interrupted too, not left "queued".
 Taking the claim over first makes one process do it, however many share the database; a task
 whose claim a live process holds is left alone.
 """
@@ -27,6 +29,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.background import cancel_and_wait
@@ -34,7 +37,8 @@ from bot.core.references import new_reference
 from bot.core.store import ClaimStore
 from bot.core.store.tasks import TaskStore
 from bot.core.tasks.model import Task
-from bot.slack.task_runs import TaskRuns, owner_key
+from bot.slack import marks
+from bot.slack.task_runs import NEVER_STARTED, NOTHING_RESUMES, TaskRuns, owner_key
 
 log = logging.getLogger("teammate.slack.task_salvage")
 
@@ -74,17 +78,19 @@ class TaskSalvage:
         elsewhere = await self.taken_up() if cut and self.taken_up is not None else set()
         for task in cut:
             if task.id not in elsewhere:
-                ended += await self._end(task, card_key(task.id))
+                ended += await self._end(task, card_key(task.id), NEVER_STARTED)
         if not self.durable:
             for task in await self.store.left_running(before):
                 ended += await self._end(task, owner_key(task.id))
         return ended
 
-    async def _end(self, task: Task, key: str) -> int:
+    async def _end(self, task: Task, key: str, why: str = NOTHING_RESUMES) -> int:
         """End ``task`` as interrupted unless a live process holds ``key``; 1 when it did."""
         claim = await self.claims.claim(key)
         if not claim.acquired:  # a live process works on it (or resumes it after a click)
             return 0
+        if task.card_ts is None:
+            await self._find_card(task)
         reference = new_reference()
         log.warning(
             "task %s was left %s by a process that is gone; it is ended as interrupted ref=%s",
@@ -94,9 +100,21 @@ class TaskSalvage:
         )
         interrupted = await self.store.interrupt(task.id, reference)
         if interrupted is not None:
-            await self.runs.interrupted(self.client, interrupted)
+            await self.runs.interrupted(self.client, interrupted, why)
         await self.claims.finish(claim)
         return 1 if interrupted is not None else 0
+
+    async def _find_card(self, task: Task) -> None:
+        """Store the ts of ``task``'s card if Slack posted it (found by its mark: the process
+        died before it heard back), so the card is drawn interrupted rather than left queued."""
+        try:
+            card = await marks.task_card(self.client, task.channel, task.id, task.created_at)
+        except SlackApiError as exc:
+            log.warning("could not look for the card of task %s: %s", task.short_id, exc)
+            return
+        if card is not None:
+            log.info("task %s: its card was posted before its process died", task.short_id)
+            await self.store.save(task, card_ts=card["ts"])
 
     def start(self) -> None:
         """Sweep every lease in the background (the first sweep runs at start, before it)."""

@@ -24,6 +24,7 @@ from bot.slack.render import task_card
 from bot.slack.render.approval_view import APPROVE
 from bot.slack.render.task_card import STOP
 from bot.slack.task_runs import owner_key
+from bot.slack.task_salvage import card_key
 from bot.testkit.fakes import FakeAnthropic
 from bot.testkit.fakes.script import Dynamic, Hang, Text, ToolCalls, ToolUse
 from bot.testkit.processes import free_port, serving, start_serve
@@ -331,6 +332,19 @@ async def test_stop_on_a_queued_task_stops_it_before_it_starts(stack) -> None:
     assert len(stack.model.requests) == 1  # the stopped task never asked the model
 
 
+def closed_as_interrupted(end: dict, short_id: str) -> tuple[str, str]:
+    """The reference an interrupted task's card shows and the text of its closing line, which
+    names the same reference."""
+    card = end["card"]
+    assert "⚠️ Interrupted" in card["text"]
+    reference = re.search(r"interrupted by a restart · ref `(\w+)`", str(card["blocks"]))
+    assert reference is not None, card["blocks"]
+    [closing] = [r for r in end["replies"] if f"task `{short_id}`" in r["text"]]
+    head = f"<@U0ALICE> task `{short_id}` was interrupted by a restart (ref `{reference.group(1)}`)"
+    assert closing["text"].startswith(head), closing["text"]
+    return reference.group(1), closing["text"][len(head) :]
+
+
 async def task_cut_at_its_first_step(
     sandbox: Sandbox, model: FakeAnthropic, env: dict[str, str], log: Path
 ) -> tuple[str, int]:
@@ -378,20 +392,10 @@ async def test_a_task_whose_process_died_ends_as_interrupted_at_the_next_start(
         listed = await sandbox.run_command("alice", "general", "/task", "list")
         assert listed["status"] == 200
         [note] = await sandbox.wait_for(lambda: sandbox.ephemeral("alice", "general") or None)
-    card = end["card"]
-    assert "⚠️ Interrupted" in card["text"]
-    reference = re.search(r"interrupted by a restart · ref `(\w+)`", str(card["blocks"]))
-    assert reference is not None, card["blocks"]
-    [closing] = [r for r in end["replies"] if f"task `{short_id}`" in r["text"]]
-    assert closing["text"].startswith(
-        f"<@U0ALICE> task `{short_id}` was interrupted by a restart (ref `{reference.group(1)}`)"
-    )
-    assert (
-        "Not done: Read the incidents; Compare with last week; Write the summary."
-        in (closing["text"])
-    )
+    reference, closing = closed_as_interrupted(end, short_id)
+    assert "Not done: Read the incidents; Compare with last week; Write the summary." in closing
     assert f"`{short_id}` ⚠️ Interrupted" in note["text"]
-    assert f"ref={reference.group(1)}" in log.read_text()
+    assert f"ref={reference}" in log.read_text()
     assert len(model.requests) == 2  # it was not run again
 
 
@@ -430,7 +434,8 @@ async def test_a_task_whose_process_died_before_its_card_was_recorded_ends_as_in
     sandbox: Sandbox, model: FakeAnthropic, tmp_path, durable: str
 ) -> None:
     """Killed while Slack posts the card (posted, its ts never stored): no run was started, so
-    nothing would ever run it, durable answers or not. The next start ends it and says so."""
+    nothing would ever run it, durable answers or not. The next start finds the card by its
+    mark and ends the task there: the card says so, not "queued", and so does its thread."""
     env = {
         **os.environ,
         **bot_environment(sandbox, model, tmp_path),
@@ -453,21 +458,41 @@ async def test_a_task_whose_process_died_before_its_card_was_recorded_ends_as_in
             bot.kill()
             bot.wait()
     short_id = re.search(r"Task `(\w{6})`", posted["text"]).group(1)  # type: ignore[union-attr]
+    left = card_of(sandbox, short_id)
+    assert "Queued" in left["text"]
+    seen = SimpleNamespace(sandbox=sandbox)
     async with serving(env, port, log):
-        [note] = await sandbox.wait_for(lambda: sandbox.ephemeral("alice", "general") or None, 30)
+        end = await ended(seen, short_id, within=60)
         listed = await sandbox.run_command("alice", "general", "/task", "list")
         assert listed["status"] == 200
-        [_, shown] = await sandbox.wait_for(
-            lambda: (notes := sandbox.ephemeral("alice", "general"))[1:] and notes, 30
-        )
-    reference = re.search(r"\(ref `(\w+)`\)", note["text"])
-    assert reference is not None, note["text"]
-    assert note["text"].startswith(
-        f"Task `{short_id}` (count the incidents) was interrupted by a restart before it started"
-    )
-    assert f"ref={reference.group(1)}" in log.read_text()
+        [shown] = await sandbox.wait_for(lambda: sandbox.ephemeral("alice", "general") or None, 30)
+    assert end["card"]["ts"] == left["ts"]  # the card Slack had posted, drawn again
+    reference, closing = closed_as_interrupted(end, short_id)
+    assert closing.startswith(": it stopped with the process that was starting it")
+    assert f"ref={reference}" in log.read_text()
     assert f"`{short_id}` ⚠️ Interrupted · count the incidents" in shown["text"]
     assert not model.requests  # it was never run
+
+
+@pytest.mark.parametrize("bot_options", [{"claim_lease_seconds": 1.0, "durable_answers": False}])
+async def test_a_task_whose_card_was_never_posted_is_told_privately(stack) -> None:
+    """A process that died before Slack posted the card left nothing in the channel to draw:
+    the look for the card finds none, and the requester is told in the channel, privately."""
+    desk, db = stack.runtime.services.tasks, stack.runtime.db
+    general = stack.sandbox.ws.find_channel("general").id
+    task = await desk.store.create(
+        stack.sandbox.team_id, general, "U0ALICE", "count the incidents", desk.limits.budget()
+    )
+    await ClaimStore(db, "a-dead-replica:9", lease_seconds=0.05).claim(card_key(task.id))
+    [note] = await stack.sandbox.wait_for(  # the next sweep, a lease later
+        lambda: stack.sandbox.ephemeral("alice", "general") or None, 15
+    )
+    assert note["text"].startswith(
+        f"Task `{task.short_id}` (count the incidents) was interrupted by a restart before it"
+        " started"
+    )
+    assert not [m for m in stack.sandbox.channel_messages("general") if m.get("bot_id")]
+    assert (await desk.store.by_id(task.id)).state == "interrupted"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import signal
 import subprocess
@@ -18,6 +19,7 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from bot.testkit.fakes import Text
+from bot.testkit.fakes.script import Dynamic
 from bot.testkit.processes import free_port, start_serve, start_worker, stop_gracefully
 from bot.testkit.stack import bot_environment
 from tests.conftest import postgres_database
@@ -172,6 +174,52 @@ async def test_two_replicas_and_two_workers_answer_every_mention_once(
         # Both workers took sessions; the replicas ran none (they have no executor).
         ran = {s["executor_id"] for s in sessions}
         assert ran == {"worker-1", "worker-2"}
+
+
+async def test_a_draining_worker_takes_no_new_session(sandbox, model, tmp_path) -> None:
+    """SIGTERM to a worker running as many answers as the workspace may: they finish, and it
+    takes none of the answers still queued though its slots free up one after another while it
+    drains. Those stay queued, and the other worker answers each of them once."""
+    let_go, order = asyncio.Event(), itertools.count()
+
+    async def after_the_signal(body: dict) -> Text:
+        await let_go.wait()
+        turn = next(order)
+        await asyncio.sleep(turn if turn < LIMIT else 0)  # one slot frees at a time
+        return Text(ANSWER, delay=0.01)
+
+    model.default = Dynamic(after_the_signal)
+    async with deployment(sandbox, model, tmp_path) as deployed:
+        await deployed.work("worker-1")  # alone: it creates DBOS's tables (see the class)
+        await deployed.serve(1)
+        posted = await deployed.mention(2 * LIMIT)
+        for _ in range(600):
+            running = await deployed.sessions(executor_id="worker-1", status="PENDING")
+            if len(running) == LIMIT and len(model.requests) == LIMIT:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("worker-1 never ran the workspace's limit of answers")
+        taken = {row["workflow_uuid"] for row in running}
+
+        worker, _ = deployed.workers["worker-1"]
+        worker.send_signal(signal.SIGTERM)
+        await asyncio.sleep(0.5)  # the signal is taken in before the answers go on
+        let_go.set()
+        assert await asyncio.to_thread(worker.wait, 120) == 0
+        after = {row["workflow_uuid"]: row for row in await deployed.sessions()}
+        ran = {key for key, row in after.items() if row["executor_id"] == "worker-1"}
+        assert ran == taken  # none taken after the signal
+        assert {after[key]["status"] for key in taken} == {"SUCCESS"}  # finished in the drain
+        assert {row["status"] for key, row in after.items() if key not in taken} == {"ENQUEUED"}
+
+        await deployed.work("worker-2")
+        await deployed.answered(posted, ANSWER, within=180)
+        sessions = await deployed.finished_sessions(2 * LIMIT)
+        assert {s["executor_id"] for s in sessions if s["workflow_uuid"] not in taken} == {
+            "worker-2"
+        }
+        assert len(model.requests) == 2 * LIMIT  # each answered once
 
 
 async def killed_mid_answers(deployed: Deployment, count: int) -> list[dict]:

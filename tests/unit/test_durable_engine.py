@@ -87,3 +87,26 @@ async def test_a_stop_lets_a_workflow_that_is_finishing_record_its_outcome(tmp_p
     with contextlib.closing(sqlite3.connect(tmp_path / "dbos.sqlite")) as db:
         [(status,)] = db.execute("SELECT status FROM workflow_status").fetchall()
     assert status == "SUCCESS"  # not left PENDING, to run again at the next start
+
+
+async def test_a_stopping_engine_takes_nothing_more_off_its_queues(tmp_path) -> None:
+    """Once a stop begins the queue thread takes no more work (read from DBOS's instance:
+    this guards the pinned release's fields), while the workflow it had taken finishes."""
+    engine = DurableEngine(f"sqlite+aiosqlite:///{tmp_path}/teammate.db", "local")
+    await engine.migrate()
+    engine.launch()
+    try:
+        queue = await DBOS.register_queue_async("tests.engine.queue", polling_interval_sec=0.05)
+        running = await queue.enqueue_async(finishing, 0.5)
+        for _ in range(200):  # taken off the queue
+            status = await running.get_status()
+            if status.status == "PENDING":
+                break
+            await asyncio.sleep(0.05)
+        engine.stop_taking()
+        left = await queue.enqueue_async(finishing, 0.0)
+        assert await running.get_result() == "done"
+        await asyncio.sleep(0.5)  # ten looks of a queue thread that still took work
+        assert (await left.get_status()).status == "ENQUEUED"
+    finally:
+        await engine.stop()

@@ -5,12 +5,17 @@ or cancelled when it belongs to a task; runs of this version are left alone."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
+import pytest
+import sqlalchemy as sa
 from dbos import DBOS, DBOSClient
 
 from bot.core.durable.engine import SCHEMA, release, system_database_url
 from bot.core.durable.queues import SESSIONS_QUEUE, TASKS_QUEUE
-from bot.slack.upgrades import Upgrade
+from bot.core.durable.stranded import earlier_runs
+from bot.slack.upgrades import PREFIX, Upgrade
+from tests.conftest import postgres_database
 
 EARLIER = "0.0.9+steps.0"
 
@@ -62,5 +67,55 @@ async def test_runs_an_earlier_layout_queued_go_on_under_this_version(tmp_path) 
             "event:2": ("ENQUEUED", release(), SESSIONS_QUEUE, "T1"),  # of this version already
             "other:1": ("ENQUEUED", EARLIER, SESSIONS_QUEUE, "T1"),  # not this application's
         }
+    finally:
+        client.destroy()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request, tmp_path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'teammate.db'}"
+    else:
+        async with postgres_database() as db:
+            yield db.url
+
+
+async def test_a_long_queue_of_this_version_costs_a_start_one_query(database_url) -> None:
+    """Many queued runs of this version and one an earlier layout left: the look for what
+    earlier versions left is one query that returns that run alone, and only it is rewound."""
+    url = system_database_url(database_url)
+    await asyncio.to_thread(DBOS.migrate, url, schema=SCHEMA)
+    client = DBOSClient(system_database_url=url, dbos_system_schema=SCHEMA)
+    try:
+        client.register_queue(SESSIONS_QUEUE)
+        partition = {"queue_partition_key": "T1"}
+        for number in range(200):
+            queued(
+                client,
+                "teammate.answer",
+                f"event:{number}",
+                SESSIONS_QUEUE,
+                app_version=release(),
+                **partition,
+            )
+        queued(
+            client, "teammate.answer", "event:old", SESSIONS_QUEUE, app_version=EARLIER, **partition
+        )
+
+        async with earlier_runs(database_url) as runs:
+            statements: list[str] = []
+            sa.event.listen(
+                runs.engine, "before_cursor_execute", lambda *call: statements.append(call[2])
+            )
+            left = await runs.left("local", release(), PREFIX)
+        assert [(r.workflow_id, r.status, r.version, r.started) for r in left] == [
+            ("event:old", "ENQUEUED", EARLIER, False)
+        ]
+        assert len(statements) == 1, statements
+
+        assert await Upgrade(database_url, release(), None, None).handle("local") == ["event:old"]
+        runs_now = {w.workflow_id: w for w in client.list_workflows(load_input=False)}
+        assert len(runs_now) == 201
+        assert {(w.status, w.app_version) for w in runs_now.values()} == {("ENQUEUED", release())}
     finally:
         client.destroy()

@@ -124,6 +124,13 @@ class DurableEngine:
             self.application_version,
         )
 
+    def stop_taking(self) -> None:
+        """Take no more work off the queues, at once: a stop has begun. Queued sessions stay
+        ENQUEUED for the other processes that run sessions (or for this one's restart), while
+        the ones running here go on to finish in the stop's grace time."""
+        if self._launched:
+            _stop_dequeuing()
+
     async def stop(self, grace_seconds: int = 5) -> None:
         """Stop DBOS, first giving the workflows that are finishing up to ``grace_seconds`` to
         record their outcome (a workflow whose last step is done but whose outcome is not
@@ -149,6 +156,20 @@ def _workflows_run_here() -> bool:
     if instance is None:
         return False
     return bool(instance._active_workflows_set.activeList() or instance._workflow_tasks)
+
+
+def _stop_dequeuing() -> None:
+    """Set the stop events of DBOS's threads that start workflows: its queues' thread (which
+    takes workflows off every queue), its scheduler's and its pollers'. DBOS's own stop sets
+    the same events first and only then waits for what runs, so until then a draining process
+    went on taking new work. DBOS has no public call for it (``listen_queues`` applies before
+    launch only): the events are read from the pinned release's instance (guarded by
+    tests/unit/test_durable_engine.py)."""
+    instance = dbos_instance._dbos_global_instance
+    if instance is None:
+        return
+    for event in instance.background_thread_stop_events:
+        event.set()
 
 
 def _restore_thread_pool(loop: asyncio.AbstractEventLoop) -> None:

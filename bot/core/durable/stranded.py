@@ -3,9 +3,10 @@ build's DBOS neither recovers nor takes off a queue.
 
 A build whose step layout changed (bot.core.durable.layout) runs under a version of its own, so
 a run the build before it left PENDING (cut by the deploy) or ENQUEUED (never taken) would wait
-forever. What to do with each is the product's choice (bot.slack.upgrades); this finds them
-and does it to DBOS's records, through ``DBOSClient`` (no workflow runs here, so the same code
-serves a start and `teammate recover`):
+forever. What to do with each is the product's choice (bot.slack.upgrades); this finds them,
+with one select on DBOS's ``workflow_status`` that returns those runs only, and does it to
+DBOS's records through ``DBOSClient`` (no workflow runs here, so the same code serves a start
+and `teammate recover`):
 
 - :meth:`EarlierRuns.restart` puts a run back on its queue under this version with none of its
   steps: DBOS's rewind, which keeps the workflow's id (its claim's key, so a Slack retry or a
@@ -24,6 +25,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from dbos import DBOSClient
 
 from bot.core.durable.engine import SCHEMA, system_database_url
@@ -43,37 +45,35 @@ class LeftRun:
 
 
 class EarlierRuns:
-    def __init__(self, client: DBOSClient) -> None:
+    def __init__(self, client: DBOSClient, engine: sa.Engine) -> None:
         self.client = client
+        self.engine = engine
+        """Where the look reads DBOS's tables (its writes go through ``client``)."""
 
     async def left(self, executor_id: str, version: str, prefix: str) -> list[LeftRun]:
         """The runs of workflows named ``prefix…`` recorded under a version other than
-        ``version``: PENDING ones of ``executor_id``, ENQUEUED ones of any executor."""
-        pending = await self.client.list_workflows_async(
-            status="PENDING", executor_id=executor_id, load_input=False, load_output=False
-        )
-        queued = await self.client.list_workflows_async(
-            status="ENQUEUED", load_input=False, load_output=False
-        )
-        runs = []
-        for status in [*pending, *queued]:
-            if not status.name.startswith(prefix) or status.app_version in (None, version):
-                continue
-            steps = await self.client.list_workflow_steps_async(
-                status.workflow_id, load_output=False, limit=1
-            )
-            runs.append(
+        ``version``: PENDING ones of ``executor_id``, ENQUEUED ones of any. One query that
+        returns those only (DBOS lists by a version, not by "another version", so listing
+        through it read every queued run of this version too, and each one's steps after)."""
+        statement = _left_statement(self.engine.dialect.name, executor_id, version, prefix)
+
+        def read() -> list[LeftRun]:
+            with self.engine.connect() as connection:
+                rows = connection.execute(statement).all()
+            return [
                 LeftRun(
-                    status.workflow_id,
-                    status.name,
-                    status.status,
-                    status.app_version or "",
-                    status.queue_name,
-                    status.queue_partition_key,
-                    bool(steps),
+                    row.workflow_uuid,
+                    row.name,
+                    row.status,
+                    row.application_version,
+                    row.queue_name,
+                    row.queue_partition_key,
+                    bool(row.started),
                 )
-            )
-        return runs
+                for row in rows
+            ]
+
+        return await asyncio.to_thread(read)
 
     async def restart(self, run: LeftRun, version: str) -> None:
         """``run`` queued again under ``version`` (on its own queue and partition), from its
@@ -91,15 +91,57 @@ class EarlierRuns:
         await self.client.cancel_workflow_async(run.workflow_id)
 
 
+def _left_statement(dialect: str, executor_id: str, version: str, prefix: str) -> sa.Select:
+    """The select of :meth:`EarlierRuns.left` on DBOS's tables (in the schema ``dbos`` on
+    PostgreSQL; SQLite has none). Whether a run recorded a step is read in the same query."""
+    schema = None if dialect == "sqlite" else SCHEMA
+    status = sa.table(
+        "workflow_status",
+        *(sa.column(name) for name in _STATUS_COLUMNS),
+        schema=schema,
+    )
+    steps = sa.table("operation_outputs", sa.column("workflow_uuid"), schema=schema)
+    started = sa.exists().where(steps.c.workflow_uuid == status.c.workflow_uuid)
+    return sa.select(
+        status.c.workflow_uuid,
+        status.c.name,
+        status.c.status,
+        status.c.application_version,
+        status.c.queue_name,
+        status.c.queue_partition_key,
+        started.label("started"),
+    ).where(
+        status.c.name.startswith(prefix, autoescape=True),
+        status.c.application_version.is_not(None),
+        status.c.application_version != version,
+        sa.or_(
+            sa.and_(status.c.status == "PENDING", status.c.executor_id == executor_id),
+            status.c.status == "ENQUEUED",
+        ),
+    )
+
+
+_STATUS_COLUMNS = (
+    "workflow_uuid",
+    "name",
+    "status",
+    "executor_id",
+    "application_version",
+    "queue_name",
+    "queue_partition_key",
+)
+
+
 @asynccontextmanager
 async def earlier_runs(database_url: str) -> AsyncIterator[EarlierRuns]:
     """DBOS's records in the product's database, for the time of a look."""
-    client = await asyncio.to_thread(
-        DBOSClient,
-        system_database_url=system_database_url(database_url),
-        dbos_system_schema=SCHEMA,
+    url = system_database_url(database_url)
+    client = await asyncio.to_thread(DBOSClient, system_database_url=url, dbos_system_schema=SCHEMA)
+    engine = sa.create_engine(
+        url.replace("postgresql://", "postgresql+psycopg://", 1), poolclass=sa.NullPool
     )
     try:
-        yield EarlierRuns(client)
+        yield EarlierRuns(client, engine)
     finally:
+        await asyncio.to_thread(engine.dispose)
         await asyncio.to_thread(client.destroy)
