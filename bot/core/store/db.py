@@ -57,8 +57,8 @@ class Database:
             self.engine = create_async_engine(
                 url, pool_size=10, max_overflow=20, pool_pre_ping=True
             )
-            self._autocommit = create_async_engine(
-                url, pool_size=2, max_overflow=8, pool_pre_ping=True, isolation_level="AUTOCOMMIT"
+            self._autocommit = create_async_engine(  # one batch of claims at a time uses it
+                url, pool_size=1, max_overflow=2, pool_pre_ping=True, isolation_level="AUTOCOMMIT"
             )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writer = asyncio.Lock()
