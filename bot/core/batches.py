@@ -42,24 +42,27 @@ class Batches(Generic[Turn, Item, Result]):
         self._write = write
         self._linger = linger
         self._last_put = -linger
+        self._coming = False
+        """Whether the first item waiting came within ``linger`` of the one before it."""
         self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
         self._writer: asyncio.Task[None] | None = None
 
     def put(self, item: Item) -> asyncio.Future[Result]:
         loop = asyncio.get_running_loop()
         done = loop.create_future()
-        self._waiting.append((item, done))
         now = loop.time()
+        if not self._waiting:  # the first of a batch
+            self._coming = now - self._last_put < self._linger
+        self._waiting.append((item, done))
         if self._writer is None or self._writer.done():
-            coming = now - self._last_put < self._linger
-            self._writer = asyncio.create_task(self._write_waiting(coming))
+            self._writer = asyncio.create_task(self._write_waiting())
         self._last_put = now
         return done
 
-    async def _write_waiting(self, linger: bool) -> None:
-        if linger:
-            await asyncio.sleep(self._linger)
+    async def _write_waiting(self) -> None:
         while self._waiting:
+            if self._coming:  # the batch after one being written lingers too
+                await asyncio.sleep(self._linger)
             batch: list[tuple[Item, asyncio.Future[Result]]] = []
             try:
                 async with self._turn() as transaction:

@@ -77,3 +77,30 @@ async def test_a_lingering_batch_waits_for_company_while_requests_are_coming() -
     alone = patient.put("c")
     await asyncio.sleep(0)
     assert alone.done() and lingering.writes[-1] == ["c"]
+
+
+async def test_while_requests_keep_coming_the_batch_behind_a_write_lingers_too() -> None:
+    """What comes while a lingering batch is written waits for company in its turn, so a
+    steady stream is written a few at a time rather than every other one alone."""
+    table = Table()
+    table.gate.set()
+    writing, finish = asyncio.Event(), asyncio.Event()
+
+    async def slow_write(transaction: str, items: list[str]) -> list[str]:
+        if items[0] == "a":
+            writing.set()
+            await finish.wait()
+        return await table.write(transaction, items)
+
+    batches = Batches(table.turn, slow_write, linger=0.5)
+    assert await batches.put("first") == "FIRST"
+    first = [batches.put("a")]
+    await asyncio.sleep(0.1)
+    first.append(batches.put("a2"))
+    await writing.wait()
+    behind = [batches.put("b")]  # came while ["a", "a2"] is being written
+    finish.set()
+    await asyncio.sleep(0.1)
+    behind.append(batches.put("c"))
+    assert await asyncio.gather(*first, *behind) == ["A", "A2", "B", "C"]
+    assert table.writes == [["first"], ["a", "a2"], ["b", "c"]]

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import CursorResult, Result
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.core.background import cancel_and_wait
 from bot.core.batches import Batches
@@ -70,7 +70,7 @@ class ClaimStore:
         self._finished_elsewhere: set[str] = set()
         self._heartbeat: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[Claim]] = set()
-        self._inserts = Batches(db.write, self._insert_rows, linger)
+        self._inserts = Batches(db.statement, self._insert_rows, linger)
         self._finishes = Batches(db.write, self._finish_rows, linger)
 
     async def claim(self, key: str) -> Claim:
@@ -116,7 +116,7 @@ class ClaimStore:
         return self._inserts.put((key, now))
 
     async def _insert_rows(
-        self, session: AsyncSession, batch: list[tuple[str, float]]
+        self, session: AsyncSession | AsyncConnection, batch: list[tuple[str, float]]
     ) -> list[bool]:
         rows = {  # the first asked for a key gives its row
             key: (key, now + self.lease_seconds, now) for key, now in reversed(batch)
