@@ -28,10 +28,12 @@ _INSERT = {
         "CAST(:created AS float8[])) AS rows(k, l, c) "
         "ON CONFLICT (key) DO NOTHING RETURNING key"
     ),
-    # WHERE true: without it SQLite reads ON CONFLICT as part of the SELECT's join
+    # WHERE true: without it SQLite reads ON CONFLICT as part of the SELECT's join;
+    # json_extract, not ->> (SQLite 3.38), so any SQLite with RETURNING (3.35) serves
     "sqlite": text(
         f"INSERT INTO claims ({_COLUMNS}) "
-        "SELECT value ->> 0, :owner, :state, value ->> 1, 1, '[]', value ->> 2, value ->> 2 "
+        "SELECT json_extract(value, '$[0]'), :owner, :state, json_extract(value, '$[1]'), 1, "
+        "'[]', json_extract(value, '$[2]'), json_extract(value, '$[2]') "
         "FROM json_each(:rows) WHERE true "
         "ON CONFLICT (key) DO NOTHING RETURNING key"
     ),
