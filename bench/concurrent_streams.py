@@ -49,6 +49,7 @@ from bench.report import OtherWork, Result, Row, to_text
 from bench.servers import teammate_settings
 from bench.stats import percentile
 from bench.stream_calls import answer_text
+from bench.thread_cpu import ThreadCpu, split_text
 from bench.timed_model import TimedAnthropic
 from bot import logs
 from bot.app import Runtime
@@ -245,6 +246,7 @@ async def _bot(
             await site.start()
             conn.send({"url": f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"})
             cpu = [time.process_time()]
+            threads = ThreadCpu()
             profiler = _profiler() if profile else None
 
             async def report(_: Any) -> dict[str, Any]:
@@ -254,13 +256,15 @@ async def _bot(
                     await asyncio.sleep(0.05)
                 now = time.process_time()
                 used, cpu[0] = now - cpu[0], now
+                split = threads.split()
+                threads.start()
                 if profiler is not None and profile:
                     if profiler.is_running:
                         session = profiler.stop()
                         await asyncio.to_thread(session.save, profile)
                     else:
                         profiler.start()
-                return {"cpu_seconds": used}
+                return {"cpu_seconds": used, "threads": split}
 
             try:
                 await answer_until_stopped(conn, report)
@@ -343,7 +347,8 @@ async def measure(
                     await bot.ask("cpu")  # start counting after start-up and the warm-up
                     run = {"bot_url": ready["url"], "answers": answers, "tokens": tokens}
                     data = await world.ask(run, within=600)
-                    data["cpu_seconds"] = (await bot.ask("cpu"))["cpu_seconds"]
+                    cpu = await bot.ask("cpu")
+                    data["cpu_seconds"], data["threads"] = cpu["cpu_seconds"], cpu["threads"]
                 finally:
                     await bot.stop()
             data.update(answers_at_once=answers, tokens=tokens)
@@ -428,6 +433,12 @@ def result_from(results: list[dict[str, Any]]) -> Result:
                     per_answer <= CPU_TARGET,
                 )
             )
+            rows.append(
+                Row(
+                    f"{label}: bot CPU-seconds per answer, by thread",
+                    split_text(data["threads"], n),
+                )
+            )
         else:
             rows.append(
                 Row(f"{label}: bot CPU-seconds per answer", f"{data['cpu_seconds'] / n:.3f}")
@@ -438,7 +449,8 @@ def result_from(results: list[dict[str, Any]]) -> Result:
         "limiter told the same scale); fake model at "
         f"{FIRST_TOKEN_DELAY * 1000:.0f} ms to first token, then 50 tokens a second; the bot in "
         "its own process (its CPU time from time.process_time in that process, start-up and "
-        "one warm-up answer excluded), allowed N answers at once; times on the world's "
+        "one warm-up answer excluded; split by thread from /proc/self/task), allowed N "
+        "answers at once; times on the world's "
         "monotonic clock, the text's arrival from the sandbox's call log."
     )
     return Result("Many answers at once within Slack's rate tiers", method, rows)

@@ -46,6 +46,20 @@ def _figures(data: dict[str, Any]) -> dict[str, float]:
     }
 
 
+def _by_thread(off: dict[str, Any], on: dict[str, Any]) -> list[Row]:
+    """The CPU per answer of each group of the bot's threads, off and on."""
+    n = off["answers_at_once"]
+    plain, durable = off["threads"], on["threads"]
+    groups = sorted(set(plain) | set(durable), key=lambda g: -durable.get(g, plain.get(g, 0)))
+    return [
+        Row(
+            f"  of which {group}",
+            f"off {plain.get(group, 0) / n:.3f} s · on {durable.get(group, 0) / n:.3f} s",
+        )
+        for group in groups
+    ]
+
+
 def _row(what: str, off: float, on: float, unit: str, digits: int) -> Row:
     ratio = on / off if off else float("nan")
     shown = f"off {off:.{digits}f} {unit} · on {on:.{digits}f} {unit}"
@@ -59,6 +73,7 @@ async def run() -> Result:
     plain, durable = _figures(off), _figures(on)
     rows = [
         _row("bot CPU-seconds per answer", plain["cpu"], durable["cpu"], "s", 3),
+        *_by_thread(off, on),
         _row(
             f"model's first token → first {FIRST_CHARS} characters, p50",
             plain["to_text_p50"],
@@ -95,7 +110,8 @@ async def run() -> Result:
     method = (
         f"{ANSWERS} mentions at once, {TOKENS:,}-token answers, as in the many-answers "
         "benchmark (the bot in its own process, its CPU from time.process_time there, start-up "
-        "and one warm-up answer excluded), run with TEAMMATE_DURABLE_ANSWERS off and then on "
+        "and one warm-up answer excluded; split by thread from /proc/self/task), run with "
+        "TEAMMATE_DURABLE_ANSWERS off and then on "
         "(SQLite) one after the other in the same run"
     )
     result = Result("What durable answers cost a streamed answer", method, rows)

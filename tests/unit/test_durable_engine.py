@@ -3,9 +3,11 @@
 import asyncio
 import contextlib
 import sqlite3
+import threading
 
 import pytest
 from dbos import DBOS
+from dbos._workflow_commands import BACKGROUND_JOBS_THREAD_NAME
 
 from bot.core.durable import system_database_url
 from bot.core.durable.engine import DurableEngine, release
@@ -108,5 +110,25 @@ async def test_a_stopping_engine_takes_nothing_more_off_its_queues(tmp_path) -> 
         assert await running.get_result() == "done"
         await asyncio.sleep(0.5)  # ten looks of a queue thread that still took work
         assert (await left.get_status()).status == "ENQUEUED"
+    finally:
+        await engine.stop()
+
+
+async def test_a_launched_engine_runs_no_background_jobs_and_its_workflows_still_run(
+    tmp_path,
+) -> None:
+    """DBOS's background jobs (delayed workflows, timeouts: neither used) cost a process that
+    runs sessions a third of its CPU at rest; the engine stops them at launch, and what the
+    product uses, workflows started here and the queues' threads, goes on."""
+    engine = DurableEngine(f"sqlite+aiosqlite:///{tmp_path}/teammate.db", "local")
+    await engine.migrate()
+    engine.launch()
+    try:
+        [jobs] = [t for t in threading.enumerate() if t.name == BACKGROUND_JOBS_THREAD_NAME]
+        await asyncio.to_thread(jobs.join, 10)
+        assert not jobs.is_alive()
+        assert any("queue_thread" in t.name for t in threading.enumerate())
+        handle = await DBOS.start_workflow_async(finishing, 0)
+        assert await handle.get_result() == "done"
     finally:
         await engine.stop()
