@@ -2,8 +2,10 @@
 
 import asyncio
 import contextlib
+import re
 import sqlite3
 import threading
+from pathlib import Path
 
 import pytest
 from dbos import DBOS
@@ -132,3 +134,12 @@ async def test_a_launched_engine_runs_no_background_jobs_and_its_workflows_still
         assert await handle.get_result() == "done"
     finally:
         await engine.stop()
+
+
+def test_no_workflow_is_delayed_or_given_a_timeout() -> None:
+    """The engine stops DBOS's background jobs, which alone move delayed workflows on and
+    cancel timed-out ones: a workflow given either would wait forever."""
+    uses = re.compile(r"SetWorkflowTimeout|workflow_timeout|delay_seconds|deadline_epoch")
+    root = Path(__file__).resolve().parents[2] / "bot"
+    found = [str(p) for p in root.rglob("*.py") if uses.search(p.read_text(encoding="utf-8"))]
+    assert found == []
