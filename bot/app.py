@@ -192,6 +192,7 @@ class Runtime:
     sessions: SessionQueue | None = None
     scheduler: Scheduler | None = None
     salvage: TaskSalvage | None = None
+    role: Role = "all"
 
     @property
     def tracker(self) -> WorkTracker:
@@ -297,10 +298,15 @@ class Runtime:
         )
         runtime.scheduler = _schedules(settings, db, services, admins, client, role)
         runtime.salvage = salvage
+        runtime.role = role
         return runtime
 
     async def close(self) -> None:
-        if self.durable is not None:  # queued sessions stay queued for the other workers
+        if self.durable is not None and self.role == "worker":
+            # Queued sessions stay queued for the other workers. A process that runs its
+            # sessions alone goes on taking work while it drains: nothing else would, and a
+            # run it resumed may still wait on DBOS's queue for a child (its answer) that
+            # would then be taken only after the stop's grace time.
             self.durable.stop_taking()
         if self.scheduler is not None:
             await self.scheduler.stop()
