@@ -35,6 +35,7 @@ from bench.ack_latency import DRAIN_SECONDS, KINDS, Run
 from bench.procs import Child
 from bench.report import Result
 from bench.servers import MODEL, server_main
+from bench.thread_cpu import stat_seconds
 from bot.testkit.databases import fresh_postgres
 from bot.testkit.processes import free_port, until_ready
 
@@ -48,9 +49,7 @@ cores evenly."""
 
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU time of process ``pid`` so far, from /proc."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return stat_seconds(f"/proc/{pid}/stat")
 
 
 def spawn(command: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:

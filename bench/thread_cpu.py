@@ -31,14 +31,19 @@ OTHERS = "other threads"
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
+def stat_seconds(path: str) -> float:
+    """User plus system CPU-seconds in a /proc stat file (a process's or a thread's)."""
+    with open(path, encoding="ascii") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
 def _stat_cpu(path: str) -> float:
-    """User plus system CPU-seconds in a /proc stat file (0 when the thread is gone)."""
+    """:func:`stat_seconds`, 0 when the thread is gone."""
     try:
-        with open(path, encoding="ascii") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
+        return stat_seconds(path)
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / _TICK
 
 
 def group_of(name: str) -> str:

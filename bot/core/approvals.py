@@ -92,8 +92,6 @@ class PausedRun:
     messages: list[ModelMessage]
     decisions: dict[str, tuple[Outcome, str | None]] = field(default_factory=dict)
     """tool_call_id → (outcome, who decided); filled when the run is taken for resuming."""
-    origin: str = ""
-    """The durable run that paused (empty outside one): the resume goes on once it ended."""
     asked_at: float = 0.0
     """When its last prompt was posted (Slack's clock, as a ts; the pause's time when no
     prompt's ts was stored): what the part after the decisions posts comes after it."""
@@ -276,7 +274,6 @@ class Approvals:
             instructions=row.instructions,
             messages=ModelMessagesTypeAdapter.validate_json(row.messages),
             decisions={c.tool_call_id: (_outcome(c.state), c.decided_by) for c in calls},
-            origin=row.origin or "",
             asked_at=max(prompts, default=row.created_at),
         )
 
